@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite: typecheck, lint, then every vitest test (unit, scripted-peer and Dovecot
+# integration). Ends with a plain "N passed, N failed" line; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+echo "== typecheck"; pnpm --silent typecheck || status=1
+echo "== lint"; pnpm --silent lint || status=1
+echo "== tests"
+rm -f .vitest.json
+pnpm --silent exec vitest run --reporter=default --reporter=json --outputFile.json=.vitest.json "$@" || status=1
+if [ -f .vitest.json ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(".vitest.json", "utf8"))
+    const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0)
+    if (r.numTotalTests === 0) { console.log("no tests ran"); process.exitCode = 1 }
+    console.log(`${r.numPassedTests} passed, ${failed} failed`)
+  ' || status=1
+else
+  echo "0 passed, 1 failed"
+  status=1
+fi
+exit $status
