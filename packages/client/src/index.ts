@@ -1,1 +1,11 @@
-export {}
+/** `@pkg/client`: the Effect IMAP client. */
+export * as ImapClient from "./ImapClient.ts"
+export * as ImapConfig from "./ImapConfig.ts"
+export * as ImapConnection from "./ImapConnection.ts"
+export * as ImapError from "./ImapError.ts"
+export * as SessionState from "./SessionState.ts"
+export * as Trace from "./Trace.ts"
+export type { MailboxInfo, AppendResult, CopyResult, ImapSession } from "./ImapSession.ts"
+export * as Checkpoint from "./Checkpoint.ts"
+export * as Idle from "./Idle.ts"
+export * as Watcher from "./Watcher.ts"

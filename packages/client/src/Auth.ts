@@ -1,0 +1,75 @@
+/**
+ * Authentication: LOGIN (never when LOGINDISABLED), AUTHENTICATE PLAIN (with SASL-IR when the server
+ * offers it), XOAUTH2 and OAUTHBEARER. Secrets stay `Redacted` until the moment the bytes are built,
+ * and those bytes only reach the wire: traces show `<redacted>`.
+ */
+import { Command } from "@pkg/protocol"
+import { Effect, Redacted } from "effect"
+import type { Authentication } from "./ImapConfig.ts"
+import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
+import { fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
+
+const encoder = new TextEncoder()
+const base64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
+const crlf = encoder.encode("\r\n")
+
+/** The SASL initial response for a mechanism (RFC 4616 PLAIN, Google's XOAUTH2, RFC 7628 OAUTHBEARER). */
+const initialResponse = (auth: Authentication, mechanism: string, host: string, port: number): string => {
+  if (auth._tag === "Password") return base64(`\u0000${auth.user}\u0000${Redacted.value(auth.password)}`)
+  const token = Redacted.value(auth.accessToken)
+  return mechanism === "OAUTHBEARER"
+    ? base64(`n,a=${auth.user},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${token}\u0001\u0001`)
+    : base64(`user=${auth.user}\u0001auth=Bearer ${token}\u0001\u0001`)
+}
+
+export const chooseMechanism = (auth: Authentication, caps: ReadonlySet<string>): Effect.Effect<string, ImapError> => {
+  if (auth._tag === "OAuth2") {
+    const m = auth.mechanism ?? (caps.has("AUTH=OAUTHBEARER") ? "OAUTHBEARER" : "XOAUTH2")
+    return caps.has(`AUTH=${m}`)
+      ? Effect.succeed(m)
+      : Effect.fail(fromReason(new MissingCapability({ capability: `AUTH=${m}`, operation: "authenticate" })))
+  }
+  if (auth.mechanism === "PLAIN" || (auth.mechanism === undefined && caps.has("AUTH=PLAIN"))) {
+    return caps.has("AUTH=PLAIN")
+      ? Effect.succeed("PLAIN")
+      : Effect.fail(fromReason(new MissingCapability({ capability: "AUTH=PLAIN", operation: "authenticate" })))
+  }
+  // Cyrus advertises LOGINDISABLED after login only (servers.md); before login it is binding.
+  return caps.has("LOGINDISABLED")
+    ? Effect.fail(
+        fromReason(new MissingCapability({ capability: "LOGIN (server sent LOGINDISABLED)", operation: "login" }))
+      )
+    : Effect.succeed("LOGIN")
+}
+
+export const authenticate = (
+  connection: ImapConnection,
+  auth: Authentication,
+  makeRequest: (command: Command.Command, mechanism: string) => CommandRequest,
+  endpoint?: { readonly host: string; readonly port: number }
+): Effect.Effect<void, ImapError> =>
+  Effect.gen(function* () {
+    const caps = connection.capabilities()
+    const mechanism = yield* chooseMechanism(auth, caps)
+    if (mechanism === "LOGIN") {
+      if (auth._tag !== "Password") return
+      yield* connection.run(makeRequest(Command.login(auth.user, auth.password), "LOGIN"))
+      return
+    }
+    const response = initialResponse(auth, mechanism, endpoint?.host ?? "", endpoint?.port ?? 0)
+    const saslIr = caps.has("SASL-IR")
+    const command = Command.authenticate(mechanism, saslIr ? Redacted.make(response) : undefined)
+    let answered = saslIr
+    const base = makeRequest(command, mechanism)
+    yield* connection.run({
+      ...base,
+      onChallenge: () => {
+        if (!answered) {
+          answered = true
+          return Effect.succeed(encoder.encode(`${response}\r\n`))
+        }
+        // XOAUTH2/OAUTHBEARER report failure as a challenge holding JSON; an empty line ends it.
+        return Effect.succeed(crlf)
+      }
+    })
+  })

@@ -1,0 +1,145 @@
+/**
+ * Everything before the connection's reader fiber takes the socket: the greeting (OK, PREAUTH or
+ * BYE, within a deadline) and STARTTLS. STARTTLS must run here, on a bare framer, so that no
+ * decoder holds plaintext bytes across the TLS upgrade (effect4.md, CVE-2011-0411).
+ */
+import type { Response, Tagged, UntaggedStatus } from "@pkg/protocol"
+import { Framer, ResponseParser } from "@pkg/protocol"
+import { Duration, Effect, type Scope } from "effect"
+import type { ResolvedOptions } from "./ImapConfig.ts"
+import * as ImapConnection from "./ImapConnection.ts"
+import { fromReason, type ImapError, MissingCapability, ServerBye, TlsFailed, Timeout } from "./ImapError.ts"
+import * as SessionState from "./SessionState.ts"
+import * as Trace from "./Trace.ts"
+import * as Transport from "./Transport.ts"
+
+const encoder = new TextEncoder()
+
+/** Reads responses one at a time from a transport during the handshake. */
+const makeReader = (transport: Transport.Transport, options: ResolvedOptions) => {
+  let framer = Framer.make()
+  const queue: Array<Response> = []
+  const next: Effect.Effect<Response, ImapError> = Effect.suspend(() => {
+    const r = queue.shift()
+    if (r !== undefined) return Effect.succeed(r)
+    return Effect.flatMap(transport.pull, (chunks) => {
+      try {
+        for (const chunk of chunks) {
+          for (const frame of framer.push(chunk)) {
+            options.trace?.("S", Trace.printable(frame))
+            queue.push(ResponseParser.parse(frame))
+          }
+        }
+      } catch (e) {
+        return Effect.fail(ImapConnection.protocolError(e))
+      }
+      return next
+    })
+  })
+  return {
+    next,
+    /** After STARTTLS's OK anything already received is discarded, never trusted (STARTTLS injection). */
+    discardBuffered: () => {
+      const dropped = queue.length + framer.buffered
+      queue.length = 0
+      framer = Framer.make()
+      return dropped
+    },
+    get framer() {
+      return framer
+    }
+  }
+}
+
+const capabilitiesOf = (r: UntaggedStatus): ReadonlyArray<string> | undefined =>
+  r.code?._tag === "Capability" ? r.code.capabilities : undefined
+
+export interface Established {
+  readonly connection: ImapConnection.ImapConnection
+  readonly greeting: UntaggedStatus
+  readonly secure: boolean
+}
+
+/** Runs one raw command during the handshake and returns its tagged reply, collecting untagged data. */
+const rawCommand = (
+  transport: Transport.Transport,
+  reader: ReturnType<typeof makeReader>,
+  options: ResolvedOptions,
+  tag: string,
+  line: string,
+  onUntagged: (r: Response) => void
+): Effect.Effect<Tagged, ImapError> =>
+  Effect.gen(function* () {
+    options.trace?.("C", `${tag} ${line}`)
+    yield* transport.write([encoder.encode(`${tag} ${line}\r\n`)])
+    while (true) {
+      const r = yield* reader.next
+      if (r._tag === "Tagged" && r.tag === tag) return r
+      if (r._tag === "UntaggedStatus" && r.status === "BYE") {
+        return yield* Effect.fail(fromReason(new ServerBye({ text: r.text, code: undefined })))
+      }
+      onUntagged(r)
+    }
+  })
+
+export const establish = (options: ResolvedOptions): Effect.Effect<Established, ImapError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const transport = yield* Transport.open({
+      host: options.host,
+      port: options.port,
+      tls: options.tls,
+      tlsOptions: options.tlsOptions,
+      connectTimeout: options.connectTimeout
+    })
+    const reader = makeReader(transport, options)
+    const greetingMillis = Duration.toMillis(options.greetingTimeout)
+    const greeting = yield* reader.next.pipe(
+      Effect.timeoutOrElse({
+        duration: options.greetingTimeout,
+        orElse: () => Effect.fail(fromReason(new Timeout({ phase: "greeting", millis: greetingMillis })))
+      })
+    )
+    if (greeting._tag !== "UntaggedStatus" || greeting.status === "NO" || greeting.status === "BAD") {
+      return yield* Effect.fail(
+        ImapConnection.protocolError(new Error(`unexpected greeting: ${JSON.stringify(greeting._tag)}`))
+      )
+    }
+    if (greeting.status === "BYE") {
+      return yield* Effect.fail(fromReason(new ServerBye({ text: greeting.text, code: undefined })))
+    }
+    let capabilities = capabilitiesOf(greeting) ?? []
+    let state: SessionState.SessionState =
+      greeting.status === "PREAUTH" ? SessionState.authenticated : SessionState.notAuthenticated
+
+    if (options.tls === "starttls") {
+      if (state._tag !== "NotAuthenticated") {
+        // RFC 9051 6.2.1: STARTTLS is impossible after PREAUTH; refusing beats continuing in clear text.
+        return yield* Effect.fail(fromReason(new TlsFailed({ message: "server sent PREAUTH; STARTTLS impossible" })))
+      }
+      if (capabilities.length === 0) {
+        yield* rawCommand(transport, reader, options, "T0", "CAPABILITY", (r) => {
+          if (r._tag === "Capability") capabilities = r.capabilities
+        })
+      }
+      if (!capabilities.some((c) => c.toUpperCase() === "STARTTLS")) {
+        return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
+      }
+      const ok = yield* rawCommand(transport, reader, options, "T1", "STARTTLS", () => {})
+      if (ok.status !== "OK") {
+        return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
+      }
+      const dropped = reader.discardBuffered()
+      if (dropped > 0)
+        yield* Effect.logWarning(`discarded ${dropped} bytes/responses sent in clear text after STARTTLS`)
+      yield* transport.upgrade
+      // Capabilities learned before TLS are not to be trusted (RFC 9051 6.2.1).
+      capabilities = []
+      state = SessionState.notAuthenticated
+    }
+
+    const connection = yield* ImapConnection.make(transport, reader.framer, state, capabilities, {
+      commandTimeout: options.commandTimeout,
+      trace: options.trace
+    })
+    return { connection, greeting, secure: transport.secure }
+  })

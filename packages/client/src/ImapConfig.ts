@@ -1,0 +1,140 @@
+/**
+ * Client configuration: the options a program passes in code, their defaults, and the same read
+ * from `effect/Config` (`IMAP_HOST`, `IMAP_PORT`, `IMAP_USER`, `IMAP_PASSWORD`, `IMAP_TLS`, ...).
+ * Secrets are `Redacted` from the moment they are read.
+ */
+import { Config, Duration, Effect, Option, Redacted } from "effect"
+import type { TraceSink } from "./Trace.ts"
+import type { TlsMode, TlsOptions } from "./Transport.ts"
+
+export type Authentication =
+  | {
+      readonly _tag: "Password"
+      readonly user: string
+      readonly password: Redacted.Redacted<string>
+      readonly mechanism?: "LOGIN" | "PLAIN" | undefined
+    }
+  | {
+      readonly _tag: "OAuth2"
+      readonly user: string
+      readonly accessToken: Redacted.Redacted<string>
+      readonly mechanism?: "XOAUTH2" | "OAUTHBEARER" | undefined
+    }
+
+export interface Timeouts {
+  readonly connect?: Duration.Input | undefined
+  readonly greeting?: Duration.Input | undefined
+  /** Silence allowed while a command is running (not its total length). */
+  readonly command?: Duration.Input | undefined
+  readonly logout?: Duration.Input | undefined
+}
+
+export interface ImapClientOptions {
+  readonly host: string
+  /** Default: 993 with implicit TLS, else 143. */
+  readonly port?: number | undefined
+  /** Default: implicit on port 993, else starttls. Clear text needs an explicit "none". */
+  readonly tls?: TlsMode | undefined
+  readonly tlsOptions?: TlsOptions | undefined
+  /** Without it the session stays unauthenticated (or PREAUTH) until `login`/`authenticate`. */
+  readonly auth?: Authentication | undefined
+  readonly timeouts?: Timeouts | undefined
+  /** Extensions to ENABLE when offered. Default: CONDSTORE, QRESYNC, UTF8=ACCEPT. */
+  readonly enable?: ReadonlyArray<string> | undefined
+  /** Sent with ID (RFC 2971) when the server offers it; false sends nothing. */
+  readonly clientId?: Readonly<Record<string, string>> | false | undefined
+  readonly trace?: TraceSink | undefined
+}
+
+export interface ResolvedOptions {
+  readonly host: string
+  readonly port: number
+  readonly tls: TlsMode
+  readonly tlsOptions: TlsOptions | undefined
+  readonly auth: Authentication | undefined
+  readonly connectTimeout: Duration.Duration
+  readonly greetingTimeout: Duration.Duration
+  readonly commandTimeout: Duration.Duration
+  readonly logoutTimeout: Duration.Duration
+  readonly enable: ReadonlyArray<string>
+  readonly clientId: Readonly<Record<string, string>> | false
+  readonly trace: TraceSink | undefined
+}
+
+export const defaultEnable: ReadonlyArray<string> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
+
+export const resolve = (o: ImapClientOptions): ResolvedOptions => {
+  const tls: TlsMode = o.tls ?? (o.port === undefined || o.port === 993 ? "implicit" : "starttls")
+  const port = o.port ?? (tls === "implicit" ? 993 : 143)
+  return {
+    host: o.host,
+    port,
+    tls,
+    tlsOptions: o.tlsOptions,
+    auth: o.auth,
+    connectTimeout: Duration.fromInputUnsafe(o.timeouts?.connect ?? "15 seconds"),
+    greetingTimeout: Duration.fromInputUnsafe(o.timeouts?.greeting ?? "15 seconds"),
+    commandTimeout: Duration.fromInputUnsafe(o.timeouts?.command ?? "60 seconds"),
+    logoutTimeout: Duration.fromInputUnsafe(o.timeouts?.logout ?? "5 seconds"),
+    enable: o.enable ?? defaultEnable,
+    clientId: o.clientId ?? { name: "effect-imap", version: "0.1.0" },
+    trace: o.trace
+  }
+}
+
+/** Password authentication shorthand. */
+export const password = (user: string, secret: string | Redacted.Redacted<string>): Authentication => ({
+  _tag: "Password",
+  user,
+  password: typeof secret === "string" ? Redacted.make(secret) : secret
+})
+
+/**
+ * Reads options from the environment: IMAP_HOST (required), IMAP_PORT, IMAP_TLS
+ * (implicit|starttls|none), IMAP_USER, IMAP_PASSWORD, IMAP_ACCESS_TOKEN, IMAP_AUTH_MECHANISM,
+ * IMAP_CA_FILE (read by the caller), IMAP_INSECURE (skip certificate checks).
+ */
+export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
+  host: Config.String("IMAP_HOST"),
+  port: Config.option(Config.Port("IMAP_PORT")),
+  tls: Config.option(Config.Literals(["implicit", "starttls", "none"], "IMAP_TLS")),
+  user: Config.option(Config.String("IMAP_USER")),
+  password: Config.option(Config.Redacted("IMAP_PASSWORD")),
+  accessToken: Config.option(Config.Redacted("IMAP_ACCESS_TOKEN")),
+  mechanism: Config.option(Config.Literals(["LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER"], "IMAP_AUTH_MECHANISM")),
+  insecure: Config.Boolean("IMAP_INSECURE").pipe(Config.withDefault(false))
+}).pipe(
+  Config.map((c): ImapClientOptions => {
+    const user = Option.getOrUndefined(c.user)
+    const mechanism = Option.getOrUndefined(c.mechanism)
+    const auth: Authentication | undefined =
+      user === undefined
+        ? undefined
+        : Option.isSome(c.accessToken)
+          ? {
+              _tag: "OAuth2",
+              user,
+              accessToken: c.accessToken.value,
+              mechanism: mechanism === "OAUTHBEARER" ? "OAUTHBEARER" : "XOAUTH2"
+            }
+          : Option.isSome(c.password)
+            ? {
+                _tag: "Password",
+                user,
+                password: c.password.value,
+                mechanism: mechanism === "PLAIN" ? "PLAIN" : mechanism === "LOGIN" ? "LOGIN" : undefined
+              }
+            : undefined
+    return {
+      host: c.host,
+      port: Option.getOrUndefined(c.port),
+      tls: Option.getOrUndefined(c.tls),
+      tlsOptions: c.insecure ? { rejectUnauthorized: false } : undefined,
+      auth
+    }
+  })
+)
+
+export const load = Effect.fnUntraced(function* () {
+  return yield* fromConfig
+})

@@ -1,0 +1,463 @@
+/**
+ * The connection core, shaped like `PgConnection`: one reader fiber, a tag -> pending-command map,
+ * a FIFO command queue that pipelines independent commands and serialises the ones that change
+ * state, and one place where the connection dies (every waiter fails with the same error, once).
+ *
+ * Untagged data goes to the oldest pending command that claims it (its collector), always updates
+ * the session state, and mailbox events are published for subscribers (IDLE, the watcher).
+ */
+import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protocol"
+import { type Framer, ResponseParser } from "@pkg/protocol"
+import { Cause, Deferred, Duration, Effect, Exit, PubSub, type Scope, SubscriptionRef } from "effect"
+import {
+  AuthenticationFailed,
+  CommandFailed,
+  ConnectionClosed,
+  fromReason,
+  ImapError,
+  InvalidState,
+  ProtocolFailed,
+  ServerBye,
+  Timeout
+} from "./ImapError.ts"
+import * as SessionState from "./SessionState.ts"
+import * as Trace from "./Trace.ts"
+import type { Transport } from "./Transport.ts"
+
+/** What the encoder produced: segments[0] goes at once, each later one after a `+` continuation. */
+export interface Wire {
+  readonly segments: ReadonlyArray<Uint8Array>
+  readonly trace: string
+}
+
+export interface CommandRequest {
+  /** Command name for errors and spans, e.g. `UID FETCH`; never arguments. */
+  readonly name: string
+  readonly encode: (tag: string) => Effect.Effect<Wire, ImapError>
+  readonly allowedIn: ReadonlyArray<SessionState.StateName>
+  /** Waits for every earlier command and holds back later ones until its tagged reply. */
+  readonly exclusive?: boolean
+  /** Claims untagged data belonging to this command; return true to consume it. */
+  readonly collect?: (r: UntaggedData) => boolean
+  /** AUTHENTICATE: answers a server challenge (`+ base64`) with the next line, CRLF included. */
+  readonly onChallenge?: (text: string) => Effect.Effect<Uint8Array, ImapError>
+  /** Runs synchronously in the reader when the tagged reply arrives (state transitions). */
+  readonly onTagged?: (tagged: Tagged, state: SessionState.SessionState) => SessionState.SessionState
+  /** The state to enter when the command is sent (SELECT leaves Selected at once: RFC 9051 6.3.2). */
+  readonly onSend?: (state: SessionState.SessionState) => SessionState.SessionState
+  /** Mark failures as authentication failures. */
+  readonly authentication?: string
+  /**
+   * IDLE: after the server's `+`, keep the wire (nothing else may be written) until `until`
+   * completes, then send `done` (DONE). `ready` runs when the `+` arrives.
+   */
+  readonly holdWire?: {
+    readonly ready: Effect.Effect<void>
+    readonly until: Effect.Effect<void>
+    readonly done: Uint8Array
+  }
+}
+
+export interface ConnectionOptions {
+  readonly commandTimeout: Duration.Duration
+  readonly trace: Trace.TraceSink | undefined
+}
+
+interface Pending {
+  readonly tag: string
+  readonly request: CommandRequest
+  readonly done: Deferred.Deferred<Tagged, ImapError>
+  /** Set while the writer waits for `+`; resolved with the text, or undefined if the command ended. */
+  continuation: ((text: string | undefined) => void) | undefined
+}
+
+interface Waiting {
+  readonly exclusive: boolean
+  readonly turn: Deferred.Deferred<void>
+}
+
+export interface ImapConnection {
+  readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
+  readonly currentState: () => SessionState.SessionState
+  readonly capabilities: () => ReadonlySet<string>
+  readonly setCapabilities: (caps: ReadonlyArray<string>) => void
+  /** Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, FETCH, BYE, ALERT), as it arrives. */
+  readonly events: PubSub.PubSub<UntaggedData>
+  /** Completes (with failure) when the connection dies; never succeeds. */
+  readonly closed: Deferred.Deferred<never, ImapError>
+  readonly isClosed: () => boolean
+  /** Bytes received so far: lets long commands time out on silence rather than on length. */
+  readonly bytesReceived: () => number
+  /** Hook for IDLE: called when a command is queued while the wire is held. */
+  readonly setWireWanted: (f: (() => void) | undefined) => void
+  readonly write: (chunks: ReadonlyArray<Uint8Array>, trace: string) => Effect.Effect<void, ImapError>
+  /**
+   * Flow control for streamed results: while paused, the reader stops pulling from the socket (TCP
+   * backpressure), unless another command needs the reader: then buffering wins over deadlock.
+   */
+  readonly pause: (key: object) => void
+  readonly resume: (key: object) => void
+}
+
+const tagPrefix = "A"
+
+const codeName = (r: Tagged | UntaggedStatus): string | undefined => {
+  const code = r.code
+  if (code === undefined) return undefined
+  switch (code._tag) {
+    case "Status":
+      return code.code
+    case "Other":
+      return code.name
+    default:
+      return code._tag.toUpperCase()
+  }
+}
+
+/** A ParseError (or anything thrown by the codec) as the connection's fatal error. */
+export const protocolError = (e: unknown): ImapError => {
+  const message = e instanceof Error ? e.message : String(e)
+  const excerpt = typeof e === "object" && e !== null && "excerpt" in e ? String(e.excerpt) : ""
+  return fromReason(new ProtocolFailed({ message, excerpt, cause: e }))
+}
+
+const isMailboxEvent = (r: UntaggedData): boolean =>
+  r._tag === "Exists" ||
+  r._tag === "Expunge" ||
+  r._tag === "Vanished" ||
+  r._tag === "Fetch" ||
+  r._tag === "Recent" ||
+  r._tag === "Flags" ||
+  (r._tag === "UntaggedStatus" && (r.status === "BYE" || r.code?._tag === "Alert"))
+
+/**
+ * Starts the reader over an already greeted (and, if asked, upgraded) transport; `framer` keeps
+ * whatever partial frame the handshake had already read.
+ */
+export const make = (
+  transport: Transport,
+  framer: Framer.Framer,
+  initialState: SessionState.SessionState,
+  initialCapabilities: ReadonlyArray<string>,
+  options: ConnectionOptions
+): Effect.Effect<ImapConnection, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const state = yield* SubscriptionRef.make(initialState)
+    const events = yield* PubSub.unbounded<UntaggedData>()
+    const closed = yield* Deferred.make<never, ImapError>()
+    let current = initialState
+    let capabilities: ReadonlySet<string> = new Set(initialCapabilities.map((c) => c.toUpperCase()))
+    let dead: ImapError | undefined
+    let received = 0
+    let nextTag = 1
+    const pending = new Map<string, Pending>()
+    const waiting: Array<Waiting> = []
+    let inFlight = 0
+    let exclusiveInFlight = false
+    let wireBusy = false
+    let wireWanted: (() => void) | undefined
+    const pausers = new Set<object>()
+    let gate: Deferred.Deferred<void> | undefined
+    const openGate = () => {
+      if (gate !== undefined) {
+        Deferred.doneUnsafe(gate, Exit.void)
+        gate = undefined
+      }
+    }
+    /** Pausing is safe only when nothing but the paused streams waits for the reader. */
+    const mayPause = () =>
+      pausers.size > 0 && waiting.length === 0 && pending.size <= pausers.size && dead === undefined
+
+    const pump = () => {
+      if (waiting.length > 0) openGate()
+      if (waiting.length > 0 && wireBusy && wireWanted !== undefined) wireWanted()
+      while (waiting.length > 0 && !wireBusy && !exclusiveInFlight) {
+        const head = waiting[0]!
+        if (head.exclusive && inFlight > 0) break
+        waiting.shift()
+        wireBusy = true
+        inFlight++
+        if (head.exclusive) exclusiveInFlight = true
+        Deferred.doneUnsafe(head.turn, Exit.void)
+      }
+    }
+
+    const releaseWire = () => {
+      wireBusy = false
+      pump()
+    }
+
+    const finish = (p: Pending) => {
+      pending.delete(p.tag)
+      inFlight--
+      if (p.request.exclusive) exclusiveInFlight = false
+      pump()
+    }
+
+    const die = (error: ImapError) => {
+      if (dead !== undefined) return
+      dead = error
+      current = SessionState.logout
+      for (const p of pending.values()) {
+        p.continuation?.(undefined)
+        Deferred.doneUnsafe(p.done, Exit.fail(error))
+      }
+      pending.clear()
+      for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.void)
+      waiting.length = 0
+      openGate()
+      Deferred.doneUnsafe(closed, Exit.fail(error))
+    }
+
+    const dispatchUntagged = (r: UntaggedData) => {
+      if (r._tag === "Capability") capabilities = new Set(r.capabilities.map((c) => c.toUpperCase()))
+      else if (r._tag === "UntaggedStatus" && r.code?._tag === "Capability") {
+        capabilities = new Set(r.code.capabilities.map((c) => c.toUpperCase()))
+      }
+      current = SessionState.reduce(current, r)
+      let consumed = false
+      for (const p of pending.values()) {
+        if (p.request.collect?.(r)) {
+          consumed = true
+          break
+        }
+      }
+      // Mailbox events are published even when a command consumed them (an EXISTS during a FETCH is
+      // still news), but not while a SELECT is building the snapshot of a mailbox not yet entered.
+      const isBye = r._tag === "UntaggedStatus" && r.status === "BYE"
+      if (isBye || !consumed || (isMailboxEvent(r) && current._tag === "Selected")) PubSub.publishUnsafe(events, r)
+      if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
+        // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
+        const loggingOut = [...pending.values()].some((p) => p.request.name === "LOGOUT")
+        if (!loggingOut) die(fromReason(new ServerBye({ text: r.text, code: codeName(r) })))
+      }
+    }
+
+    const dispatchTagged = (r: Tagged) => {
+      const p = pending.get(r.tag)
+      if (p === undefined) {
+        die(
+          fromReason(
+            new ProtocolFailed({ message: `tagged reply for unknown tag ${r.tag}`, excerpt: `${r.tag} ${r.status}` })
+          )
+        )
+        return
+      }
+      if (r.status === "OK" && r.code?._tag === "Capability") {
+        capabilities = new Set(r.code.capabilities.map((c) => c.toUpperCase()))
+      }
+      if (p.request.onTagged) current = p.request.onTagged(r, current)
+      p.continuation?.(undefined)
+      finish(p)
+      if (r.status === "OK") Deferred.doneUnsafe(p.done, Exit.succeed(r))
+      else {
+        const reason =
+          p.request.authentication !== undefined && r.status === "NO"
+            ? new AuthenticationFailed({ mechanism: p.request.authentication, code: codeName(r), text: r.text })
+            : new CommandFailed({ command: p.request.name, status: r.status, code: codeName(r), text: r.text })
+        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(reason)))
+      }
+    }
+
+    const dispatch = (r: Response) => {
+      switch (r._tag) {
+        case "Tagged":
+          return dispatchTagged(r)
+        case "Continuation": {
+          for (const p of pending.values()) {
+            if (p.continuation !== undefined) {
+              const k = p.continuation
+              p.continuation = undefined
+              k(r.text)
+              return
+            }
+          }
+          return die(
+            fromReason(new ProtocolFailed({ message: "unexpected continuation request", excerpt: `+ ${r.text}` }))
+          )
+        }
+        default:
+          return dispatchUntagged(r)
+      }
+    }
+
+    const reader = Effect.gen(function* () {
+      while (dead === undefined) {
+        const chunks = yield* transport.pull
+        const before = current
+        for (const chunk of chunks) {
+          received += chunk.length
+          try {
+            for (const frame of framer.push(chunk)) {
+              if (options.trace) options.trace("S", Trace.printable(frame))
+              dispatch(ResponseParser.parse(frame))
+              if (dead !== undefined) break
+            }
+          } catch (e) {
+            return die(protocolError(e))
+          }
+        }
+        if (current !== before) yield* SubscriptionRef.set(state, current)
+        while (mayPause()) {
+          gate ??= Deferred.makeUnsafe<void>()
+          yield* Deferred.await(gate)
+        }
+      }
+    }).pipe(
+      Effect.catch((e: ImapError) => Effect.sync(() => die(e))),
+      Effect.ensuring(
+        Effect.suspend(() => {
+          die(fromReason(new ConnectionClosed({ message: "connection closed" })))
+          return SubscriptionRef.set(state, current)
+        })
+      )
+    )
+    yield* Effect.forkScoped(reader)
+    // Interrupting the reader on scope close must also release every waiter.
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => die(fromReason(new ConnectionClosed({ message: "connection closed by the client" }))))
+    )
+
+    const write = (chunks: ReadonlyArray<Uint8Array>, trace: string) => {
+      if (options.trace) options.trace("C", trace)
+      return transport.write(chunks)
+    }
+
+    const awaitContinuation = (p: Pending) =>
+      Effect.callback<string | undefined>((resume) => {
+        p.continuation = (text) => resume(Effect.succeed(text))
+        return Effect.sync(() => {
+          p.continuation = undefined
+        })
+      })
+
+    /** Writes the command's segments, waiting for `+` between them, and answers AUTHENTICATE challenges. */
+    const send = (p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
+      Effect.gen(function* () {
+        yield* write([wire.segments[0]!], wire.trace)
+        for (let i = 1; i < wire.segments.length; i++) {
+          const text = yield* awaitContinuation(p)
+          if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
+          yield* write([wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`)
+        }
+        const hold = p.request.holdWire
+        if (hold !== undefined) {
+          const text = yield* awaitContinuation(p)
+          if (text === undefined) return // IDLE refused: the tagged NO/BAD completes the command
+          yield* hold.ready
+          // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
+          yield* Effect.raceFirst(hold.until, Deferred.await(closed))
+          yield* write([hold.done], "DONE")
+          return
+        }
+        if (p.request.onChallenge) {
+          while (true) {
+            const text = yield* awaitContinuation(p)
+            if (text === undefined) return
+            yield* write([yield* p.request.onChallenge(text)], "(authentication response)")
+          }
+        }
+      })
+
+    const awaitTagged = (p: Pending, timeoutMillis: number): Effect.Effect<Tagged, ImapError> =>
+      Effect.suspend(() => {
+        // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
+        let seen = received
+        const check: Effect.Effect<Tagged, ImapError> = Deferred.await(p.done).pipe(
+          Effect.timeoutOption(timeoutMillis),
+          Effect.flatMap((o) => {
+            if (o._tag === "Some") return Effect.succeed(o.value)
+            if (received !== seen || pausers.size > 0) {
+              seen = received
+              return check
+            }
+            const error = fromReason(new Timeout({ phase: "command", millis: timeoutMillis, command: p.request.name }))
+            die(error)
+            return Effect.fail(error)
+          })
+        )
+        return check
+      })
+
+    const run = (request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function* () {
+          if (dead !== undefined) return yield* Effect.fail(dead)
+          const turn = Deferred.makeUnsafe<void>()
+          const entry: Waiting = { exclusive: request.exclusive === true, turn }
+          waiting.push(entry)
+          pump()
+          const got = yield* restore(Deferred.await(turn)).pipe(Effect.exit)
+          if (Exit.isFailure(got)) {
+            // Interrupted while queued: give the turn back if it was granted meanwhile.
+            const i = waiting.indexOf(entry)
+            if (i >= 0) waiting.splice(i, 1)
+            else if (Deferred.isDoneUnsafe(turn) && dead === undefined) {
+              inFlight--
+              if (entry.exclusive) exclusiveInFlight = false
+              releaseWire()
+            }
+            return yield* Effect.failCause(got.cause as Cause.Cause<never>)
+          }
+          if (dead !== undefined) return yield* Effect.fail(dead)
+          const abandon = () => {
+            inFlight--
+            if (entry.exclusive) exclusiveInFlight = false
+            releaseWire()
+          }
+          if (!request.allowedIn.includes(current._tag)) {
+            abandon()
+            return yield* Effect.fail(
+              fromReason(new InvalidState({ command: request.name, state: current._tag, expected: request.allowedIn }))
+            )
+          }
+          const tag = `${tagPrefix}${nextTag++}`
+          const encoded = yield* request.encode(tag).pipe(Effect.exit)
+          if (Exit.isFailure(encoded)) {
+            abandon()
+            return yield* Effect.failCause(encoded.cause)
+          }
+          const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined }
+          pending.set(tag, p)
+          if (request.onSend) current = request.onSend(current)
+          // Writing is not interruptible: half a command (or a literal announced but not sent) would
+          // leave the server waiting and desynchronise every later command.
+          const sent = yield* send(p, encoded.value).pipe(Effect.exit)
+          if (wireBusy && dead === undefined) releaseWire()
+          if (Exit.isFailure(sent)) {
+            const error = Cause.findErrorOption(sent.cause)
+            if (error._tag === "Some") die(error.value)
+            return yield* Effect.failCause(sent.cause)
+          }
+          // An interrupted caller leaves the pending entry in place: the reader drains its reply.
+          return yield* restore(awaitTagged(p, Duration.toMillis(options.commandTimeout)))
+        })
+      ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+    return {
+      run,
+      state,
+      currentState: () => current,
+      capabilities: () => capabilities,
+      setCapabilities: (caps) => {
+        capabilities = new Set(caps.map((c) => c.toUpperCase()))
+      },
+      events,
+      closed,
+      isClosed: () => dead !== undefined,
+      bytesReceived: () => received,
+      setWireWanted: (f) => {
+        wireWanted = f
+      },
+      write,
+      pause: (key) => {
+        pausers.add(key)
+      },
+      resume: (key) => {
+        if (pausers.delete(key)) openGate()
+      }
+    }
+  })
+
+export { ImapError }

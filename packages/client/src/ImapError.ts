@@ -1,0 +1,184 @@
+/**
+ * The one error type of the client: `ImapError { reason }`, where each reason is a tagged class that
+ * knows whether retrying (reconnecting) can help. This is what lets a caller write
+ * `Effect.retry({ while: (e) => e.isRetryable, schedule })` and a watcher decide between
+ * "reconnect with backoff" and "give up: the password is wrong".
+ *
+ * No reason ever holds a credential: commands are described by name and redacted trace only.
+ */
+import { Data } from "effect"
+
+/** TCP could not be established (refused, unreachable, DNS): the server may come back. */
+export class ConnectionFailed extends Data.TaggedError("ConnectionFailed")<{
+  readonly host: string
+  readonly port: number
+  readonly message: string
+  readonly cause?: unknown
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/** An established connection ended without a BYE (reset, EOF, network cut). */
+export class ConnectionClosed extends Data.TaggedError("ConnectionClosed")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/** TLS handshake or certificate verification failed; retrying would fail the same way. */
+export class TlsFailed extends Data.TaggedError("TlsFailed")<{
+  readonly message: string
+  readonly cause?: unknown
+}> {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+export type TimeoutPhase = "connect" | "greeting" | "command" | "idle" | "logout"
+
+/** A phase did not finish within its deadline; the connection is treated as dead. */
+export class Timeout extends Data.TaggedError("Timeout")<{
+  readonly phase: TimeoutPhase
+  readonly millis: number
+  readonly command?: string | undefined
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+  override get message(): string {
+    return `${this.phase} timed out after ${this.millis} ms${this.command ? ` (${this.command})` : ""}`
+  }
+}
+
+/**
+ * The server sent bytes the codec rejects, or a response that breaks the protocol (an unknown tag,
+ * an unexpected continuation). The connection cannot be trusted after it; a new one may be fine.
+ */
+export class ProtocolFailed extends Data.TaggedError("ProtocolFailed")<{
+  readonly message: string
+  /** Printable excerpt of the offending bytes (never holds what the client sent). */
+  readonly excerpt: string
+  readonly cause?: unknown
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+}
+
+/** RFC 5530 codes after which trying again later is sensible. */
+const transientCodes = new Set(["UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT"])
+
+/** A command completed with NO or BAD. */
+export class CommandFailed extends Data.TaggedError("CommandFailed")<{
+  /** The command name, e.g. `UID FETCH` (never its arguments: they may hold user data). */
+  readonly command: string
+  readonly status: "NO" | "BAD"
+  /** The response code atom if any, e.g. `TRYCREATE`, `NONEXISTENT`. */
+  readonly code: string | undefined
+  readonly text: string
+}> {
+  get isRetryable(): boolean {
+    return this.code !== undefined && transientCodes.has(this.code)
+  }
+  override get message(): string {
+    return `${this.command} failed: ${this.status}${this.code ? ` [${this.code}]` : ""} ${this.text}`
+  }
+}
+
+/** The server said BYE (shutdown, idle timeout, kicked by an admin). */
+export class ServerBye extends Data.TaggedError("ServerBye")<{
+  readonly text: string
+  readonly code: string | undefined
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+  override get message(): string {
+    return `server closed the connection: ${this.text}`
+  }
+}
+
+/** Credentials were refused. Retrying with the same credentials cannot help (unless the server says so). */
+export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed")<{
+  readonly mechanism: string
+  readonly code: string | undefined
+  readonly text: string
+}> {
+  get isRetryable(): boolean {
+    return this.code === "UNAVAILABLE"
+  }
+  override get message(): string {
+    return `authentication (${this.mechanism}) failed${this.code ? ` [${this.code}]` : ""}: ${this.text}`
+  }
+}
+
+/** A command was asked for in a protocol state that does not allow it; nothing was sent. */
+export class InvalidState extends Data.TaggedError("InvalidState")<{
+  readonly command: string
+  readonly state: string
+  readonly expected: ReadonlyArray<string>
+}> {
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `${this.command} is not allowed in state ${this.state} (needs ${this.expected.join(" or ")})`
+  }
+}
+
+/** The server lacks a capability the operation needs (and there is no fallback). */
+export class MissingCapability extends Data.TaggedError("MissingCapability")<{
+  readonly capability: string
+  readonly operation: string
+}> {
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `${this.operation} needs the server capability ${this.capability}`
+  }
+}
+
+/** A user-supplied value cannot be put on the wire safely (e.g. CR/LF in a flag). Nothing was sent. */
+export class InvalidInput extends Data.TaggedError("InvalidInput")<{
+  readonly message: string
+}> {
+  get isRetryable(): boolean {
+    return false
+  }
+}
+
+export type ImapErrorReason =
+  | ConnectionFailed
+  | ConnectionClosed
+  | TlsFailed
+  | Timeout
+  | ProtocolFailed
+  | CommandFailed
+  | ServerBye
+  | AuthenticationFailed
+  | InvalidState
+  | MissingCapability
+  | InvalidInput
+
+export class ImapError extends Data.TaggedError("ImapError")<{
+  readonly reason: ImapErrorReason
+}> {
+  get isRetryable(): boolean {
+    return this.reason.isRetryable
+  }
+  override get message(): string {
+    return `${this.reason._tag}: ${this.reason.message}`
+  }
+}
+
+/** Wraps a reason; `yield* fail(new Timeout(...))` reads well at call sites. */
+export const fromReason = (reason: ImapErrorReason): ImapError => new ImapError({ reason })
+
+export const isImapError = (u: unknown): u is ImapError => u instanceof ImapError

@@ -1,0 +1,458 @@
+/**
+ * One authenticated IMAP session and its operations: the implementation behind the `ImapClient`
+ * service. Opening it connects, greets, upgrades (STARTTLS), authenticates, ENABLEs and sends ID;
+ * closing its scope sends LOGOUT (bounded by a deadline) and closes the socket.
+ */
+import {
+  Command,
+  type FetchData,
+  type ListData,
+  type ResponseCode,
+  type SearchKey,
+  SequenceSet,
+  type StatusItems,
+  type Tagged,
+  type UntaggedData
+} from "@pkg/protocol"
+import { Effect, Exit, Scope, Stream, type SubscriptionRef } from "effect"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Auth from "./Auth.ts"
+import * as Commands from "./Commands.ts"
+import * as FetchStream from "./FetchStream.ts"
+import * as Handshake from "./Handshake.ts"
+import * as ImapConfig from "./ImapConfig.ts"
+import type { CommandRequest } from "./ImapConnection.ts"
+import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
+import * as SessionState from "./SessionState.ts"
+
+export interface MailboxInfo {
+  readonly name: string
+  readonly delimiter: string | undefined
+  readonly attributes: ReadonlyArray<string>
+  /** RFC 6154 special use (`\Sent`, `\Trash`, ...) if the server marks one. */
+  readonly specialUse: string | undefined
+  readonly status: StatusItems | undefined
+}
+
+export interface AppendResult {
+  /** Present where the server has UIDPLUS (APPENDUID). */
+  readonly uidValidity: number | undefined
+  readonly uid: SequenceSet.Uid | undefined
+}
+
+export interface CopyResult {
+  readonly uidValidity: number | undefined
+  readonly sourceUids: ReadonlyArray<SequenceSet.Uid>
+  readonly destUids: ReadonlyArray<SequenceSet.Uid>
+}
+
+export interface FetchOptions {
+  readonly changedSince?: bigint | undefined
+  readonly highWater?: number | undefined
+}
+
+export type UidSet = SequenceSet.SequenceSet<"uid">
+
+const specialUses = new Set([
+  "\\ALL",
+  "\\ARCHIVE",
+  "\\DRAFTS",
+  "\\FLAGGED",
+  "\\JUNK",
+  "\\SENT",
+  "\\TRASH",
+  "\\IMPORTANT"
+])
+
+const codeOf = (t: Tagged): ResponseCode | undefined => t.code
+
+/** INBOX is case-insensitive (RFC 9051 5.1); every other name is compared exactly. */
+const sameMailbox = (a: string, b: string): boolean =>
+  a === b || (a.toUpperCase() === "INBOX" && b.toUpperCase() === "INBOX")
+
+/**
+ * Opening runs in a child scope that is closed at once when opening fails: a refused login or a
+ * greeting timeout must not keep its socket and reader fiber until the caller's scope ends (a retry
+ * loop in one scope would pile them up).
+ */
+export const make = (options: ImapConfig.ImapClientOptions) =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.fork(yield* Effect.scope)
+    return yield* open(options).pipe(
+      Scope.provide(scope),
+      Effect.onExit((exit) => (Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void))
+    )
+  })
+
+const open = (options: ImapConfig.ImapClientOptions) =>
+  Effect.gen(function* () {
+    const resolved = ImapConfig.resolve(options)
+    const { connection, greeting } = yield* Handshake.establish(resolved)
+    const enabled = new Set<string>()
+    const utf8 = () => enabled.has("UTF8=ACCEPT")
+    const req = (command: Command.Command, extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>) =>
+      Commands.request(connection, command, extra, utf8)
+    const run = (command: Command.Command, extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>) =>
+      connection.run(req(command, extra))
+    const has = (cap: string) => connection.capabilities().has(cap)
+
+    const refreshCapabilities = Effect.gen(function* () {
+      const caps: Array<string> = []
+      yield* run(Command.capability, {
+        collect: (r) => {
+          if (r._tag !== "Capability") return false
+          caps.push(...r.capabilities)
+          return true
+        }
+      })
+      connection.setCapabilities(caps)
+      return connection.capabilities()
+    })
+
+    const afterAuthentication = Effect.gen(function* () {
+      // Capabilities may change after login (Dovecot sends them in either of two shapes; Cyrus adds
+      // LOGINDISABLED, which is meaningless once authenticated). Ask unless the reply carried them.
+      if (!has("IMAP4REV1") && !has("IMAP4REV2")) yield* refreshCapabilities
+      const wanted = resolved.enable.filter((c) => has(c.toUpperCase()) || (c === "QRESYNC" && has("QRESYNC")))
+      if (has("ENABLE") && wanted.length > 0) {
+        yield* run(Command.enable(...(wanted as unknown as NonEmptyReadonlyArray<string>)), {
+          collect: (r) => {
+            if (r._tag !== "Enabled") return false
+            for (const c of r.capabilities) enabled.add(c.toUpperCase())
+            return true
+          }
+        })
+      }
+      if (has("ID") && resolved.clientId !== false) {
+        yield* run(Command.id(resolved.clientId), { collect: (r) => r._tag === "Id" }).pipe(Effect.ignore)
+      }
+    })
+
+    const markAuthenticated = (t: Tagged, _s: SessionState.SessionState): SessionState.SessionState => {
+      // A capability code in the OK replaces what we knew; otherwise force a refresh afterwards.
+      if (codeOf(t)?._tag !== "Capability") connection.setCapabilities([])
+      return SessionState.authenticated
+    }
+
+    const login = Effect.fn("ImapClient.login")(function* (auth: ImapConfig.Authentication) {
+      if (connection.capabilities().size === 0) yield* refreshCapabilities
+      yield* Auth.authenticate(
+        connection,
+        auth,
+        (command, mechanism) => req(command, { authentication: mechanism, onTagged: markAuthenticated }),
+        { host: resolved.host, port: resolved.port }
+      )
+      yield* afterAuthentication
+    })
+
+    if (connection.currentState()._tag === "NotAuthenticated" && resolved.auth !== undefined) {
+      yield* login(resolved.auth)
+    } else if (connection.currentState()._tag === "Authenticated") {
+      yield* afterAuthentication
+    }
+
+    yield* Effect.addFinalizer(() =>
+      connection.isClosed()
+        ? Effect.void
+        : run(Command.logout, { onTagged: () => SessionState.logout }).pipe(
+            Effect.timeout(resolved.logoutTimeout),
+            Effect.ignore
+          )
+    )
+
+    const list = Effect.fn("ImapClient.list")(function* (
+      pattern: string = "*",
+      opts?: { readonly reference?: string; readonly status?: ReadonlyArray<Command.StatusItem> }
+    ) {
+      const out: Array<ListData> = []
+      const statuses = new Map<string, StatusItems>()
+      const wantStatus = opts?.status !== undefined && opts.status.length > 0 && has("LIST-STATUS")
+      const wantSpecialUse = has("SPECIAL-USE")
+      const returnOptions =
+        wantStatus || wantSpecialUse
+          ? {
+              ...(wantSpecialUse ? { specialUse: true } : {}),
+              ...(wantStatus ? { status: opts?.status } : {})
+            }
+          : undefined
+      yield* run(Command.list(opts?.reference ?? "", pattern, returnOptions ? { returnOptions } : undefined), {
+        collect: (r) => {
+          if (r._tag === "List") out.push(r)
+          else if (r._tag === "Status") statuses.set(r.mailbox, r.items)
+          else return false
+          return true
+        }
+      })
+      const result: Array<MailboxInfo> = []
+      for (const l of out) {
+        let st = statuses.get(l.mailbox)
+        if (st === undefined && opts?.status !== undefined && opts.status.length > 0 && !wantStatus) {
+          const noSelect = l.attributes.some(
+            (a) => a.toUpperCase() === "\\NOSELECT" || a.toUpperCase() === "\\NONEXISTENT"
+          )
+          if (!noSelect) st = yield* status(l.mailbox, opts.status as NonEmptyReadonlyArray<Command.StatusItem>)
+        }
+        result.push({
+          name: l.mailbox,
+          delimiter: l.delimiter,
+          attributes: l.attributes,
+          specialUse: l.attributes.find((a) => specialUses.has(a.toUpperCase())),
+          status: st
+        })
+      }
+      return result
+    })
+
+    const status = Effect.fn("ImapClient.status")(function* (
+      mailbox: string,
+      items: NonEmptyReadonlyArray<Command.StatusItem> = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"]
+    ) {
+      let result: StatusItems = {}
+      yield* run(Command.status(mailbox, items), {
+        collect: (r) => {
+          // Pipelined STATUS commands may be answered in any order: claim only our mailbox's data.
+          if (r._tag !== "Status" || !sameMailbox(r.mailbox, mailbox)) return false
+          result = r.items
+          return true
+        }
+      })
+      return result
+    })
+
+    const open = (readOnly: boolean) =>
+      Effect.fn(readOnly ? "ImapClient.examine" : "ImapClient.select")(function* (
+        mailbox: string,
+        opts?: Command.SelectOptions
+      ) {
+        let snapshot = SessionState.emptyMailbox(mailbox)
+        const condstore = opts?.condstore ?? (has("CONDSTORE") && !enabled.has("CONDSTORE") ? true : undefined)
+        const command = readOnly
+          ? Command.examine(mailbox, { ...opts, condstore })
+          : Command.select(mailbox, { ...opts, condstore })
+        yield* run(command, {
+          onSend: (s) => (s._tag === "Selected" ? SessionState.authenticated : s),
+          collect: (r) => {
+            if (
+              r._tag === "Exists" ||
+              r._tag === "Recent" ||
+              r._tag === "Flags" ||
+              (r._tag === "UntaggedStatus" && r.status === "OK" && r.code !== undefined)
+            ) {
+              snapshot = SessionState.applyToMailbox(snapshot, r)
+              return true
+            }
+            return false
+          },
+          onTagged: (t, s) => {
+            if (t.status !== "OK") return s
+            snapshot = SessionState.completeSelect({ ...snapshot, readOnly }, t)
+            return SessionState.selected(snapshot)
+          }
+        })
+        return snapshot
+      })
+
+    const select = open(false)
+    const examine = open(true)
+
+    const fetchRequest = (set: UidSet, items: Command.FetchItems, opts?: FetchOptions) =>
+      req(
+        Command.uidFetch(set, items, opts?.changedSince !== undefined ? { changedSince: opts.changedSince } : undefined)
+      )
+
+    /** Only data items other than UID/FLAGS/MODSEQ tell our response apart from an unsolicited flag update. */
+    const wantsContent = (items: Command.FetchItems) =>
+      typeof items === "string" || items.some((i) => i._tag !== "Uid" && i._tag !== "Flags" && i._tag !== "ModSeq")
+
+    const isOurs = (set: UidSet, items: Command.FetchItems) => {
+      const content = wantsContent(items)
+      return (r: FetchData) => {
+        const a = r.attributes
+        if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
+        if (!content) return true
+        return Object.keys(a).some((k) => k !== "uid" && k !== "flags" && k !== "modSeq")
+      }
+    }
+
+    /** UID FETCH as a stream in constant memory. */
+    const fetch = (set: UidSet, items: Command.FetchItems, opts?: FetchOptions): Stream.Stream<FetchData, ImapError> =>
+      FetchStream.stream(connection, fetchRequest(set, items, opts), isOurs(set, items), {
+        highWater: opts?.highWater
+      }).pipe(Stream.withSpan("ImapClient.fetch"))
+
+    const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
+      const uids: Array<SequenceSet.Uid> = []
+      yield* run(Command.uidSearch(criteria), {
+        collect: (r) => {
+          if (r._tag === "Search") {
+            for (const n of r.ids) uids.push(SequenceSet.Uid(n))
+            return true
+          }
+          return false
+        }
+      })
+      return uids
+    })
+
+    const store = Effect.fn("ImapClient.store")(function* (
+      set: UidSet,
+      mode: Command.StoreMode,
+      flags: ReadonlyArray<string>,
+      opts?: { readonly unchangedSince?: bigint }
+    ) {
+      const updated: Array<FetchData> = []
+      const tagged = yield* run(
+        Command.uidStore(
+          set,
+          mode,
+          flags,
+          opts?.unchangedSince !== undefined ? { unchangedSince: opts.unchangedSince } : {}
+        ),
+        {
+          collect: (r) => {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+              updated.push(r)
+              return true
+            }
+            return false
+          }
+        }
+      )
+      const modified = tagged.code?._tag === "Modified" ? tagged.code.set : undefined
+      return { updated, modified }
+    })
+
+    const copyResult = (t: Tagged): CopyResult =>
+      t.code?._tag === "CopyUid"
+        ? { uidValidity: t.code.uidValidity, sourceUids: t.code.sourceUids, destUids: t.code.destUids }
+        : { uidValidity: undefined, sourceUids: [], destUids: [] }
+
+    const copy = Effect.fn("ImapClient.copy")(function* (set: UidSet, mailbox: string) {
+      return copyResult(yield* run(Command.uidCopy(set, mailbox)))
+    })
+
+    const expunge = Effect.fn("ImapClient.expunge")(function* (set?: UidSet) {
+      if (set !== undefined) {
+        if (!has("UIDPLUS")) {
+          return yield* Effect.fail(
+            fromReason(new MissingCapability({ capability: "UIDPLUS", operation: "UID EXPUNGE" }))
+          )
+        }
+        yield* run(Command.uidExpunge(set))
+      } else yield* run(Command.expunge)
+    })
+
+    const move = Effect.fn("ImapClient.move")(function* (set: UidSet, mailbox: string) {
+      if (has("MOVE")) {
+        let result: CopyResult = { uidValidity: undefined, sourceUids: [], destUids: [] }
+        yield* run(Command.uidMove(set, mailbox), {
+          collect: (r) => {
+            // RFC 6851 3.3: COPYUID comes in an untagged OK before the expunges.
+            if (r._tag === "UntaggedStatus" && r.code?._tag === "CopyUid") {
+              result = { uidValidity: r.code.uidValidity, sourceUids: r.code.sourceUids, destUids: r.code.destUids }
+              return true
+            }
+            return false
+          }
+        })
+        return result
+      }
+      // RFC 6851 fallback: COPY, flag \Deleted, and expunge only these UIDs (UIDPLUS) so that other
+      // messages the user marked \Deleted are not expunged behind their back.
+      const result = copyResult(yield* run(Command.uidCopy(set, mailbox)))
+      yield* run(Command.uidStore(set, "add", ["\\Deleted"], { silent: true }))
+      if (has("UIDPLUS")) yield* run(Command.uidExpunge(set))
+      else yield* run(Command.expunge)
+      return result
+    })
+
+    const append = Effect.fn("ImapClient.append")(function* (
+      mailbox: string,
+      message: Uint8Array | string,
+      opts?: { readonly flags?: ReadonlyArray<string>; readonly internalDate?: Date }
+    ) {
+      const bytes = typeof message === "string" ? new TextEncoder().encode(message) : message
+      const t = yield* run(Command.append(mailbox, bytes, opts))
+      const code = t.code
+      return code?._tag === "AppendUid"
+        ? ({ uidValidity: code.uidValidity, uid: code.uids[0] } satisfies AppendResult)
+        : ({ uidValidity: undefined, uid: undefined } satisfies AppendResult)
+    })
+
+    const simple = (name: string, command: () => Command.Command) =>
+      Effect.fn(`ImapClient.${name}`)(function* () {
+        yield* run(command())
+      })
+
+    const namespace = Effect.fn("ImapClient.namespace")(function* () {
+      let result: Extract<UntaggedData, { _tag: "Namespace" }> | undefined
+      if (!has("NAMESPACE")) {
+        return yield* Effect.fail(
+          fromReason(new MissingCapability({ capability: "NAMESPACE", operation: "namespace" }))
+        )
+      }
+      yield* run(Command.namespace, {
+        collect: (r) => {
+          if (r._tag !== "Namespace") return false
+          result = r
+          return true
+        }
+      })
+      if (result === undefined) {
+        return yield* Effect.fail(
+          fromReason(
+            new CommandFailed({ command: "NAMESPACE", status: "NO", code: undefined, text: "no NAMESPACE data" })
+          )
+        )
+      }
+      return { personal: result.personal, otherUsers: result.otherUsers, shared: result.shared }
+    })
+
+    return {
+      connection,
+      greeting,
+      capabilities: Effect.sync(() => connection.capabilities()),
+      enabled: Effect.sync((): ReadonlySet<string> => enabled),
+      state: connection.state as SubscriptionRef.SubscriptionRef<SessionState.SessionState>,
+      currentState: Effect.sync(() => connection.currentState()),
+      events: Stream.fromPubSub(connection.events),
+      refreshCapabilities,
+      login,
+      list,
+      status,
+      select,
+      examine,
+      fetch,
+      search,
+      store,
+      copy,
+      move,
+      append,
+      expunge,
+      close: simple("close", () => Command.close),
+      unselect: simple("unselect", () => Command.unselect),
+      noop: simple("noop", () => Command.noop),
+      create: Effect.fn("ImapClient.create")(function* (mailbox: string) {
+        yield* run(Command.create(mailbox))
+      }),
+      delete: Effect.fn("ImapClient.delete")(function* (mailbox: string) {
+        yield* run(Command.delete_(mailbox))
+      }),
+      rename: Effect.fn("ImapClient.rename")(function* (from: string, to: string) {
+        yield* run(Command.rename(from, to))
+      }),
+      subscribe: Effect.fn("ImapClient.subscribe")(function* (mailbox: string) {
+        yield* run(Command.subscribe(mailbox))
+      }),
+      unsubscribe: Effect.fn("ImapClient.unsubscribe")(function* (mailbox: string) {
+        yield* run(Command.unsubscribe(mailbox))
+      }),
+      namespace,
+      logout: Effect.fn("ImapClient.logout")(function* () {
+        yield* run(Command.logout, { onTagged: () => SessionState.logout })
+      })
+    }
+  })
+
+export type ImapSession = Effect.Success<ReturnType<typeof make>>
+export type { Scope }

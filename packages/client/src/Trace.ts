@@ -1,0 +1,29 @@
+/**
+ * The protocol trace: what went over the wire, for `--trace` and debugging. Client lines come
+ * from the encoder's `trace` rendering, where credentials are already `<redacted>`; server lines are
+ * the received frames, made printable and cut short (a 20 MB literal is not a trace line).
+ */
+
+export type TraceSink = (direction: "C" | "S", line: string) => void
+
+const maxTraceChars = 400
+
+/** Printable rendering of received bytes: control characters escaped, long frames abbreviated. */
+export const printable = (bytes: Uint8Array, max: number = maxTraceChars): string => {
+  const n = Math.min(bytes.length, max)
+  let out = ""
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!
+    if (c === 0x0d && bytes[i + 1] === 0x0a && i + 2 === bytes.length) break
+    if (c === 0x0d) out += "\\r"
+    else if (c === 0x0a) out += "\\n"
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`
+    else out += String.fromCharCode(c)
+  }
+  return bytes.length > max ? `${out}... (${bytes.length} bytes)` : out
+}
+
+/** A sink that writes `C: ...` / `S: ...` lines to stderr. */
+export const stderr: TraceSink = (direction, line) => {
+  process.stderr.write(`${direction}: ${line}\n`)
+}

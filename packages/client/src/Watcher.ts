@@ -1,0 +1,281 @@
+/**
+ * The new-mail watcher: a Stream of every new message in a mailbox, exactly once, across dropped
+ * connections and restarts. It fetches by UID from the last delivered UID + 1 (never "the last
+ * message by count"), keeps a checkpoint (UIDVALIDITY, last UID) in a `CheckpointStore`, and
+ * reconnects on retryable errors with a `Schedule` whose backoff restarts after every session that
+ * got as far as IDLE.
+ *
+ * Delivery contract: the checkpoint for a message is committed when the consumer pulls the next
+ * element (it has finished with this one) or when the stream closes; so a restart repeats nothing
+ * that was handed out and misses nothing that was not.
+ */
+import { Address, DateTime, EncodedWord, type Envelope, type FetchData, SequenceSet } from "@pkg/protocol"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, PubSub, Schedule, Stream } from "effect"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Checkpoint from "./Checkpoint.ts"
+import * as Idle from "./Idle.ts"
+import type { ImapClientOptions } from "./ImapConfig.ts"
+import { fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
+import * as ImapSession from "./ImapSession.ts"
+
+export interface NewMessage {
+  readonly _tag: "NewMessage"
+  readonly mailbox: string
+  readonly uid: SequenceSet.Uid
+  readonly uidValidity: number
+  readonly seq: number
+  /** Decoded from RFC 2047 encoded words. */
+  readonly subject: string | undefined
+  readonly from: ReadonlyArray<Address.MailAddress>
+  /** The Date header, else the server's INTERNALDATE. */
+  readonly date: Date | undefined
+  readonly internalDate: Date | undefined
+  readonly flags: ReadonlyArray<string>
+  readonly size: number | undefined
+  readonly envelope: Envelope | undefined
+}
+
+/** UIDVALIDITY changed: every UID known before is void. `policy` says what the watcher did. */
+export interface UidValidityChanged {
+  readonly _tag: "UidValidityChanged"
+  readonly mailbox: string
+  readonly previous: number
+  readonly current: number
+  readonly policy: UidValidityPolicy
+}
+
+/** The connection was lost; the watcher is about to reconnect. */
+export interface Disconnected {
+  readonly _tag: "Disconnected"
+  readonly error: ImapError
+  readonly attempt: number
+}
+
+/** Connected (again), mailbox selected, caught up, IDLE running. */
+export interface Watching {
+  readonly _tag: "Watching"
+  readonly mailbox: string
+  readonly uidValidity: number
+  readonly lastUid: number
+}
+
+export type WatchEvent = NewMessage | UidValidityChanged | Disconnected | Watching
+
+/**
+ * - `replay`: deliver every message of the new epoch from UID 1 (nothing lost; may repeat content).
+ * - `skipExisting`: start after the messages present now (nothing repeated; messages that arrived
+ *   during the change are skipped).
+ * - `fail`: end the stream with a ProtocolFailed error.
+ */
+export type UidValidityPolicy = "replay" | "skipExisting" | "fail"
+
+export interface WatchOptions {
+  readonly client: ImapClientOptions
+  readonly mailbox?: string | undefined
+  /** With no checkpoint: deliver messages with UID > sinceUid. Default: only mail arriving from now on. */
+  readonly sinceUid?: number | undefined
+  readonly onUidValidityChange?: UidValidityPolicy | undefined
+  /** Backoff between reconnects. Default: exponential from 250 ms, jittered, capped at 30 s, forever. */
+  readonly reconnect?: Schedule.Schedule<unknown, ImapError> | undefined
+  readonly idle?: Idle.IdleOptions | undefined
+  /** EXAMINE (default) leaves \Seen and \Recent alone. */
+  readonly readOnly?: boolean | undefined
+}
+
+export const defaultReconnect: Schedule.Schedule<unknown, ImapError> = Schedule.min([
+  Schedule.exponential("250 millis"),
+  Schedule.spaced("30 seconds")
+]).pipe(Schedule.jittered, Schedule.setInputType<ImapError>())
+
+const fetchItems = [
+  { _tag: "Uid" },
+  { _tag: "Flags" },
+  { _tag: "Envelope" },
+  { _tag: "Rfc822Size" },
+  { _tag: "InternalDate" }
+] as const
+
+export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData): NewMessage => {
+  const a = f.attributes
+  const envelope = a.envelope
+  const internalDate = a.internalDate === undefined ? undefined : DateTime.parseInternalDate(a.internalDate)
+  const sent = envelope?.date === undefined ? undefined : DateTime.parseEnvelopeDate(envelope.date)
+  return {
+    _tag: "NewMessage",
+    mailbox,
+    uid: a.uid ?? SequenceSet.Uid(0),
+    uidValidity,
+    seq: f.seq,
+    subject: EncodedWord.decode(envelope?.subject),
+    from: envelope === undefined ? [] : Address.fromEnvelopeList(envelope.from),
+    date: sent ?? internalDate,
+    internalDate,
+    flags: a.flags ?? [],
+    size: a.size,
+    envelope
+  }
+}
+
+/** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
+export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const store = yield* Checkpoint.CheckpointStore
+      const mailbox = options.mailbox ?? "INBOX"
+      const user = options.client.auth?.user
+      const key = Checkpoint.keyOf(options.client.host, user, mailbox)
+      const policy = options.onUidValidityChange ?? "replay"
+
+      // Hand-off buffer between the producer (sessions) and the consumer's pulls.
+      const buffer: Array<WatchEvent> = []
+      let wake: Deferred.Deferred<void> | undefined
+      let ended: Exit.Exit<never, ImapError> | undefined
+      let uncommitted: Checkpoint.Checkpoint | undefined
+      const emit = (e: WatchEvent) => {
+        buffer.push(e)
+        if (wake) Deferred.doneUnsafe(wake, Exit.void)
+      }
+      const commit = Effect.suspend(() => {
+        const c = uncommitted
+        uncommitted = undefined
+        return c === undefined ? Effect.void : store.set(key, c).pipe(Effect.orDie)
+      })
+
+      /** One connection's life: select, catch up, IDLE, fetch on EXISTS, until it fails. */
+      const session = (onEstablished: () => void) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const client = yield* ImapSession.make(options.client)
+            const box = options.readOnly === false ? yield* client.select(mailbox) : yield* client.examine(mailbox)
+            const uidValidity = box.uidValidity
+            if (uidValidity === undefined) {
+              return yield* Effect.fail(
+                fromReason(new ProtocolFailed({ message: "server sent no UIDVALIDITY", excerpt: mailbox }))
+              )
+            }
+            const stored = yield* store.get(key).pipe(Effect.orDie)
+            const pendingCommit = uncommitted
+            const known = pendingCommit ?? Option.getOrUndefined(stored)
+            const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
+            let last: number
+            if (known === undefined) last = options.sinceUid ?? startAfter
+            else if (known.uidValidity === uidValidity) last = known.lastUid
+            else {
+              emit({ _tag: "UidValidityChanged", mailbox, previous: known.uidValidity, current: uidValidity, policy })
+              if (policy === "fail") {
+                return yield* Effect.fail(
+                  fromReason(
+                    new ProtocolFailed({
+                      message: `UIDVALIDITY of ${mailbox} changed from ${known.uidValidity} to ${uidValidity}`,
+                      excerpt: ""
+                    })
+                  )
+                )
+              }
+              last = policy === "replay" ? 0 : startAfter
+            }
+            if (known === undefined || known.uidValidity !== uidValidity) {
+              yield* store.set(key, { uidValidity, lastUid: last }).pipe(Effect.orDie)
+            }
+            // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
+            const events = yield* PubSub.subscribe(client.connection.events)
+            const fetchNew = client.fetch(SequenceSet.from("uid", SequenceSet.Uid(last + 1)), fetchItems).pipe(
+              Stream.runForEach((f) =>
+                Effect.sync(() => {
+                  const uid = f.attributes.uid
+                  // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
+                  if (uid === undefined || uid <= last) return
+                  last = uid
+                  emit(toNewMessage(mailbox, uidValidity, f))
+                })
+              )
+            )
+            yield* fetchNew
+            yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle).pipe(
+              Effect.flatMap((idler) =>
+                Effect.forkScoped(
+                  Effect.raceFirst(
+                    Effect.flatMap(Fiber.await(idler), (exit) =>
+                      Exit.isFailure(exit) ? Effect.failCause(exit.cause) : Effect.void
+                    ),
+                    Deferred.await(client.connection.closed)
+                  )
+                )
+              )
+            )
+            onEstablished()
+            emit({ _tag: "Watching", mailbox, uidValidity, lastUid: last })
+            const closed = Deferred.await(client.connection.closed)
+            while (true) {
+              const batch = yield* Effect.raceFirst(PubSub.takeAll(events), closed)
+              if (batch.some((r) => r._tag === "Exists")) yield* fetchNew
+            }
+          })
+        )
+
+      const supervise = Effect.gen(function* () {
+        let step = yield* Schedule.toStepWithSleep(options.reconnect ?? defaultReconnect)
+        let attempt = 0
+        while (true) {
+          let established = false
+          const exit = yield* Effect.exit(
+            session(() => {
+              established = true
+            })
+          )
+          if (Exit.isSuccess(exit)) continue
+          const error = Cause.findErrorOption(exit.cause)
+          if (Option.isNone(error)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+          if (!error.value.isRetryable) return yield* Effect.fail(error.value)
+          if (established) {
+            attempt = 0
+            step = yield* Schedule.toStepWithSleep(options.reconnect ?? defaultReconnect)
+          }
+          attempt++
+          emit({ _tag: "Disconnected", error: error.value, attempt })
+          const waited = yield* Effect.exit(step(error.value))
+          if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
+        }
+      })
+
+      yield* Effect.forkScoped(
+        supervise.pipe(
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Effect.sync(() => {
+              ended = Exit.isFailure(exit) ? exit : Exit.failCause(Cause.die("watcher ended"))
+              if (wake) Deferred.doneUnsafe(wake, Exit.void)
+            })
+          )
+        )
+      )
+      yield* Effect.addFinalizer(() => commit)
+
+      const pull: Effect.Effect<NonEmptyReadonlyArray<WatchEvent>, ImapError | Cause.Done> = Effect.gen(function* () {
+        yield* commit
+        while (buffer.length === 0) {
+          if (ended !== undefined) return yield* ended
+          wake = Deferred.makeUnsafe<void>()
+          yield* Deferred.await(wake)
+          wake = undefined
+        }
+        const e = buffer.shift()!
+        if (e._tag === "NewMessage") uncommitted = { uidValidity: e.uidValidity, lastUid: e.uid }
+        return [e] as const
+      })
+      return Stream.fromPull(Effect.succeed(pull))
+    })
+  )
+
+/** Only the new messages. */
+export const watch = (options: WatchOptions): Stream.Stream<NewMessage, ImapError, Checkpoint.CheckpointStore> =>
+  watchEvents(options).pipe(Stream.filter((e): e is NewMessage => e._tag === "NewMessage"))
+
+/** The highest UID in the selected mailbox (for servers that omit UIDNEXT, e.g. Courier). */
+const maxUid = (client: ImapSession.ImapSession) =>
+  client.fetch(SequenceSet.last("uid"), [{ _tag: "Uid" }]).pipe(
+    Stream.runFold(
+      () => 0,
+      (acc, f) => Math.max(acc, f.attributes.uid ?? 0)
+    )
+  )

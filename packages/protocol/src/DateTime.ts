@@ -1,0 +1,228 @@
+/**
+ * The dates IMAP carries: INTERNALDATE (`17-Jul-1996 02:44:25 -0700`, RFC 3501 date-time),
+ * the RFC 5322 `Date:` header inside an ENVELOPE (obsolete forms included, since old mail keeps
+ * them forever), and the `1-Feb-1994` dates SEARCH takes.
+ *
+ * Small strict parsers instead of `Date.parse`: its accepted formats are implementation-defined,
+ * it reads `01-02-03`-style input as local time, and it ignores RFC 5322 comments and obsolete
+ * zones. Each parser returns `undefined` for input it does not recognise rather than guessing.
+ * `Date` results are instants; the `*Zoned` variants keep the sender's UTC offset as an effect
+ * `DateTime.Zoned`.
+ */
+import * as EffectDateTime from "effect/DateTime"
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
+const MONTH_NAMES = [
+  "january",
+  "february",
+  "march",
+  "april",
+  "may",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december"
+]
+const DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
+
+/** An instant plus the offset it was written in (minutes east of UTC). */
+interface Parsed {
+  readonly epochMillis: number
+  readonly offsetMinutes: number
+}
+
+/** Month index for `Jan`..`Dec` (any case); with `long`, also the full English name. */
+const monthIndex = (name: string, long: boolean): number => {
+  const lower = name.toLowerCase()
+  if (lower.length === 3) return MONTH_NAMES.findIndex((m) => m.startsWith(lower))
+  return long ? MONTH_NAMES.indexOf(lower) : -1
+}
+
+const isDayName = (name: string): boolean => {
+  const lower = name.toLowerCase()
+  return DAY_NAMES.some((d) => (lower.length === 3 ? d.startsWith(lower) : d === lower))
+}
+
+/**
+ * Wall-clock fields in a given offset to an instant, or undefined for fields that do not form a
+ * real date (31-Feb, 25:00). A second of 60 (RFC 5322 allows a leap second) is read as 59, since
+ * `Date` has no leap seconds and rolling over would change the minute the user sees.
+ */
+const toParsed = (
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  offsetMinutes: number
+): Parsed | undefined => {
+  if (month < 0 || hour > 23 || minute > 59 || second > 60 || Math.abs(offsetMinutes) > 23 * 60 + 59) return undefined
+  const d = new Date(0)
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0..99 to 1900..1999.
+  d.setUTCFullYear(year, month, day)
+  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month || d.getUTCDate() !== day) return undefined
+  d.setUTCHours(hour, minute, Math.min(second, 59), 0)
+  return { epochMillis: d.getTime() - offsetMinutes * 60_000, offsetMinutes }
+}
+
+const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
+  p === undefined
+    ? undefined
+    : EffectDateTime.makeZonedUnsafe(p.epochMillis, {
+        timeZone: EffectDateTime.zoneMakeOffset(p.offsetMinutes * 60_000)
+      })
+
+// ---------------------------------------------------------------------------------------------
+// INTERNALDATE (RFC 3501 / 9051 date-time)
+
+/**
+ * date-day-fixed is `SP DIGIT / 2DIGIT`, so a single-digit day may come with its leading space;
+ * a bare single digit is tolerated too. The surrounding DQUOTEs are optional because the response
+ * parser hands over the string's content.
+ */
+const INTERNAL_DATE = /^"?(?: ?(\d{1,2}))-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"?$/
+
+const parseInternal = (text: string): Parsed | undefined => {
+  const m = INTERNAL_DATE.exec(text)
+  if (m === null) return undefined
+  const [, day, mon, year, hh, mm, ss, sign, zh, zm] = m
+  if (Number(zm) > 59) return undefined
+  const offset = (sign === "-" ? -1 : 1) * (Number(zh) * 60 + Number(zm))
+  return toParsed(Number(year), monthIndex(mon ?? "", false), Number(day), Number(hh), Number(mm), Number(ss), offset)
+}
+
+/** INTERNALDATE (`17-Jul-1996 02:44:25 -0700`, ` 7-Jul-1996 ...`) to an instant. */
+export const parseInternalDate = (text: string): Date | undefined => {
+  const p = parseInternal(text)
+  return p === undefined ? undefined : new Date(p.epochMillis)
+}
+
+/** INTERNALDATE keeping the server's offset. */
+export const parseInternalDateZoned = (text: string): EffectDateTime.Zoned | undefined => toZoned(parseInternal(text))
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
+
+const checkDate = (date: Date, fn: string): void => {
+  const year = date.getUTCFullYear()
+  // date-year is 4DIGIT: years outside 0..9999 (or an Invalid Date) cannot be written.
+  if (!(year >= 0 && year <= 9999)) throw new RangeError(`DateTime.${fn}: ${String(date)} has no 4-digit year`)
+}
+
+const formatYear = (year: number): string => `${year}`.padStart(4, "0")
+
+/**
+ * The date-time APPEND takes: `17-Jul-1996 02:44:25 -0700` (without the DQUOTEs). Written in UTC
+ * (`+0000`) unless `offsetMinutes` (east of UTC, e.g. -420 for -0700) asks for the wall clock of
+ * another zone. The day is zero-padded (the 2DIGIT form), which every server accepts.
+ * Throws a RangeError for an Invalid Date or a year that has no 4-digit form.
+ */
+export const formatInternalDate = (date: Date, offsetMinutes = 0): string => {
+  if (!Number.isInteger(offsetMinutes) || Math.abs(offsetMinutes) > 23 * 60 + 59) {
+    throw new RangeError(`DateTime.formatInternalDate: offset ${offsetMinutes} is not whole minutes within a day`)
+  }
+  const local = new Date(date.getTime() + offsetMinutes * 60_000)
+  checkDate(local, "formatInternalDate")
+  const abs = Math.abs(offsetMinutes)
+  const zone = `${offsetMinutes < 0 ? "-" : "+"}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`
+  return (
+    `${pad2(local.getUTCDate())}-${MONTHS[local.getUTCMonth()]}-${formatYear(local.getUTCFullYear())} ` +
+    `${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}:${pad2(local.getUTCSeconds())} ${zone}`
+  )
+}
+
+/**
+ * A SEARCH date (`1-Feb-1994`, RFC 3501 `date`): the UTC calendar day of `date`. Servers compare
+ * it against their own idea of the day, disregarding time and zone (RFC 3501 6.4.4), so pass a
+ * Date whose UTC day is the day you mean (e.g. `new Date(Date.UTC(1994, 1, 1))`).
+ */
+export const formatSearchDate = (date: Date): string => {
+  checkDate(date, "formatSearchDate")
+  return `${date.getUTCDate()}-${MONTHS[date.getUTCMonth()]}-${formatYear(date.getUTCFullYear())}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 5322 Date: header (section 3.3, obsolete syntax from section 4.3)
+
+/**
+ * RFC 822 / 5322 obs-zone. Military letters were defined with the wrong sign in RFC 822, so
+ * RFC 5322 4.3 says to read them as -0000 (unknown), which is 0 here; the same goes for any
+ * other alphabetic zone (`CET`, `MEST`) whose meaning is not known.
+ */
+const NAMED_ZONES: Readonly<Record<string, number>> = {
+  UT: 0,
+  UTC: 0,
+  GMT: 0,
+  Z: 0,
+  EST: -5 * 60,
+  EDT: -4 * 60,
+  CST: -6 * 60,
+  CDT: -5 * 60,
+  MST: -7 * 60,
+  MDT: -6 * 60,
+  PST: -8 * 60,
+  PDT: -7 * 60
+}
+
+/** Removes RFC 5322 comments (nested, with quoted-pairs); an unclosed one runs to the end. */
+const stripComments = (text: string): string => {
+  if (!text.includes("(")) return text
+  let out = ""
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (depth > 0 && c === "\\") i++
+    else if (c === "(") {
+      if (depth++ === 0) out += " "
+    } else if (c === ")" && depth > 0) depth--
+    else if (depth === 0) out += c
+  }
+  return out
+}
+
+/**
+ * `[day-of-week ","] day month year hour ":" minute [":" second] [zone]`, after comments are gone
+ * and whitespace is collapsed. Lenient where old mailers were sloppy (one-digit hours, a missing
+ * comma, `-` between date parts, full month names, a `+01:00` zone, no zone at all), strict about
+ * the shape otherwise.
+ */
+const RFC5322_DATE =
+  /^(?:([A-Za-z]+) ?,? ?)?(\d{1,2})[ -]([A-Za-z]+)[ -](\d{2,4}) (\d{1,2}) ?: ?(\d{1,2})(?: ?: ?(\d{1,2}))?(?: ?(?:([+-])(\d{2}):?(\d{2})|([A-Za-z]{1,5})))?$/
+
+const parseEnvelope = (text: string): Parsed | undefined => {
+  const m = RFC5322_DATE.exec(stripComments(text).replace(/\s+/g, " ").trim())
+  if (m === null) return undefined
+  const [, dayName, day, mon, yearText = "", hh, mm, ss, sign, zh, zm, zoneName] = m
+  // The weekday is checked for being a weekday, not for matching the date: mismatches are common
+  // in real mail and the date fields are what the sender meant.
+  if (dayName !== undefined && !isDayName(dayName)) return undefined
+  let year = Number(yearText)
+  // RFC 5322 4.3: a 2-digit year below 50 is 20xx, otherwise 19xx; a 3-digit year adds 1900.
+  if (yearText.length === 2) year += year < 50 ? 2000 : 1900
+  else if (yearText.length === 3) year += 1900
+  let offset = 0
+  if (sign !== undefined) {
+    if (Number(zm) > 59) return undefined
+    offset = (sign === "-" ? -1 : 1) * (Number(zh) * 60 + Number(zm))
+  } else if (zoneName !== undefined) {
+    offset = NAMED_ZONES[zoneName.toUpperCase()] ?? 0
+  }
+  return toParsed(year, monthIndex(mon ?? "", true), Number(day), Number(hh), Number(mm), Number(ss ?? 0), offset)
+}
+
+/**
+ * An ENVELOPE date (RFC 5322 `Date:`) to an instant, obsolete forms included: no weekday, 2- and
+ * 3-digit years, `GMT`/`UT`/`EST`..`PDT` zones, comments such as `(PDT)`, missing seconds.
+ * A missing or unknown zone is read as UTC (RFC 5322 4.3's -0000).
+ */
+export const parseEnvelopeDate = (rfc2822: string): Date | undefined => {
+  const p = parseEnvelope(rfc2822)
+  return p === undefined ? undefined : new Date(p.epochMillis)
+}
+
+/** An ENVELOPE date keeping the sender's offset. */
+export const parseEnvelopeDateZoned = (rfc2822: string): EffectDateTime.Zoned | undefined =>
+  toZoned(parseEnvelope(rfc2822))

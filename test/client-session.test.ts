@@ -1,0 +1,153 @@
+/**
+ * The thin slice end to end against a real Dovecot: connect, authenticate, select, fetch subjects,
+ * and the everyday operations of an `ImapClient` session.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ImapClient, ImapConfig } from "@pkg/client"
+import { EncodedWord, SearchKey, SequenceSet } from "@pkg/protocol"
+import { Effect, Redacted, Stream } from "effect"
+import { dovecot, freshUser } from "./support/TestServer.ts"
+
+const server = dovecot()
+
+const message = (subject: string, body = "hello") =>
+  `From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: ${subject}\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${Math.random()}@example.com>\r\n\r\n${body}\r\n`
+
+const optionsFor = (user: string, extra?: Partial<ImapConfig.ImapClientOptions>): ImapConfig.ImapClientOptions => ({
+  host: server.host,
+  port: server.port,
+  tls: "none",
+  auth: ImapConfig.password(user, server.password),
+  ...extra
+})
+
+describe("ImapClient against Dovecot", () => {
+  it.live("logs in, selects INBOX and fetches the decoded subjects of delivered mail", () =>
+    Effect.gen(function* () {
+      const user = freshUser("slice")
+      yield* Effect.promise(() => server.deliver(user, "INBOX", message("=?UTF-8?Q?caf=C3=A9?= first")))
+      yield* Effect.promise(() => server.deliver(user, "INBOX", message("second")))
+      const client = yield* ImapClient.make(optionsFor(user))
+      const box = yield* client.select("INBOX")
+      assert.strictEqual(box.exists, 2)
+      assert.isDefined(box.uidValidity)
+      assert.strictEqual(box.uidNext, 3)
+      const messages = yield* client
+        .fetch(SequenceSet.all("uid"), [{ _tag: "Uid" }, { _tag: "Envelope" }, { _tag: "Flags" }])
+        .pipe(Stream.runCollect)
+      assert.deepStrictEqual(
+        messages.map((m) => [Number(m.attributes.uid), EncodedWord.decode(m.attributes.envelope?.subject)]),
+        [
+          [1, "café first"],
+          [2, "second"]
+        ]
+      )
+    })
+  )
+
+  it.live("fails with a typed, non-retryable authentication error on a wrong password", () =>
+    Effect.gen(function* () {
+      const error = yield* ImapClient.make(
+        optionsFor(freshUser("badpw"), { auth: ImapConfig.password("someone", "wrong-password") })
+      ).pipe(Effect.flip)
+      assert.strictEqual(error.reason._tag, "AuthenticationFailed")
+      assert.isFalse(error.isRetryable)
+      assert.notInclude(error.message, "wrong-password")
+    })
+  )
+
+  it.live("authenticates with AUTHENTICATE PLAIN when asked to", () =>
+    Effect.gen(function* () {
+      const user = freshUser("plain")
+      const client = yield* ImapClient.make(
+        optionsFor(user, {
+          auth: { _tag: "Password", user, password: Redacted.make(server.password), mechanism: "PLAIN" }
+        })
+      )
+      const state = yield* client.currentState
+      assert.strictEqual(state._tag, "Authenticated")
+    })
+  )
+
+  it.live("appends with UIDPLUS, searches, stores flags, copies, moves and expunges by UID", () =>
+    Effect.gen(function* () {
+      const user = freshUser("ops")
+      const client = yield* ImapClient.make(optionsFor(user))
+      yield* client.create("Archive")
+      const first = yield* client.append("INBOX", message("alpha"), { flags: ["\\Seen"] })
+      const second = yield* client.append("INBOX", message("beta"))
+      assert.strictEqual(Number(first.uid), 1)
+      assert.strictEqual(Number(second.uid), 2)
+      yield* client.select("INBOX")
+      const unseen = yield* client.search(SearchKey.unseen)
+      assert.deepStrictEqual(unseen.map(Number), [2])
+      const bySubject = yield* client.search(SearchKey.subject("alpha"))
+      assert.deepStrictEqual(bySubject.map(Number), [1])
+      yield* client.store(SequenceSet.single("uid", SequenceSet.Uid(2)), "add", ["\\Flagged"])
+      const flagged = yield* client.search(SearchKey.flagged)
+      assert.deepStrictEqual(flagged.map(Number), [2])
+      const copied = yield* client.copy(SequenceSet.single("uid", SequenceSet.Uid(1)), "Archive")
+      assert.deepStrictEqual(copied.destUids.map(Number), [1])
+      const moved = yield* client.move(SequenceSet.single("uid", SequenceSet.Uid(2)), "Archive")
+      assert.deepStrictEqual(moved.destUids.map(Number), [2])
+      const inbox = yield* client.status("INBOX")
+      assert.strictEqual(inbox.messages, 1)
+      const archive = yield* client.status("Archive")
+      assert.strictEqual(archive.messages, 2)
+      yield* client.expunge(SequenceSet.single("uid", SequenceSet.Uid(1)))
+      assert.strictEqual((yield* client.status("INBOX")).messages, 1)
+    })
+  )
+
+  it.live("lists mailboxes with special use and status, renames and deletes them", () =>
+    Effect.gen(function* () {
+      const user = freshUser("list")
+      const client = yield* ImapClient.make(optionsFor(user))
+      yield* client.create("Projects")
+      yield* client.rename("Projects", "Done")
+      yield* client.subscribe("Done")
+      const boxes = yield* client.list("*", { status: ["MESSAGES", "UIDNEXT"] })
+      const names = boxes.map((b) => b.name).sort()
+      assert.deepStrictEqual(names, ["Done", "INBOX"])
+      assert.strictEqual(boxes.find((b) => b.name === "INBOX")?.status?.messages, 0)
+      yield* client.delete("Done")
+      assert.deepStrictEqual(
+        (yield* client.list()).map((b) => b.name),
+        ["INBOX"]
+      )
+      const ns = yield* client.namespace()
+      assert.isAbove(ns.personal.length, 0)
+    })
+  )
+
+  it.live("rejects a command sent in the wrong state before writing anything", () =>
+    Effect.gen(function* () {
+      const client = yield* ImapClient.make(optionsFor(freshUser("state")))
+      const error = yield* client.search(SearchKey.all).pipe(Effect.flip)
+      assert.strictEqual(error.reason._tag, "InvalidState")
+      // The session is still usable afterwards.
+      yield* client.noop()
+    })
+  )
+
+  it.live("a consumer that stops a fetch stream early leaves the session usable", () =>
+    Effect.gen(function* () {
+      const user = freshUser("early")
+      yield* Effect.promise(() =>
+        server.importMany(
+          user,
+          "INBOX",
+          Array.from({ length: 300 }, (_, i) => message(`bulk ${i}`))
+        )
+      )
+      const client = yield* ImapClient.make(optionsFor(user))
+      yield* client.select("INBOX")
+      const firstFive = yield* client
+        .fetch(SequenceSet.all("uid"), [{ _tag: "Uid" }, { _tag: "Envelope" }], { highWater: 8 })
+        .pipe(Stream.take(5), Stream.runCollect)
+      assert.strictEqual(firstFive.length, 5)
+      const status = yield* client.status("INBOX")
+      assert.strictEqual(status.messages, 300)
+    })
+  )
+})
