@@ -231,7 +231,9 @@ export interface BodyFields {
 }
 export interface BodyExtension {
   readonly md5?: string | undefined
-  readonly disposition?: { readonly type: string; readonly params: ReadonlyArray<readonly [string, string]> } | undefined
+  readonly disposition?:
+    | { readonly type: string; readonly params: ReadonlyArray<readonly [string, string]> }
+    | undefined
   readonly language?: ReadonlyArray<string> | undefined
   readonly location?: string | undefined
   /** Further extension data, raw. */
