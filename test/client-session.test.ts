@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient, ImapConfig } from "@pkg/client"
 import { EncodedWord, SearchKey, SequenceSet } from "@pkg/protocol"
-import { Effect, Redacted, Stream } from "effect"
+import { Effect, Logger, Redacted, References, Stream } from "effect"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
@@ -53,6 +53,28 @@ describe("ImapClient against Dovecot", () => {
       assert.strictEqual(error.reason._tag, "AuthenticationFailed")
       assert.isFalse(error.isRetryable)
       assert.notInclude(error.message, "wrong-password")
+    })
+  )
+
+  it.live("writes the protocol trace at debug level with the credentials redacted", () =>
+    Effect.gen(function* () {
+      const user = freshUser("tracelog")
+      const lines: Array<string> = []
+      const capture = Logger.make((o) => {
+        lines.push(String(Array.isArray(o.message) ? o.message.join(" ") : o.message))
+      })
+      yield* Effect.gen(function* () {
+        const client = yield* ImapClient.make(optionsFor(user))
+        yield* client.noop()
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(Logger.layer([capture])),
+        Effect.provideService(References.MinimumLogLevel, "Debug")
+      )
+      assert.isTrue(lines.some((l) => l.includes("C: A1 AUTHENTICATE PLAIN <redacted>")))
+      assert.isTrue(lines.some((l) => /^S: A\d+ OK NOOP completed/.test(l)))
+      const secret = Buffer.from(`\u0000${user}\u0000${server.password}`).toString("base64")
+      assert.isFalse(lines.some((l) => l.includes(server.password) || l.includes(secret)))
     })
   )
 
@@ -127,6 +149,24 @@ describe("ImapClient against Dovecot", () => {
       assert.strictEqual(error.reason._tag, "InvalidState")
       // The session is still usable afterwards.
       yield* client.noop()
+    })
+  )
+
+  it.live("streams a large message body in partial-fetch chunks, byte for byte", () =>
+    Effect.gen(function* () {
+      const user = freshUser("body")
+      const line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\r\n"
+      const big = message("big one", line.repeat(4000))
+      const client = yield* ImapClient.make(optionsFor(user))
+      const appended = yield* client.append("INBOX", big)
+      yield* client.examine("INBOX")
+      const chunks = yield* client
+        .fetchBody(appended.uid ?? SequenceSet.Uid(1), undefined, { chunkSize: 64 * 1024 })
+        .pipe(Stream.runCollect)
+      assert.isAbove(chunks.length, 4)
+      assert.strictEqual(Buffer.concat(chunks).toString("utf8"), big)
+      const missing = yield* client.fetchBody(SequenceSet.Uid(999)).pipe(Stream.runCollect, Effect.flip)
+      assert.strictEqual(missing.reason._tag, "CommandFailed")
     })
   )
 

@@ -5,6 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Checkpoint, ImapClient, ImapConfig, Watcher } from "@pkg/client"
+import { SequenceSet } from "@pkg/protocol"
 import { Effect, Fiber, Layer, Schedule, Stream } from "effect"
 import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
@@ -22,7 +23,7 @@ const clientOptions = (user: string, port = server.port): ImapConfig.ImapClientO
   port,
   tls: "none",
   auth: ImapConfig.password(user, server.password),
-  timeouts: { connect: "2 seconds", greeting: "1 second", command: "3 seconds", logout: "500 millis" }
+  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "5 seconds", logout: "500 millis" }
 })
 
 const fastReconnect = Schedule.spaced("50 millis")
@@ -220,6 +221,46 @@ describe("Watcher against Dovecot", () => {
       const change = second.events.find((e) => e._tag === "UidValidityChanged")
       assert.isDefined(change)
       assert.strictEqual(second.newMessages()[0]?.uid, fresh.uid)
+      yield* Fiber.interrupt(second.fiber)
+    })
+  )
+
+  it.live("reports flag changes and expunges, live and those missed while stopped (QRESYNC resync)", () =>
+    Effect.gen(function* () {
+      const user = freshUser("watch-resync")
+      const sharedStore = Layer.succeed(Checkpoint.CheckpointStore, yield* Checkpoint.makeMemory)
+      const admin = yield* ImapClient.make(clientOptions(user))
+      yield* admin.create("Trash")
+      const a = yield* admin.append("INBOX", message("a"))
+      const b = yield* admin.append("INBOX", message("b"))
+      const c = yield* admin.append("INBOX", message("c"))
+      const uid = (x: { readonly uid: SequenceSet.Uid | undefined }) =>
+        SequenceSet.single("uid", x.uid ?? SequenceSet.Uid(1))
+      const first = yield* startWatching(
+        { client: clientOptions(user), reconnect: fastReconnect, sinceUid: 0 },
+        sharedStore
+      )
+      yield* first.waitFor(() => first.newMessages().length === 3, "the three messages")
+      yield* admin.select("INBOX")
+      yield* admin.store(uid(a), "add", ["\\Flagged"])
+      yield* first.waitFor(() => first.events.some((e) => e._tag === "FlagsChanged"), "live flag change")
+      yield* Fiber.interrupt(first.fiber)
+
+      yield* admin.store(uid(b), "add", ["\\Seen"])
+      yield* admin.move(uid(c), "Trash")
+      const second = yield* startWatching({ client: clientOptions(user), reconnect: fastReconnect }, sharedStore)
+      yield* second.waitFor(() => second.watchingCount() > 0, "IDLE after resync")
+      const flags = second.events.filter((e) => e._tag === "FlagsChanged")
+      const expunged = second.events.filter((e) => e._tag === "Expunged")
+      assert.deepStrictEqual(
+        flags.map((e) => [Number(e.uid), e.flags.includes("\\Seen")]),
+        [[Number(b.uid), true]]
+      )
+      assert.deepStrictEqual(
+        expunged.flatMap((e) => e.uids.map(Number)),
+        [Number(c.uid)]
+      )
+      assert.strictEqual(second.newMessages().length, 0)
       yield* Fiber.interrupt(second.fiber)
     })
   )

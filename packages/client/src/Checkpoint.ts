@@ -3,13 +3,18 @@
  * service, so an app can keep it in its own database; in memory by default, and a file-backed layer
  * whose writes are atomic (write to a temp file, fsync, rename) so a crash never leaves half a file.
  */
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 
 export interface Checkpoint {
   readonly uidValidity: number
   readonly lastUid: number
+  /**
+   * CONDSTORE: every flag change and expunge up to this mod-sequence has been delivered. A decimal
+   * string, because mod-sequences are 63-bit and JSON numbers are not.
+   */
+  readonly highestModSeq?: string | undefined
 }
 
 export class CheckpointError extends Schema.TaggedError<CheckpointError>()("CheckpointError", {
@@ -39,7 +44,14 @@ export const makeMemory = Effect.sync(() => {
 
 export const layerMemory: Layer.Layer<CheckpointStore> = Layer.effect(CheckpointStore, makeMemory)
 
-const FileContents = Schema.Record(Schema.String, Schema.Struct({ uidValidity: Schema.Number, lastUid: Schema.Number }))
+const FileContents = Schema.Record(
+  Schema.String,
+  Schema.Struct({
+    uidValidity: Schema.Number,
+    lastUid: Schema.Number,
+    highestModSeq: Schema.optional(Schema.String)
+  })
+)
 const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(FileContents))
 
 /** A JSON file holding every mailbox's checkpoint; survives restarts. */
@@ -60,6 +72,8 @@ export const makeFile = (file: string) =>
       )
     )
     let contents: Record<string, Checkpoint> = { ...(yield* read) }
+    // One write at a time: writes share the temp file and must land in the order they were asked.
+    const lock = yield* Semaphore.make(1)
     const write = (next: Record<string, Checkpoint>) =>
       Effect.tryPromise({
         try: async () => {
@@ -78,14 +92,16 @@ export const makeFile = (file: string) =>
     return CheckpointStore.of({
       get: (key) => Effect.sync(() => Option.fromNullishOr(contents[key])),
       set: (key, checkpoint) =>
-        Effect.suspend(() => {
-          const next = { ...contents, [key]: checkpoint }
-          return Effect.tap(write(next), () =>
-            Effect.sync(() => {
-              contents = next
-            })
-          )
-        })
+        lock.withPermit(
+          Effect.suspend(() => {
+            const next = { ...contents, [key]: checkpoint }
+            return Effect.tap(write(next), () =>
+              Effect.sync(() => {
+                contents = next
+              })
+            )
+          })
+        )
     })
   })
 

@@ -76,7 +76,7 @@ const rawCommand = (
       const r = yield* reader.next
       if (r._tag === "Tagged" && r.tag === tag) return r
       if (r._tag === "UntaggedStatus" && r.status === "BYE") {
-        return yield* Effect.fail(fromReason(new ServerBye({ text: r.text, code: undefined })))
+        return yield* Effect.fail(fromReason(new ServerBye({ text: r.text, code: ImapConnection.codeName(r) })))
       }
       onUntagged(r)
     }
@@ -105,7 +105,9 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
       )
     }
     if (greeting.status === "BYE") {
-      return yield* Effect.fail(fromReason(new ServerBye({ text: greeting.text, code: undefined })))
+      return yield* Effect.fail(
+        fromReason(new ServerBye({ text: greeting.text, code: ImapConnection.codeName(greeting) }))
+      )
     }
     let capabilities = capabilitiesOf(greeting) ?? []
     let state: SessionState.SessionState =

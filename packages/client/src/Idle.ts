@@ -162,6 +162,8 @@ export const keepIdling = (
               duration: probeTimeout,
               orElse: () => {
                 const error = fromReason(new Timeout({ phase: "idle", millis: Duration.toMillis(probeTimeout) }))
+                // The IDLE is still pending: without this, every later command would queue behind it.
+                connection.fail(error)
                 return Effect.fail(error)
               }
             })

@@ -8,7 +8,18 @@
  */
 import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protocol"
 import { type Framer, ResponseParser } from "@pkg/protocol"
-import { Cause, Deferred, Duration, Effect, Exit, PubSub, type Scope, SubscriptionRef } from "effect"
+import {
+  Cause,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  LogLevel,
+  PubSub,
+  References,
+  type Scope,
+  SubscriptionRef
+} from "effect"
 import {
   AuthenticationFailed,
   CommandFailed,
@@ -89,8 +100,10 @@ export interface ImapConnection {
   readonly isClosed: () => boolean
   /** Bytes received so far: lets long commands time out on silence rather than on length. */
   readonly bytesReceived: () => number
-  /** Hook for IDLE: called when a command is queued while the wire is held. */
+  /** Hook for IDLE: called when a command is queued while the wire is held (or already is). */
   readonly setWireWanted: (f: (() => void) | undefined) => void
+  /** Declares the connection dead (an unanswered liveness probe): every waiter fails with `error`. */
+  readonly fail: (error: ImapError) => void
   readonly write: (chunks: ReadonlyArray<Uint8Array>, trace: string) => Effect.Effect<void, ImapError>
   /**
    * Flow control for streamed results: while paused, the reader stops pulling from the socket (TCP
@@ -102,7 +115,8 @@ export interface ImapConnection {
 
 const tagPrefix = "A"
 
-const codeName = (r: Tagged | UntaggedStatus): string | undefined => {
+/** The response code as the atom errors carry (`TRYCREATE`, `UNAVAILABLE`), if any. */
+export const codeName = (r: Tagged | UntaggedStatus): string | undefined => {
   const code = r.code
   if (code === undefined) return undefined
   switch (code._tag) {
@@ -143,6 +157,22 @@ export const make = (
   options: ConnectionOptions
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
+    // The protocol trace goes to the user's sink (--trace) and, when debug logging is on, to the
+    // Effect logger; printable lines are only built when someone will read them.
+    const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
+    const traceLines: Array<string> = []
+    const tracing = options.trace !== undefined || logTrace
+    const trace = (direction: "C" | "S", line: string) => {
+      options.trace?.(direction, line)
+      if (logTrace) traceLines.push(`${direction}: ${line}`)
+    }
+    const flushTrace = Effect.suspend(() => {
+      if (traceLines.length === 0) return Effect.void
+      const lines = traceLines.splice(0, traceLines.length)
+      return Effect.forEach(lines, (l) => Effect.logDebug(l), { discard: true }).pipe(
+        Effect.annotateLogs("imap", "trace")
+      )
+    })
     const state = yield* SubscriptionRef.make(initialState)
     const events = yield* PubSub.unbounded<UntaggedData>()
     const closed = yield* Deferred.make<never, ImapError>()
@@ -226,7 +256,10 @@ export const make = (
       // Mailbox events are published even when a command consumed them (an EXISTS during a FETCH is
       // still news), but not while a SELECT is building the snapshot of a mailbox not yet entered.
       const isBye = r._tag === "UntaggedStatus" && r.status === "BYE"
-      if (isBye || !consumed || (isMailboxEvent(r) && current._tag === "Selected")) PubSub.publishUnsafe(events, r)
+      // A FETCH a command consumed is that command's data, not news (and a 50,000-message FETCH
+      // must not cost 50,000 publications).
+      const news = isMailboxEvent(r) && r._tag !== "Fetch" && current._tag === "Selected"
+      if (isBye || !consumed || news) PubSub.publishUnsafe(events, r)
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
         const loggingOut = [...pending.values()].some((p) => p.request.name === "LOGOUT")
@@ -285,12 +318,11 @@ export const make = (
     const reader = Effect.gen(function* () {
       while (dead === undefined) {
         const chunks = yield* transport.pull
-        const before = current
         for (const chunk of chunks) {
           received += chunk.length
           try {
             for (const frame of framer.push(chunk)) {
-              if (options.trace) options.trace("S", Trace.printable(frame))
+              if (tracing) trace("S", Trace.printable(frame))
               dispatch(ResponseParser.parse(frame))
               if (dead !== undefined) break
             }
@@ -298,7 +330,9 @@ export const make = (
             return die(protocolError(e))
           }
         }
-        if (current !== before) yield* SubscriptionRef.set(state, current)
+        if (logTrace) yield* flushTrace
+        // Compared with what `state` holds (a command's caller may have published it already).
+        if (SubscriptionRef.getUnsafe(state) !== current) yield* SubscriptionRef.set(state, current)
         while (mayPause()) {
           gate ??= Deferred.makeUnsafe<void>()
           yield* Deferred.await(gate)
@@ -319,17 +353,28 @@ export const make = (
       Effect.sync(() => die(fromReason(new ConnectionClosed({ message: "connection closed by the client" }))))
     )
 
-    const write = (chunks: ReadonlyArray<Uint8Array>, trace: string) => {
-      if (options.trace) options.trace("C", trace)
-      return transport.write(chunks)
+    const write = (chunks: ReadonlyArray<Uint8Array>, line: string) => {
+      if (tracing) trace("C", line)
+      return logTrace ? Effect.andThen(flushTrace, transport.write(chunks)) : transport.write(chunks)
     }
 
-    const awaitContinuation = (p: Pending) =>
-      Effect.callback<string | undefined>((resume) => {
-        p.continuation = (text) => resume(Effect.succeed(text))
-        return Effect.sync(() => {
-          p.continuation = undefined
-        })
+    /**
+     * The server's `+` (its text), or undefined when the tagged reply came instead. Bounded like a
+     * reply: a server silent for the command timeout fails the connection instead of hanging this
+     * uninterruptible writer (and every caller behind it) forever.
+     */
+    const awaitContinuation = (p: Pending): Effect.Effect<string | undefined, ImapError> =>
+      Effect.suspend(() => {
+        const answer = Deferred.makeUnsafe<string | undefined>()
+        const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
+        p.continuation = k
+        return untilSilent(p, Deferred.await(answer)).pipe(
+          Effect.ensuring(
+            Effect.sync(() => {
+              if (p.continuation === k) p.continuation = undefined
+            })
+          )
+        )
       })
 
     /** Writes the command's segments, waiting for `+` between them, and answers AUTHENTICATE challenges. */
@@ -361,10 +406,18 @@ export const make = (
       })
 
     const awaitTagged = (p: Pending, timeoutMillis: number): Effect.Effect<Tagged, ImapError> =>
+      untilSilent(p, Deferred.await(p.done), timeoutMillis)
+
+    /** Waits for `wait`, failing the connection only after `timeoutMillis` without a byte received. */
+    const untilSilent = <A>(
+      p: Pending,
+      wait: Effect.Effect<A, ImapError>,
+      timeoutMillis: number = Duration.toMillis(options.commandTimeout)
+    ): Effect.Effect<A, ImapError> =>
       Effect.suspend(() => {
         // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
         let seen = received
-        const check: Effect.Effect<Tagged, ImapError> = Deferred.await(p.done).pipe(
+        const check: Effect.Effect<A, ImapError> = wait.pipe(
           Effect.timeoutOption(timeoutMillis),
           Effect.flatMap((o) => {
             if (o._tag === "Some") return Effect.succeed(o.value)
@@ -431,7 +484,15 @@ export const make = (
             return yield* Effect.failCause(sent.cause)
           }
           // An interrupted caller leaves the pending entry in place: the reader drains its reply.
-          return yield* restore(awaitTagged(p, Duration.toMillis(options.commandTimeout)))
+          // The reader publishes `state` once per read, possibly after this caller resumes: publish
+          // here too, so `state` already shows what the command did (Selected, or Logout on death).
+          return yield* restore(awaitTagged(p, Duration.toMillis(options.commandTimeout))).pipe(
+            Effect.ensuring(
+              Effect.suspend(() =>
+                SubscriptionRef.getUnsafe(state) === current ? Effect.void : SubscriptionRef.set(state, current)
+              )
+            )
+          )
         })
       ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
 
@@ -449,7 +510,10 @@ export const make = (
       bytesReceived: () => received,
       setWireWanted: (f) => {
         wireWanted = f
+        // A command queued between IDLE going out and its `+` must not wait for the next re-issue.
+        if (f !== undefined && waiting.length > 0) f()
       },
+      fail: die,
       write,
       pause: (key) => {
         pausers.add(key)

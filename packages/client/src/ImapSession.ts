@@ -14,7 +14,7 @@ import {
   type Tagged,
   type UntaggedData
 } from "@pkg/protocol"
-import { Effect, Exit, Scope, Stream, type SubscriptionRef } from "effect"
+import { Effect, Exit, Option, Scope, Stream, type SubscriptionRef } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Auth from "./Auth.ts"
 import * as Commands from "./Commands.ts"
@@ -280,6 +280,84 @@ const open = (options: ImapConfig.ImapClientOptions) =>
         highWater: opts?.highWater
       }).pipe(Stream.withSpan("ImapClient.fetch"))
 
+    /**
+     * One message (or one part) as a stream of byte chunks, fetched with partial FETCHes
+     * (`BODY.PEEK[section]<offset.length>`) so a 50 MB attachment is never held whole in memory.
+     */
+    const fetchBody = (
+      uid: SequenceSet.Uid,
+      section: Command.Section = { part: [] },
+      opts?: { readonly chunkSize?: number | undefined }
+    ): Stream.Stream<Uint8Array, ImapError> => {
+      const chunkSize = opts?.chunkSize ?? 1024 * 1024
+      const set = SequenceSet.single("uid", uid)
+      const chunkAt = (offset: number) =>
+        fetch(set, [
+          Command.Attr.uid,
+          Command.Attr.bodySection(section, { peek: true, partial: { offset, length: chunkSize } })
+        ]).pipe(
+          Stream.runCollect,
+          Effect.flatMap((found) => {
+            const data = found[0]?.attributes.body?.[0]?.data
+            return data === undefined
+              ? Effect.fail(
+                  fromReason(
+                    new CommandFailed({
+                      command: "UID FETCH",
+                      status: "NO",
+                      code: "NONEXISTENT",
+                      text: `no message with UID ${uid}`
+                    })
+                  )
+                )
+              : Effect.succeed(data)
+          })
+        )
+      return Stream.paginate(0, (offset: number) =>
+        Effect.map(
+          chunkAt(offset),
+          (data) => [[data], data.length < chunkSize ? Option.none() : Option.some(offset + data.length)] as const
+        )
+      ).pipe(
+        Stream.filter((chunk) => chunk.length > 0),
+        Stream.withSpan("ImapClient.fetchBody")
+      )
+    }
+
+    /**
+     * CONDSTORE/QRESYNC resync: the flags of messages in `set` changed since `modSeq` and, when
+     * QRESYNC is enabled and `vanished` asked for, the UIDs expunged since then (VANISHED (EARLIER)).
+     */
+    const changedSince = Effect.fn("ImapClient.changedSince")(function* (
+      set: UidSet,
+      modSeq: bigint,
+      opts?: { readonly vanished?: boolean }
+    ) {
+      const changed: Array<FetchData> = []
+      const vanished: Array<string> = []
+      const useVanished = opts?.vanished === true && enabled.has("QRESYNC")
+      yield* run(
+        Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
+          changedSince: modSeq,
+          vanished: useVanished
+        }),
+        {
+          collect: (r) => {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+              changed.push(r)
+              return true
+            }
+            if (r._tag === "Vanished" && r.earlier) {
+              vanished.push(r.uids)
+              return true
+            }
+            return false
+          }
+        }
+      )
+      return { changed, vanished }
+    })
+
     const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
       const uids: Array<SequenceSet.Uid> = []
       yield* run(Command.uidSearch(criteria), {
@@ -379,6 +457,9 @@ const open = (options: ImapConfig.ImapClientOptions) =>
         : ({ uidValidity: undefined, uid: undefined } satisfies AppendResult)
     })
 
+    const unselected = (t: Tagged, s: SessionState.SessionState): SessionState.SessionState =>
+      t.status === "OK" ? SessionState.authenticated : s
+
     const simple = (name: string, command: () => Command.Command) =>
       Effect.fn(`ImapClient.${name}`)(function* () {
         yield* run(command())
@@ -423,14 +504,21 @@ const open = (options: ImapConfig.ImapClientOptions) =>
       select,
       examine,
       fetch,
+      fetchBody,
+      changedSince,
       search,
       store,
       copy,
       move,
       append,
       expunge,
-      close: simple("close", () => Command.close),
-      unselect: simple("unselect", () => Command.unselect),
+      // Both leave the Selected state (RFC 9051 6.4.1, RFC 3691): later mailbox commands are refused locally.
+      close: Effect.fn("ImapClient.close")(function* () {
+        yield* run(Command.close, { onTagged: unselected })
+      }),
+      unselect: Effect.fn("ImapClient.unselect")(function* () {
+        yield* run(Command.unselect, { onTagged: unselected })
+      }),
       noop: simple("noop", () => Command.noop),
       create: Effect.fn("ImapClient.create")(function* (mailbox: string) {
         yield* run(Command.create(mailbox))

@@ -59,7 +59,23 @@ export interface Watching {
   readonly lastUid: number
 }
 
-export type WatchEvent = NewMessage | UidValidityChanged | Disconnected | Watching
+/** A message's flags changed (seen live, or found by a CONDSTORE resync after a reconnect). */
+export interface FlagsChanged {
+  readonly _tag: "FlagsChanged"
+  readonly mailbox: string
+  readonly uid: SequenceSet.Uid
+  readonly flags: ReadonlyArray<string>
+  readonly modSeq: bigint | undefined
+}
+
+/** Messages were expunged (live VANISHED, or VANISHED (EARLIER) from a QRESYNC resync). */
+export interface Expunged {
+  readonly _tag: "Expunged"
+  readonly mailbox: string
+  readonly uids: ReadonlyArray<SequenceSet.Uid>
+}
+
+export type WatchEvent = NewMessage | FlagsChanged | Expunged | UidValidityChanged | Disconnected | Watching
 
 /**
  * - `replay`: deliver every message of the new epoch from UID 1 (nothing lost; may repeat content).
@@ -126,20 +142,35 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
       const key = Checkpoint.keyOf(options.client.host, user, mailbox)
       const policy = options.onUidValidityChange ?? "replay"
 
-      // Hand-off buffer between the producer (sessions) and the consumer's pulls.
-      const buffer: Array<WatchEvent> = []
+      // Hand-off buffer between the producer (sessions) and the consumer's pulls; each event carries
+      // the checkpoint that becomes true once the consumer is done with it.
+      const buffer: Array<{ readonly event: WatchEvent; readonly checkpoint: Checkpoint.Checkpoint | undefined }> = []
       let wake: Deferred.Deferred<void> | undefined
       let ended: Exit.Exit<never, ImapError> | undefined
       let uncommitted: Checkpoint.Checkpoint | undefined
-      const emit = (e: WatchEvent) => {
-        buffer.push(e)
+      /** The checkpoint of the newest buffered event: where a reconnect resumes from. */
+      let produced: Checkpoint.Checkpoint | undefined
+      const emit = (event: WatchEvent, checkpoint?: Checkpoint.Checkpoint) => {
+        buffer.push({ event, checkpoint })
+        if (checkpoint !== undefined) produced = checkpoint
         if (wake) Deferred.doneUnsafe(wake, Exit.void)
       }
-      const commit = Effect.suspend(() => {
-        const c = uncommitted
-        uncommitted = undefined
-        return c === undefined ? Effect.void : store.set(key, c).pipe(Effect.orDie)
-      })
+      // Uninterruptible, and cleared only once written: a consumer that stops while the write is in
+      // flight must not leave the file behind what it was handed (the restart would repeat it).
+      const commit = Effect.uninterruptible(
+        Effect.suspend(() => {
+          const c = uncommitted
+          if (c === undefined) return Effect.void
+          return store.set(key, c).pipe(
+            Effect.orDie,
+            Effect.tap(() =>
+              Effect.sync(() => {
+                if (uncommitted === c) uncommitted = undefined
+              })
+            )
+          )
+        })
+      )
 
       /** One connection's life: select, catch up, IDLE, fetch on EXISTS, until it fails. */
       const session = (onEstablished: () => void) =>
@@ -154,8 +185,8 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
               )
             }
             const stored = yield* store.get(key).pipe(Effect.orDie)
-            const pendingCommit = uncommitted
-            const known = pendingCommit ?? Option.getOrUndefined(stored)
+            // Events already handed to the buffer count as delivered for the next session.
+            const known = produced ?? Option.getOrUndefined(stored)
             const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
             let last: number
             if (known === undefined) last = options.sinceUid ?? startAfter
@@ -174,8 +205,12 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
               }
               last = policy === "replay" ? 0 : startAfter
             }
+            let modSeqMark = known?.uidValidity === uidValidity ? known.highestModSeq : undefined
+            const checkpoint = (): Checkpoint.Checkpoint => ({ uidValidity, lastUid: last, highestModSeq: modSeqMark })
             if (known === undefined || known.uidValidity !== uidValidity) {
-              yield* store.set(key, { uidValidity, lastUid: last }).pipe(Effect.orDie)
+              const fresh = checkpoint()
+              produced = fresh
+              yield* store.set(key, fresh).pipe(Effect.orDie)
             }
             // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
             const events = yield* PubSub.subscribe(client.connection.events)
@@ -186,28 +221,69 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                   // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
                   if (uid === undefined || uid <= last) return
                   last = uid
-                  emit(toNewMessage(mailbox, uidValidity, f))
+                  emit(toNewMessage(mailbox, uidValidity, f), checkpoint())
                 })
               )
             )
-            yield* fetchNew
-            yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle).pipe(
-              Effect.flatMap((idler) =>
-                Effect.forkScoped(
-                  Effect.raceFirst(
-                    Effect.flatMap(Fiber.await(idler), (exit) =>
-                      Exit.isFailure(exit) ? Effect.failCause(exit.cause) : Effect.void
-                    ),
-                    Deferred.await(client.connection.closed)
-                  )
+            // CONDSTORE/QRESYNC: report the flag changes and expunges missed while disconnected.
+            const serverModSeq = box.highestModSeq
+            if (serverModSeq !== undefined && modSeqMark !== undefined && last > 0) {
+              const since = BigInt(modSeqMark)
+              if (serverModSeq > since) {
+                const found = yield* client.changedSince(
+                  SequenceSet.range("uid", SequenceSet.Uid(1), SequenceSet.Uid(last)),
+                  since,
+                  {
+                    vanished: true
+                  }
                 )
-              )
-            )
+                const events: Array<WatchEvent> = []
+                for (const f of found.changed) {
+                  const uid = f.attributes.uid
+                  if (uid === undefined || uid > last) continue
+                  events.push({
+                    _tag: "FlagsChanged",
+                    mailbox,
+                    uid,
+                    flags: f.attributes.flags ?? [],
+                    modSeq: f.attributes.modSeq
+                  })
+                }
+                for (const set of found.vanished) events.push({ _tag: "Expunged", mailbox, uids: expandUids(set) })
+                modSeqMark = serverModSeq.toString()
+                events.forEach((e, i) => emit(e, i === events.length - 1 ? checkpoint() : undefined))
+                if (events.length === 0) {
+                  produced = checkpoint()
+                  yield* store.set(key, produced).pipe(Effect.orDie)
+                }
+              }
+            } else if (serverModSeq !== undefined && modSeqMark === undefined) {
+              modSeqMark = serverModSeq.toString()
+              produced = checkpoint()
+              yield* store.set(key, produced).pipe(Effect.orDie)
+            }
+            yield* fetchNew
+            const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle)
             onEstablished()
             emit({ _tag: "Watching", mailbox, uidValidity, lastUid: last })
-            const closed = Deferred.await(client.connection.closed)
+            // The session ends when the connection dies or IDLE fails (an unanswered liveness probe).
+            const closed = Effect.raceFirst(Deferred.await(client.connection.closed), Fiber.join(idler))
             while (true) {
               const batch = yield* Effect.raceFirst(PubSub.takeAll(events), closed)
+              for (const r of batch) {
+                if (r._tag === "Fetch") {
+                  const a = r.attributes
+                  // Live flag changes only: a FETCH that carries more than UID/FLAGS/MODSEQ is data.
+                  if (a.uid === undefined || a.flags === undefined || a.uid > last) continue
+                  if (Object.keys(a).some((k) => k !== "uid" && k !== "flags" && k !== "modSeq")) continue
+                  if (a.modSeq !== undefined && (modSeqMark === undefined || a.modSeq > BigInt(modSeqMark))) {
+                    modSeqMark = a.modSeq.toString()
+                  }
+                  emit({ _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq }, checkpoint())
+                } else if (r._tag === "Vanished" && !r.earlier) {
+                  emit({ _tag: "Expunged", mailbox, uids: expandUids(r.uids) }, checkpoint())
+                }
+              }
               if (batch.some((r) => r._tag === "Exists")) yield* fetchNew
             }
           })
@@ -259,9 +335,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           yield* Deferred.await(wake)
           wake = undefined
         }
-        const e = buffer.shift()!
-        if (e._tag === "NewMessage") uncommitted = { uidValidity: e.uidValidity, lastUid: e.uid }
-        return [e] as const
+        const next = buffer.shift()!
+        if (next.checkpoint !== undefined) uncommitted = next.checkpoint
+        return [next.event] as const
       })
       return Stream.fromPull(Effect.succeed(pull))
     })
@@ -270,6 +346,20 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
 /** Only the new messages. */
 export const watch = (options: WatchOptions): Stream.Stream<NewMessage, ImapError, Checkpoint.CheckpointStore> =>
   watchEvents(options).pipe(Stream.filter((e): e is NewMessage => e._tag === "NewMessage"))
+
+/** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
+const maxExpunged = 1_000_000
+const expandUids = (set: string): ReadonlyArray<SequenceSet.Uid> => {
+  const out: Array<SequenceSet.Uid> = []
+  for (const part of set.split(",")) {
+    const colon = part.indexOf(":")
+    const a = Number(colon < 0 ? part : part.slice(0, colon))
+    const b = colon < 0 ? a : Number(part.slice(colon + 1))
+    if (!Number.isInteger(a) || !Number.isInteger(b)) continue
+    for (let n = Math.min(a, b); n <= Math.max(a, b) && out.length < maxExpunged; n++) out.push(SequenceSet.Uid(n))
+  }
+  return out
+}
 
 /** The highest UID in the selected mailbox (for servers that omit UIDNEXT, e.g. Courier). */
 const maxUid = (client: ImapSession.ImapSession) =>

@@ -85,7 +85,10 @@ const decodeShift = (body: string): string | undefined => {
       return undefined
     }
   }
-  return String.fromCharCode(...units)
+  // In slices: spreading a few hundred thousand arguments overflows the stack.
+  let out = ""
+  for (let i = 0; i < units.length; i += 8192) out += String.fromCharCode(...units.slice(i, i + 8192))
+  return out
 }
 
 interface Run {

@@ -1,4 +1,3 @@
-export {}
 export * as MailboxName from "./MailboxName.ts"
 export * as EncodedWord from "./EncodedWord.ts"
 export * as Address from "./Address.ts"
@@ -17,3 +16,4 @@ export * as ResponseEncoder from "./ResponseEncoder.ts"
 export * as Schemas from "./Schemas.ts"
 export { ParseError } from "./ParseError.ts"
 export type * from "./Response.ts"
+export type { Address as EnvelopeAddress } from "./Response.ts"

@@ -82,3 +82,10 @@ describe("INBOX", () => {
     expect(MailboxName.equals("Archive", "archive")).toBe(false)
   })
 })
+
+describe("MailboxName.decode on hostile input", () => {
+  it("decodes a shifted run of 300,000 characters without overflowing the stack", () => {
+    const name = "台".repeat(300_000)
+    expect(MailboxName.decode(MailboxName.encode(name))).toBe(name)
+  })
+})
