@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient, ImapConfig } from "@pkg/client"
 import { EncodedWord, SearchKey, SequenceSet } from "@pkg/protocol"
-import { Effect, Logger, Redacted, References, Stream } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Redacted, References, Stream } from "effect"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
@@ -139,6 +139,37 @@ describe("ImapClient against Dovecot", () => {
       )
       const ns = yield* client.namespace()
       assert.isAbove(ns.personal.length, 0)
+    })
+  )
+
+  it.live("layerConfig reads IMAP_* settings, a private CA file included, and fetches by sequence number", () =>
+    Effect.gen(function* () {
+      const user = freshUser("config")
+      yield* Effect.promise(() => server.importMany(user, "INBOX", [message("one"), message("two"), message("three")]))
+      const env = ConfigProvider.layer(
+        ConfigProvider.fromUnknown({
+          IMAP_HOST: "localhost",
+          IMAP_PORT: String(server.tlsPort),
+          IMAP_TLS: "implicit",
+          IMAP_USER: user,
+          IMAP_PASSWORD: server.password,
+          IMAP_CA_FILE: server.caPath
+        })
+      )
+      const lastTwo = yield* Effect.gen(function* () {
+        const client = yield* ImapClient.ImapClient
+        const box = yield* client.examine("INBOX")
+        return yield* client
+          .fetch(SequenceSet.range("seq", box.exists - 1, "*"), [{ _tag: "Envelope" }])
+          .pipe(Stream.runCollect)
+      }).pipe(Effect.provide(ImapClient.layerConfig.pipe(Layer.provide(env))))
+      assert.deepStrictEqual(
+        lastTwo.map((m) => [m.seq, m.attributes.envelope?.subject]),
+        [
+          [2, "two"],
+          [3, "three"]
+        ]
+      )
     })
   )
 

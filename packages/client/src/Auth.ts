@@ -68,8 +68,9 @@ export const authenticate = (
           answered = true
           return Effect.succeed(encoder.encode(`${response}\r\n`))
         }
-        // XOAUTH2/OAUTHBEARER report failure as a challenge holding JSON; an empty line ends it.
-        return Effect.succeed(crlf)
+        // XOAUTH2/OAUTHBEARER report failure as a challenge holding JSON. XOAUTH2 wants an empty
+        // line; OAUTHBEARER the dummy response %x01 (RFC 7628 3.2.3). The tagged NO follows.
+        return Effect.succeed(mechanism === "OAUTHBEARER" ? encoder.encode(`${base64("\u0001")}\r\n`) : crlf)
       }
     })
   })

@@ -47,7 +47,9 @@ const makeReader = (transport: Transport.Transport, options: ResolvedOptions) =>
     },
     get framer() {
       return framer
-    }
+    },
+    /** Parsed responses not consumed yet; the connection dispatches them first. */
+    remaining: () => queue.splice(0, queue.length)
   }
 }
 
@@ -141,7 +143,8 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
 
     const connection = yield* ImapConnection.make(transport, reader.framer, state, capabilities, {
       commandTimeout: options.commandTimeout,
-      trace: options.trace
+      trace: options.trace,
+      initial: reader.remaining()
     })
     return { connection, greeting, secure: transport.secure }
   })

@@ -151,7 +151,11 @@ export const keepIdling = (
         yield* Deferred.succeed(firstReady, undefined)
         const why = yield* Effect.raceFirst(
           Effect.raceFirst(Effect.as(Effect.sleep(reissueAfter), "reissue" as const), silence),
-          Effect.as(Deferred.await(stop), "wanted" as const)
+          // "ended": the server completed IDLE on its own (or the connection died): start over / fail.
+          Effect.raceFirst(
+            Effect.as(Deferred.await(stop), "wanted" as const),
+            Effect.as(Fiber.await(command), "ended" as const)
+          )
         )
         yield* Deferred.succeed(stop, undefined)
         if (why === "silent") {

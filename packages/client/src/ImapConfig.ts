@@ -92,7 +92,7 @@ export const password = (user: string, secret: string | Redacted.Redacted<string
 /**
  * Reads options from the environment: IMAP_HOST (required), IMAP_PORT, IMAP_TLS
  * (implicit|starttls|none), IMAP_USER, IMAP_PASSWORD, IMAP_ACCESS_TOKEN, IMAP_AUTH_MECHANISM,
- * IMAP_CA_FILE (read by the caller), IMAP_INSECURE (skip certificate checks).
+ * IMAP_CA_FILE (a PEM file of extra trust anchors), IMAP_INSECURE (skip certificate checks).
  */
 export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
   host: Config.String("IMAP_HOST"),
@@ -102,7 +102,8 @@ export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
   password: Config.option(Config.Redacted("IMAP_PASSWORD")),
   accessToken: Config.option(Config.Redacted("IMAP_ACCESS_TOKEN")),
   mechanism: Config.option(Config.Literals(["LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER"], "IMAP_AUTH_MECHANISM")),
-  insecure: Config.Boolean("IMAP_INSECURE").pipe(Config.withDefault(false))
+  insecure: Config.Boolean("IMAP_INSECURE").pipe(Config.withDefault(false)),
+  caFile: Config.option(Config.String("IMAP_CA_FILE"))
 }).pipe(
   Config.map((c): ImapClientOptions => {
     const user = Option.getOrUndefined(c.user)
@@ -129,7 +130,13 @@ export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
       host: c.host,
       port: Option.getOrUndefined(c.port),
       tls: Option.getOrUndefined(c.tls),
-      tlsOptions: c.insecure ? { rejectUnauthorized: false } : undefined,
+      tlsOptions:
+        c.insecure || Option.isSome(c.caFile)
+          ? {
+              ...(c.insecure ? { rejectUnauthorized: false } : {}),
+              ...(Option.isSome(c.caFile) ? { caFile: c.caFile.value } : {})
+            }
+          : undefined,
       auth
     }
   })

@@ -72,6 +72,8 @@ export interface CommandRequest {
 export interface ConnectionOptions {
   readonly commandTimeout: Duration.Duration
   readonly trace: Trace.TraceSink | undefined
+  /** Responses already read (and parsed) by the handshake, dispatched before anything else. */
+  readonly initial?: ReadonlyArray<Response> | undefined
 }
 
 interface Pending {
@@ -316,6 +318,8 @@ export const make = (
     }
 
     const reader = Effect.gen(function* () {
+      // Responses the handshake had already parsed past the greeting (sent in the same packet).
+      for (const r of options.initial ?? []) dispatch(r)
       while (dead === undefined) {
         const chunks = yield* transport.pull
         for (const chunk of chunks) {
@@ -391,9 +395,13 @@ export const make = (
           const text = yield* awaitContinuation(p)
           if (text === undefined) return // IDLE refused: the tagged NO/BAD completes the command
           yield* hold.ready
-          // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
-          yield* Effect.raceFirst(hold.until, Deferred.await(closed))
-          yield* write([hold.done], "DONE")
+          // A connection that dies while idling must not leave this (uninterruptible) writer waiting;
+          // nor may a server that ends IDLE itself (tagged reply without DONE): no DONE is due then.
+          const endedByServer = yield* Effect.raceFirst(
+            Effect.as(Effect.raceFirst(hold.until, Deferred.await(closed)), false),
+            Effect.as(Effect.exit(Deferred.await(p.done)), true)
+          )
+          if (!endedByServer) yield* write([hold.done], "DONE")
           return
         }
         if (p.request.onChallenge) {

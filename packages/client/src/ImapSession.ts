@@ -52,6 +52,7 @@ export interface FetchOptions {
 }
 
 export type UidSet = SequenceSet.SequenceSet<"uid">
+export type AnySet = SequenceSet.SequenceSet<"uid"> | SequenceSet.SequenceSet<"seq">
 
 const specialUses = new Set([
   "\\ALL",
@@ -128,7 +129,9 @@ const open = (options: ImapConfig.ImapClientOptions) =>
       }
     })
 
-    const markAuthenticated = (t: Tagged, _s: SessionState.SessionState): SessionState.SessionState => {
+    const markAuthenticated = (t: Tagged, s: SessionState.SessionState): SessionState.SessionState => {
+      // onTagged also sees NO/BAD: a refused login changes nothing, so it can be retried.
+      if (t.status !== "OK") return s
       // A capability code in the OK replaces what we knew; otherwise force a refresh afterwards.
       if (codeOf(t)?._tag !== "Capability") connection.setCapabilities([])
       return SessionState.authenticated
@@ -255,27 +258,40 @@ const open = (options: ImapConfig.ImapClientOptions) =>
     const select = open(false)
     const examine = open(true)
 
-    const fetchRequest = (set: UidSet, items: Command.FetchItems, opts?: FetchOptions) =>
-      req(
-        Command.uidFetch(set, items, opts?.changedSince !== undefined ? { changedSince: opts.changedSince } : undefined)
+    const fetchRequest = (set: AnySet, items: Command.FetchItems, opts?: FetchOptions) => {
+      const modifiers = opts?.changedSince !== undefined ? { changedSince: opts.changedSince } : undefined
+      return req(
+        set.kind === "uid"
+          ? Command.uidFetch(set as UidSet, items, modifiers)
+          : Command.fetch(set as SequenceSet.SequenceSet<"seq">, items, modifiers)
       )
+    }
 
     /** Only data items other than UID/FLAGS/MODSEQ tell our response apart from an unsolicited flag update. */
     const wantsContent = (items: Command.FetchItems) =>
       typeof items === "string" || items.some((i) => i._tag !== "Uid" && i._tag !== "Flags" && i._tag !== "ModSeq")
 
-    const isOurs = (set: UidSet, items: Command.FetchItems) => {
+    const isOurs = (set: AnySet, items: Command.FetchItems) => {
       const content = wantsContent(items)
       return (r: FetchData) => {
         const a = r.attributes
-        if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
+        if (set.kind === "uid") {
+          if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
+        } else {
+          const current = connection.currentState()
+          const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
+          if (!SequenceSet.contains(set, r.seq, exists)) return false
+        }
         if (!content) return true
         return Object.keys(a).some((k) => k !== "uid" && k !== "flags" && k !== "modSeq")
       }
     }
 
-    /** UID FETCH as a stream in constant memory. */
-    const fetch = (set: UidSet, items: Command.FetchItems, opts?: FetchOptions): Stream.Stream<FetchData, ImapError> =>
+    /**
+     * FETCH as a stream in constant memory: `UID FETCH` for a UID set, `FETCH` for a set of sequence
+     * numbers (`SequenceSet.range("seq", n - 9, "*")`: the last ten messages).
+     */
+    const fetch = (set: AnySet, items: Command.FetchItems, opts?: FetchOptions): Stream.Stream<FetchData, ImapError> =>
       FetchStream.stream(connection, fetchRequest(set, items, opts), isOurs(set, items), {
         highWater: opts?.highWater
       }).pipe(Stream.withSpan("ImapClient.fetch"))

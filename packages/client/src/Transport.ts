@@ -7,6 +7,7 @@ import * as NodeSocket from "@effect/platform-node/NodeSocket"
 import { Duration, Effect, type Scope } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import type * as Socket from "effect/socket/Socket"
+import { readFile } from "node:fs/promises"
 import { isIP } from "node:net"
 import { ConnectionClosed, ConnectionFailed, fromReason, type ImapError, Timeout, TlsFailed } from "./ImapError.ts"
 
@@ -15,6 +16,8 @@ export type TlsMode = "implicit" | "starttls" | "none"
 export interface TlsOptions {
   /** Extra trust anchors (PEM), e.g. a private CA. */
   readonly ca?: string | Uint8Array | undefined
+  /** Read `ca` from this PEM file (IMAP_CA_FILE) when opening. */
+  readonly caFile?: string | undefined
   /** Verify the server certificate. Default true; false is an explicit, logged opt-out. */
   readonly rejectUnauthorized?: boolean | undefined
   /** SNI and certificate name; defaults to the host when it is a name. */
@@ -101,8 +104,19 @@ const tlsConnectionOptions = (host: string, tls: TlsOptions | undefined) => {
 }
 
 /** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
-export const open = (options: TransportOptions): Effect.Effect<Transport, ImapError, Scope.Scope> =>
+const readCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
+  const file = tls?.caFile
+  if (file === undefined || tls?.ca !== undefined) return Effect.succeed(tls)
+  return Effect.tryPromise({
+    try: () => readFile(file, "utf8"),
+    catch: (cause) =>
+      fromReason(new TlsFailed({ message: `cannot read CA file ${file}: ${causeMessage(cause)}`, cause }))
+  }).pipe(Effect.map((ca) => ({ ...tls, ca })))
+}
+
+export const open = (input: TransportOptions): Effect.Effect<Transport, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
+    const options: TransportOptions = { ...input, tlsOptions: yield* readCaFile(input.tlsOptions) }
     const implicit = options.tls === "implicit"
     const openTimeout = Duration.toMillis(options.connectTimeout)
     const socket = implicit

@@ -251,7 +251,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                 }
                 for (const set of found.vanished) events.push({ _tag: "Expunged", mailbox, uids: expandUids(set) })
                 modSeqMark = serverModSeq.toString()
-                events.forEach((e, i) => emit(e, i === events.length - 1 ? checkpoint() : undefined))
+                for (const [i, e] of events.entries()) emit(e, i === events.length - 1 ? checkpoint() : undefined)
                 if (events.length === 0) {
                   produced = checkpoint()
                   yield* store.set(key, produced).pipe(Effect.orDie)

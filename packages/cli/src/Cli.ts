@@ -1,0 +1,62 @@
+/**
+ * The `imap` command tree and how it runs: effect/cli parses, our presenter keeps stdout for data
+ * (usage errors become one `imap: ...` line on stderr), and handlers report their own failures.
+ */
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Effect, Stdio } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import { append } from "./Append.ts"
+import { fetch } from "./Fetch.ts"
+import { capabilities, list } from "./Mailboxes.ts"
+import { UsageError } from "./ExitCode.ts"
+import * as Output from "./Output.ts"
+import { root } from "./Root.ts"
+import { search } from "./Search.ts"
+import { subjects } from "./Subjects.ts"
+import { watch } from "./Watch.ts"
+
+export const version = "0.1.0"
+
+export const command = root.pipe(Command.withSubcommands([capabilities, list, subjects, watch, fetch, append, search]))
+
+/** Help and version on stdout as usual; usage errors on stderr only, one line each. */
+const presenter: CliOutput.Presenter = {
+  present: (event) =>
+    Effect.gen(function* () {
+      const formatter = yield* CliOutput.Formatter
+      switch (event._tag) {
+        case "Help":
+          // `imap` without a subcommand is a usage error (exit 2): its help goes to stderr.
+          return yield* (event.reason === "Requested" ? Output.stdout : Output.stderr)(
+            formatter.formatHelpDoc(event.helpDoc)
+          )
+        case "Version":
+          return yield* Output.stdout(formatter.formatVersion(event.name, event.version))
+        case "InvalidInvocation": {
+          for (const error of event.errors) yield* Output.stderr(`imap: ${error.message.replace(/\s*\n+\s*/g, " ")}`)
+          return yield* Output.stderr(`imap: see '${[...event.commandPath, "--help"].join(" ")}'`)
+        }
+      }
+    })
+}
+
+const helpOnStderr: CliOutput.Presenter = {
+  present: (event) =>
+    Effect.gen(function* () {
+      if (event._tag === "Help") yield* Output.stderr((yield* CliOutput.Formatter).formatHelpDoc(event.helpDoc))
+    })
+}
+
+/** `imap` alone: the help, on stderr since no command ran, and exit 2. */
+const usage = Command.runWith(command, { version })(["--help"]).pipe(
+  Effect.provideService(CliOutput.Presenter, helpOnStderr),
+  Effect.andThen(Effect.fail(new UsageError({ message: "no command given" })))
+)
+
+export const main = Stdio.Stdio.use(({ args }) =>
+  Effect.flatMap(args, (argv) =>
+    argv.length === 0
+      ? usage
+      : Command.runWith(command, { version })(argv).pipe(Effect.provideService(CliOutput.Presenter, presenter))
+  )
+).pipe(Effect.provide(NodeServices.layer))

@@ -1,0 +1,112 @@
+/**
+ * The flags every command shares (where to connect, as whom, how to print), each with its
+ * environment fallback (flag > environment > default), and their translation into the client's
+ * `ImapClientOptions`: CA file read, password resolved, `--insecure` warned about.
+ */
+import { ImapConfig, Trace } from "@pkg/client"
+import { Config, Effect, Option } from "effect"
+import { Flag } from "effect/cli"
+import * as fs from "node:fs/promises"
+import { UsageError } from "./ExitCode.ts"
+import * as Output from "./Output.ts"
+import * as Password from "./Password.ts"
+
+const tlsModes = ["implicit", "starttls", "none"] as const
+
+const validPort = (p: number) => (Number.isInteger(p) && p >= 1 && p <= 65535 ? Option.some(p) : Option.none())
+
+export const flags = {
+  host: Flag.String("host").pipe(
+    Flag.withAlias("H"),
+    Flag.withDescription("IMAP server host name or address (env IMAP_HOST)"),
+    Flag.withFallbackConfig(Config.String("IMAP_HOST"))
+  ),
+  port: Flag.Int("port").pipe(
+    Flag.withAlias("p"),
+    Flag.filterMap(validPort, (p) => `Expected a port between 1 and 65535, got ${p}`),
+    Flag.withDescription("Server port (env IMAP_PORT; default 993 with implicit TLS, else 143)"),
+    Flag.withFallbackConfig(Config.Port("IMAP_PORT")),
+    Flag.optional
+  ),
+  user: Flag.String("user").pipe(
+    Flag.withAlias("u"),
+    Flag.withDescription("User name to log in as (env IMAP_USER)"),
+    Flag.withFallbackConfig(Config.String("IMAP_USER"))
+  ),
+  tls: Flag.Literals("tls", tlsModes).pipe(
+    Flag.withDescription("TLS mode (env IMAP_TLS; default implicit on port 993, else starttls)"),
+    Flag.withFallbackConfig(Config.Literals(tlsModes, "IMAP_TLS")),
+    Flag.optional
+  ),
+  caFile: Flag.String("ca-file").pipe(
+    Flag.withMetavar("FILE"),
+    Flag.withDescription("PEM file of a private CA to trust for the server's certificate (env IMAP_CA_FILE)"),
+    Flag.withFallbackConfig(Config.String("IMAP_CA_FILE")),
+    Flag.optional
+  ),
+  insecure: Flag.Boolean("insecure").pipe(
+    Flag.withDescription("Do not verify the server's certificate (env IMAP_INSECURE); prints a warning"),
+    Flag.withFallbackConfig(Config.Boolean("IMAP_INSECURE")),
+    Flag.withDefault(false)
+  ),
+  passwordFile: Flag.String("password-file").pipe(
+    Flag.withMetavar("FILE"),
+    Flag.withDescription(
+      "Read the password from FILE (env IMAP_PASSWORD_FILE); else IMAP_PASSWORD, else a hidden prompt on a terminal"
+    ),
+    Flag.withFallbackConfig(Config.String("IMAP_PASSWORD_FILE")),
+    Flag.optional
+  ),
+  mailbox: Flag.String("mailbox").pipe(
+    Flag.withAlias("m"),
+    Flag.withDescription("Mailbox to work on (env IMAP_MAILBOX; default INBOX)"),
+    Flag.withFallbackConfig(Config.String("IMAP_MAILBOX")),
+    Flag.withDefault("INBOX")
+  ),
+  json: Flag.Boolean("json").pipe(
+    Flag.withDescription("Print JSON: one object (or array) per line"),
+    Flag.withDefault(false)
+  ),
+  trace: Flag.Boolean("trace").pipe(
+    Flag.withDescription("Print the protocol exchange on stderr (secrets redacted), and stack traces on errors"),
+    Flag.withDefault(false)
+  )
+}
+
+export interface Flags {
+  readonly host: string
+  readonly port: Option.Option<number>
+  readonly user: string
+  readonly tls: Option.Option<(typeof tlsModes)[number]>
+  readonly caFile: Option.Option<string>
+  readonly insecure: boolean
+  readonly passwordFile: Option.Option<string>
+  readonly mailbox: string
+  readonly json: boolean
+  readonly trace: boolean
+}
+
+const readCa = (file: string) =>
+  Effect.tryPromise({
+    try: () => fs.readFile(file, "utf8"),
+    catch: (cause) =>
+      new UsageError({ message: `cannot read CA file ${file}: ${cause instanceof Error ? cause.message : cause}` })
+  })
+
+export const clientOptions = (f: Flags): Effect.Effect<ImapConfig.ImapClientOptions, UsageError> =>
+  Effect.gen(function* () {
+    const ca = Option.isSome(f.caFile) ? yield* readCa(f.caFile.value) : undefined
+    const tls = Option.getOrUndefined(f.tls)
+    if (f.insecure && tls !== "none") {
+      yield* Output.warning("--insecure: the server's certificate is not verified; the connection can be intercepted")
+    }
+    const password = yield* Password.resolve({ passwordFile: f.passwordFile, user: f.user, host: f.host })
+    return {
+      host: f.host,
+      port: Option.getOrUndefined(f.port),
+      tls,
+      tlsOptions: ca !== undefined || f.insecure ? { ca, rejectUnauthorized: !f.insecure } : undefined,
+      auth: ImapConfig.password(f.user, password),
+      trace: f.trace ? Trace.stderr : undefined
+    }
+  })

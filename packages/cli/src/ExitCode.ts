@@ -1,0 +1,76 @@
+/**
+ * Exit codes of the `imap` tool and the one place that decides them: from an `ImapError` reason, a
+ * usage error (ours or effect/cli's), or anything else. Also the process teardown given to
+ * `NodeRuntime.runMain`, which by default exits 1 on a CLI usage error and 130 on SIGINT.
+ */
+import { ImapError } from "@pkg/client"
+import { Cause, Data, Exit, type Runtime } from "effect"
+import { CliError } from "effect/cli"
+
+export const Success = 0
+export const Failure = 1
+export const Usage = 2
+export const Authentication = 3
+export const Connection = 4
+export const Rejected = 5
+export const Interrupted = 130
+
+/** The table printed in `imap --help` and the README. */
+export const table: ReadonlyArray<readonly [number, string]> = [
+  [Success, "success"],
+  [Usage, "usage or configuration error (bad flag, missing host/user/password, unreadable file)"],
+  [Authentication, "authentication failed"],
+  [Connection, "connection or TLS failure, including timeouts and the server closing the connection"],
+  [Rejected, "command rejected by the server (NO/BAD, not allowed in this state, missing capability)"],
+  [Failure, "anything else"]
+]
+
+/** A mistake in how the tool was invoked or configured, found by us rather than by effect/cli. */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+/** The operation could not be done, for a reason that is neither usage, connection nor server refusal. */
+export class OperationFailed extends Data.TaggedError("OperationFailed")<{ readonly message: string }> {}
+
+export const ofReason = (reason: ImapError.ImapErrorReason): number => {
+  switch (reason._tag) {
+    case "AuthenticationFailed":
+      return Authentication
+    case "ConnectionFailed":
+    case "ConnectionClosed":
+    case "TlsFailed":
+    case "Timeout":
+    case "ServerBye":
+      return Connection
+    case "CommandFailed":
+    case "InvalidState":
+      return Rejected
+    case "MissingCapability":
+      // A server without STARTTLS cannot give the connection that was asked for.
+      return reason.operation === "connect" ? Connection : Rejected
+    case "InvalidInput":
+      return Usage
+    case "ProtocolFailed":
+      return Failure
+  }
+}
+
+export const of = (error: unknown): number => {
+  if (ImapError.isImapError(error)) return ofReason(error.reason)
+  if (error instanceof UsageError) return Usage
+  // effect/cli: a parse error, or `imap` without a subcommand (ShowHelp with no errors).
+  if (CliError.isCliError(error)) return Usage
+  return Failure
+}
+
+let interruptCode = Interrupted
+
+/** `watch` runs until stopped: SIGINT/SIGTERM is its normal way to end. */
+export const treatInterruptAsSuccess = (): void => {
+  interruptCode = Success
+}
+
+export const teardown: Runtime.Teardown = (exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(Success)
+  if (Cause.hasInterruptsOnly(exit.cause)) return onExit(interruptCode)
+  return onExit(of(Cause.squash(exit.cause)))
+}

@@ -1,0 +1,103 @@
+/**
+ * What `imap` prints: data on stdout (a line per item, or a JSON object per line with `--json`),
+ * everything else (progress, warnings, watch status, errors) on stderr so pipes only see data.
+ */
+import type { Watcher } from "@pkg/client"
+import { Address } from "@pkg/protocol"
+import { Effect } from "effect"
+
+export type Format = "line" | "json"
+
+export const formatOf = (json: boolean): Format => (json ? "json" : "line")
+
+/** JSON that survives bigints (MODSEQ, Gmail ids) by writing them as strings. */
+export const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+
+export const stdout = (text: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process.stdout.write(`${text}\n`)
+  })
+
+export const stderr = (text: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process.stderr.write(`${text}\n`)
+  })
+
+/** One item as a line or as JSON, depending on the format. */
+export const item = (format: Format, line: string, json: unknown): Effect.Effect<void> =>
+  stdout(format === "json" ? toJson(json) : line)
+
+export const warning = (text: string): Effect.Effect<void> => stderr(`imap: warning: ${text}`)
+
+// ---------------------------------------------------------------------------------------------
+// Messages (subjects and watch print the same shape)
+
+export interface MessageJson {
+  readonly uid: number
+  readonly uidValidity: number
+  readonly seq: number
+  readonly subject: string | null
+  readonly from: ReadonlyArray<{ readonly name: string | null; readonly address: string | null }>
+  readonly date: string | null
+  readonly flags: ReadonlyArray<string>
+  readonly size: number | null
+}
+
+export const messageJson = (m: Watcher.NewMessage): MessageJson => ({
+  uid: m.uid,
+  uidValidity: m.uidValidity,
+  seq: m.seq,
+  subject: m.subject ?? null,
+  from: m.from.map((a) => ({ name: a.name ?? null, address: a.address ?? null })),
+  date: m.date?.toISOString() ?? null,
+  flags: m.flags,
+  size: m.size ?? null
+})
+
+/** `2026-11-26 10:00` in UTC: sortable, and the same on every machine. */
+const shortDate = (d: Date | undefined): string =>
+  d === undefined ? "-" : d.toISOString().slice(0, 16).replace("T", " ")
+
+/** UID, date, sender and subject, tab-separated (so `cut -f` works). */
+export const messageLine = (m: Watcher.NewMessage): string => {
+  const sender = m.from[0] === undefined ? "-" : Address.format(m.from[0]) || "-"
+  const subject = (m.subject ?? "(no subject)").replace(/[\r\n\t]+/g, " ")
+  return `${m.uid}\t${shortDate(m.date)}\t${sender}\t${subject}`
+}
+
+export const message = (format: Format, m: Watcher.NewMessage): Effect.Effect<void> =>
+  item(format, messageLine(m), messageJson(m))
+
+// ---------------------------------------------------------------------------------------------
+// Progress
+
+export interface Progress {
+  readonly tick: (n?: number) => void
+  readonly done: () => void
+}
+
+const noProgress: Progress = { tick: () => {}, done: () => {} }
+
+/**
+ * A `fetched n/total` counter redrawn in place on stderr, at most 10 times a second; only when
+ * stderr is a terminal and the job is large enough to make waiting noticeable.
+ */
+export const progress = (label: string, total: number, threshold = 1000): Progress => {
+  if (!process.stderr.isTTY || total <= threshold) return noProgress
+  let count = 0
+  let drawnAt = 0
+  const draw = () => {
+    process.stderr.write(`\r${label} ${count}/${total}`)
+    drawnAt = Date.now()
+  }
+  return {
+    tick: (n = 1) => {
+      count += n
+      if (Date.now() - drawnAt >= 100) draw()
+    },
+    done: () => {
+      if (drawnAt > 0) process.stderr.write("\r\u001b[K")
+    }
+  }
+}

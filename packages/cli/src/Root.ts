@@ -1,0 +1,52 @@
+/**
+ * The `imap` root command (it owns the shared connection flags) and `withSession`, which every
+ * subcommand's handler goes through: read the shared flags, open an authenticated session for the
+ * handler's lifetime (LOGOUT when it ends), and report a failure as one line.
+ */
+import { ImapClient, type ImapSession } from "@pkg/client"
+import { Effect, type Scope } from "effect"
+import { Command } from "effect/cli"
+import * as ConnectionFlags from "./ConnectionFlags.ts"
+import * as ExitCode from "./ExitCode.ts"
+import * as Output from "./Output.ts"
+import * as Report from "./Report.ts"
+
+const exitCodeHelp = ExitCode.table.map(([code, meaning]) => `  ${code}  ${meaning}`).join("\n")
+
+export const root = Command.make("imap").pipe(
+  Command.withSharedFlags(ConnectionFlags.flags),
+  Command.withDescription(
+    `A command-line IMAP client: list mailboxes, read subjects, fetch, append, search, and watch for new mail.\n\nExit codes:\n${exitCodeHelp}`
+  )
+)
+
+export interface Context {
+  readonly flags: ConnectionFlags.Flags
+  readonly format: Output.Format
+}
+
+/** Runs `body` with the shared flags but no connection (for what needs neither). */
+export const withFlags =
+  <I, E, R>(body: (context: Context, input: I) => Effect.Effect<void, E, R>) =>
+  (input: I) =>
+    Effect.gen(function* () {
+      const flags: ConnectionFlags.Flags = yield* root
+      const context = { flags, format: Output.formatOf(flags.json) }
+      return yield* Effect.scoped(body(context, input)).pipe(Report.report(flags.trace))
+    })
+
+export interface SessionContext extends Context {
+  readonly client: ImapSession
+}
+
+/** Runs `body` with an authenticated session that logs out when `body` ends (or is interrupted). */
+export const withSession = <I, E, R>(
+  body: (context: SessionContext, input: I) => Effect.Effect<void, E, R | Scope.Scope>
+) =>
+  withFlags((context, input: I) =>
+    Effect.gen(function* () {
+      const options = yield* ConnectionFlags.clientOptions(context.flags)
+      const client = yield* ImapClient.make(options)
+      return yield* body({ ...context, client }, input)
+    })
+  )

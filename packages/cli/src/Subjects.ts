@@ -1,0 +1,67 @@
+/**
+ * `imap subjects`: one line per message (UID, date, sender, decoded subject) of a mailbox opened
+ * read-only with EXAMINE, so listing never marks anything \Seen. Streams the FETCH, so a 50,000
+ * message mailbox prints as it arrives in constant memory.
+ */
+import { Watcher } from "@pkg/client"
+import { Command as ImapCommand, SearchKey, SequenceSet } from "@pkg/protocol"
+import { Effect, Option, Stream } from "effect"
+import { Command, Flag } from "effect/cli"
+import * as Output from "./Output.ts"
+import { withSession } from "./Root.ts"
+
+const { Attr } = ImapCommand
+
+/** What a summary line needs: the same attributes the watcher fetches. */
+export const summaryItems = [Attr.uid, Attr.flags, Attr.envelope, Attr.rfc822Size, Attr.internalDate] as const
+
+export const subjects = Command.make(
+  "subjects",
+  {
+    limit: Flag.Int("limit").pipe(
+      Flag.withAlias("n"),
+      Flag.filterMap(
+        (n) => (n > 0 ? Option.some(n) : Option.none()),
+        (n) => `Expected a positive number, got ${n}`
+      ),
+      Flag.withDescription("Only the last N messages (by UID)"),
+      Flag.optional
+    )
+  },
+  withSession(({ client, flags, format }, { limit }) =>
+    Effect.gen(function* () {
+      const box = yield* client.examine(flags.mailbox)
+      if (box.exists === 0) return
+      const uidValidity = box.uidValidity ?? 0
+      let set = SequenceSet.all("uid")
+      let total = box.exists
+      if (Option.isSome(limit) && limit.value < box.exists) {
+        // UIDs grow with sequence numbers, so the last N by sequence are the last N by UID.
+        const uids = yield* client.search(
+          SearchKey.sequenceSet(SequenceSet.range("seq", box.exists - limit.value + 1, "*"))
+        )
+        if (uids.length === 0) return
+        let low = uids[0]!
+        let high = uids[0]!
+        for (const u of uids) {
+          if (u < low) low = u
+          if (u > high) high = u
+        }
+        set = SequenceSet.range("uid", low, high)
+        total = uids.length
+      }
+      const progress = Output.progress("fetching", total)
+      yield* client.fetch(set, summaryItems).pipe(
+        Stream.runForEach((f) => {
+          progress.tick()
+          return Output.message(format, Watcher.toNewMessage(flags.mailbox, uidValidity, f))
+        }),
+        Effect.ensuring(Effect.sync(progress.done))
+      )
+    })
+  )
+).pipe(
+  Command.withDescription(
+    "One line per message: UID, date, sender, subject (read-only: nothing is marked seen). --json: one object per line with uid, uidValidity, seq, subject, from, date, flags, size"
+  )
+)

@@ -1,0 +1,448 @@
+/**
+ * IDLE (RFC 2177) against a scripted peer: ready only after `+` whatever its text, events streamed
+ * as they arrive, DONE before any other command and IDLE again after it, DONE and the tagged OK
+ * when the stream closes, NOOP polling on servers without IDLE, re-issue before the server's cut-off
+ * and a liveness probe on silence (both on the TestClock: the sockets are real, only the timers are
+ * virtual), and a dead connection ending the stream instead of stalling it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ImapClient, ImapConfig } from "@pkg/client"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import * as Idle from "../src/Idle.ts"
+import * as Peer from "../../../test/support/ScriptedPeer.ts"
+
+const optionsFor = (
+  peer: Peer.ScriptedPeer,
+  extra?: Partial<ImapConfig.ImapClientOptions>
+): ImapConfig.ImapClientOptions => ({
+  host: "127.0.0.1",
+  port: peer.port,
+  tls: "none",
+  auth: ImapConfig.password("u", "p"),
+  enable: [],
+  clientId: false,
+  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
+  ...extra
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const signal = (d: Deferred.Deferred<void>) => Deferred.doneUnsafe(d, Exit.void)
+const waitFor = (d: Deferred.Deferred<void>) => Effect.runPromise(Deferred.await(d))
+
+/** Reads IDLE, answers `+ text`; returns the tag. */
+const acceptIdle = async (conn: Peer.PeerConnection, text = "+ idling") => {
+  const tag = await conn.expect("IDLE")
+  await conn.send(text)
+  return tag
+}
+
+/** Reads DONE, answers the IDLE's tagged OK. */
+const acceptDone = async (conn: Peer.PeerConnection, tag: string) => {
+  const done = await conn.line()
+  if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
+  await conn.send(`${tag} OK Idle completed (0.001 + 1.000 secs).`)
+}
+
+describe("starting IDLE", () => {
+  for (const continuation of ["+ idling", "+ OK", "+ entering ENHANCED idle mode"]) {
+    it.live(`is ready only once the server sent \`${continuation}\``, () =>
+      Effect.gen(function* () {
+        let continuationSent = false
+        const peer = yield* Peer.scoped(async (conn) => {
+          await Peer.login(conn)
+          await Peer.acceptSelect(conn, 2)
+          const tag = await conn.expect("IDLE")
+          await sleep(100)
+          continuationSent = true
+          await conn.send(continuation)
+          await acceptDone(conn, tag)
+          await Peer.acceptLogout(conn)
+        })
+        yield* Peer.check(
+          peer,
+          Effect.gen(function* () {
+            const client = yield* ImapClient.make(optionsFor(peer))
+            yield* client.select("INBOX")
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                yield* Idle.keepIdling(client.connection, client.greeting.text)
+                assert.isTrue(continuationSent)
+              })
+            )
+          })
+        )
+      })
+    )
+  }
+
+  it.live("fails with CommandFailed when the server refuses IDLE, without retrying in a loop", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 0)
+        const tag = await conn.expect("IDLE")
+        await conn.send(`${tag} NO [LIMIT] Too many IDLE sessions`)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK done`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(Effect.flip)
+          assert.strictEqual(error.reason._tag, "CommandFailed")
+          if (error.reason._tag === "CommandFailed") assert.strictEqual(error.reason.code, "LIMIT")
+          yield* client.noop()
+        })
+      )
+    })
+  )
+})
+
+describe("the IDLE stream", () => {
+  it.live("delivers EXISTS while idling, before any tagged reply, and closing it sends DONE", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const tag = await acceptIdle(conn)
+        await conn.send("* 3 EXISTS")
+        // The tagged OK only follows DONE, which the client sends once it has its event.
+        await acceptDone(conn, tag)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+            Stream.take(1),
+            Stream.runCollect
+          )
+          assert.deepStrictEqual(events, [{ _tag: "Exists", count: 3 }])
+          const state = yield* client.currentState
+          assert.strictEqual(state._tag === "Selected" ? state.mailbox.exists : -1, 3)
+        })
+      )
+    })
+  )
+
+  it.live("closing the stream waits for the tagged OK that follows DONE", () =>
+    Effect.gen(function* () {
+      let okSent = false
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const tag = await acceptIdle(conn)
+        await conn.send("* 1 EXPUNGE")
+        const done = await conn.line()
+        if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
+        await sleep(100)
+        okSent = true
+        await conn.send("* 0 RECENT", `${tag} OK Idle completed.`)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK done`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+            Stream.take(1),
+            Stream.runCollect
+          )
+          assert.deepStrictEqual(events, [{ _tag: "Expunge", seq: 1 }])
+          assert.isTrue(okSent)
+          yield* client.noop()
+        })
+      )
+    })
+  )
+
+  it.live("a command issued while idling sends DONE, runs, and IDLE starts again", () =>
+    Effect.gen(function* () {
+      const idlingAgain = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const first = await acceptIdle(conn)
+        await acceptDone(conn, first)
+        const status = await conn.expect("STATUS Archive (MESSAGES)")
+        await conn.send("* STATUS Archive (MESSAGES 4)", `${status} OK done`)
+        const second = await acceptIdle(conn)
+        signal(idlingAgain)
+        await acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* Idle.keepIdling(client.connection, client.greeting.text)
+              const status = yield* client.status("Archive", ["MESSAGES"])
+              assert.strictEqual(status.messages, 4)
+              yield* Deferred.await(idlingAgain)
+            })
+          )
+        })
+      )
+      assert.deepStrictEqual(
+        peer.received.slice(2).map((l) => l.replace(/^A\d+ /, "")),
+        ["IDLE", "DONE", "STATUS Archive (MESSAGES)", "IDLE", "DONE", "LOGOUT"]
+      )
+    })
+  )
+
+  it.live("a command queued after IDLE was sent but before its `+` arrived still ends IDLE", () =>
+    Effect.gen(function* () {
+      const idleRead = yield* Deferred.make<void>()
+      const noopQueued = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const tag = await conn.expect("IDLE")
+        signal(idleRead)
+        await waitFor(noopQueued)
+        await conn.send("+ idling")
+        await acceptDone(conn, tag)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK done`)
+        // IDLE again, ended by the scope closing.
+        const again = await acceptIdle(conn)
+        await acceptDone(conn, again)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const idler = yield* Effect.forkChild(Idle.keepIdling(client.connection, client.greeting.text))
+              yield* Deferred.await(idleRead)
+              const noop = yield* Effect.forkChild(client.noop(), { startImmediately: true })
+              yield* Deferred.succeed(noopQueued, undefined)
+              yield* Fiber.join(noop).pipe(Effect.timeout("2 seconds"))
+              yield* Fiber.join(idler)
+            })
+          )
+        })
+      )
+    })
+  )
+
+  it.live("fails with ConnectionClosed, instead of stalling, when the connection dies while idling", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        await acceptIdle(conn)
+        await conn.send("* 3 EXISTS")
+        conn.destroy()
+      })
+      const client = yield* ImapClient.make(optionsFor(peer))
+      yield* client.select("INBOX")
+      const seen: Array<Idle.MailboxEvent> = []
+      const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+        Stream.runForEach((e) => Effect.sync(() => seen.push(e))),
+        Effect.timeout("3 seconds"),
+        Effect.flip
+      )
+      assert.deepStrictEqual(seen, [{ _tag: "Exists", count: 3 }])
+      assert.strictEqual(error._tag, "ImapError")
+      if (error._tag === "ImapError") assert.strictEqual(error.reason._tag, "ConnectionClosed")
+    })
+  )
+})
+
+describe("servers without IDLE", () => {
+  it.live("polls with NOOP at the poll interval and streams what the NOOPs bring", () =>
+    Effect.gen(function* () {
+      const times: Array<number> = []
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, "IMAP4rev1")
+        await Peer.acceptSelect(conn, 3)
+        for (let i = 0; ; i++) {
+          const [tag, rest] = await conn.command()
+          if (rest === "LOGOUT") {
+            await conn.send("* BYE bye", `${tag} OK done`)
+            conn.close()
+            return
+          }
+          if (rest !== "NOOP") throw new Error(`expected NOOP, got ${rest}`)
+          times.push(Date.now())
+          await conn.send(...(i === 1 ? ["* 4 EXISTS"] : []), `${tag} OK NOOP completed.`)
+        }
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          const started = Date.now()
+          const events = yield* Idle.stream(client.connection, client.greeting.text, {
+            pollInterval: "100 millis"
+          }).pipe(Stream.take(1), Stream.runCollect)
+          assert.deepStrictEqual(events, [{ _tag: "Exists", count: 4 }])
+          assert.isAtLeast(times.length, 2)
+          assert.isAtLeast(times[0]! - started, 90)
+          assert.isAtLeast(times[1]! - times[0]!, 90)
+        })
+      )
+    })
+  )
+})
+
+describe("IDLE timers (TestClock, real sockets)", () => {
+  it.effect("re-issues IDLE (DONE, then IDLE again) when reissueAfter elapses", () =>
+    Effect.gen(function* () {
+      const reissued = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const first = await acceptIdle(conn)
+        await acceptDone(conn, first)
+        const second = await acceptIdle(conn)
+        signal(reissued)
+        await acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+          yield* client.select("INBOX")
+          const scope = yield* Scope.make()
+          yield* Idle.keepIdling(client.connection, client.greeting.text, {
+            reissueAfter: "28 minutes",
+            livenessDeadline: "1 hour"
+          }).pipe(Scope.provide(scope))
+          assert.deepStrictEqual(peer.received.slice(-1), ["A3 IDLE"])
+          yield* TestClock.adjust("28 minutes")
+          yield* Deferred.await(reissued)
+          yield* Scope.close(scope, Exit.void)
+        })
+      )
+    })
+  )
+
+  it.effect(
+    "probes a silent connection after livenessDeadline and fails with Timeout(idle) if DONE goes unanswered",
+    () =>
+      Effect.gen(function* () {
+        const doneSeen = yield* Deferred.make<void>()
+        const peer = yield* Peer.scoped(async (conn) => {
+          await Peer.login(conn)
+          await Peer.acceptSelect(conn, 2)
+          await acceptIdle(conn)
+          const done = await conn.line()
+          if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
+          signal(doneSeen)
+          // A dead server: nothing more is ever answered.
+          await conn.ended
+        })
+        const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+        yield* client.select("INBOX")
+        const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, {
+          livenessDeadline: "5 minutes",
+          probeTimeout: "10 seconds"
+        })
+        yield* TestClock.adjust("5 minutes")
+        yield* Deferred.await(doneSeen)
+        yield* TestClock.adjust("10 seconds")
+        const exit = yield* Fiber.await(idler)
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+        assert.strictEqual(Option.isSome(error) ? error.value.reason._tag : "none", "Timeout")
+        if (Option.isSome(error) && error.value.reason._tag === "Timeout") {
+          assert.strictEqual(error.value.reason.phase, "idle")
+        }
+        // The connection is declared dead with that error: nothing queues behind the dead IDLE.
+        assert.isTrue(client.connection.isClosed())
+        assert.strictEqual((yield* client.noop().pipe(Effect.flip)).reason._tag, "Timeout")
+      })
+  )
+})
+
+describe("IDLE without an answer", () => {
+  it.live("fails with Timeout(command) when the server never answers IDLE with `+`", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 0)
+        await conn.expect("IDLE")
+        await conn.ended
+      })
+      const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "300 millis" } }))
+      yield* client.select("INBOX")
+      const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(
+        Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("IDLE hung") }),
+        Effect.flip
+      )
+      assert.strictEqual(error.reason._tag, "Timeout")
+      if (error.reason._tag === "Timeout") assert.strictEqual(error.reason.command, "IDLE")
+    })
+  )
+})
+
+describe("IDLE ended by the server", () => {
+  it.live("re-issues IDLE, without a stray DONE, when the server completes IDLE on its own", () =>
+    Effect.gen(function* () {
+      const reissued = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 0)
+        const first = await acceptIdle(conn)
+        await conn.send(`${first} OK IDLE terminated (timeout)`)
+        // The next thing the client sends must be a new IDLE, not DONE.
+        const second = await conn.expect("IDLE", 2000)
+        await conn.send("+ idling")
+        signal(reissued)
+        await acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer))
+          yield* client.select("INBOX")
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* Idle.keepIdling(client.connection, client.greeting.text)
+              yield* Deferred.await(reissued)
+            })
+          )
+        })
+      )
+    })
+  )
+
+  it.live("keepIdling's fiber fails with ConnectionClosed as soon as the connection drops while idling", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 0)
+        await acceptIdle(conn)
+        conn.destroy()
+      })
+      const client = yield* ImapClient.make(optionsFor(peer))
+      yield* client.select("INBOX")
+      const idler = yield* Idle.keepIdling(client.connection, client.greeting.text)
+      const exit = yield* Fiber.await(idler).pipe(
+        Effect.timeoutOrElse({ duration: "2 seconds", orElse: () => Effect.die("keepIdling kept going") })
+      )
+      const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : Option.none()
+      assert.strictEqual(Option.isSome(error) ? error.value.reason._tag : "none", "ConnectionClosed")
+    })
+  )
+})
