@@ -4,7 +4,7 @@
  * message mailbox prints as it arrives in constant memory.
  */
 import { Watcher } from "@pkg/client"
-import { Command as ImapCommand, SearchKey, SequenceSet } from "@pkg/protocol"
+import { Command as ImapCommand, SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Output from "./Output.ts"
@@ -33,23 +33,10 @@ export const subjects = Command.make(
       const box = yield* client.examine(flags.mailbox)
       if (box.exists === 0) return
       const uidValidity = box.uidValidity ?? 0
-      let set = SequenceSet.all("uid")
-      let total = box.exists
-      if (Option.isSome(limit) && limit.value < box.exists) {
-        // UIDs grow with sequence numbers, so the last N by sequence are the last N by UID.
-        const uids = yield* client.search(
-          SearchKey.sequenceSet(SequenceSet.range("seq", box.exists - limit.value + 1, "*"))
-        )
-        if (uids.length === 0) return
-        let low = uids[0]!
-        let high = uids[0]!
-        for (const u of uids) {
-          if (u < low) low = u
-          if (u > high) high = u
-        }
-        set = SequenceSet.range("uid", low, high)
-        total = uids.length
-      }
+      const last = Option.isSome(limit) && limit.value < box.exists ? limit.value : box.exists
+      // The last N by sequence number are the last N by UID: one FETCH, no SEARCH round trip.
+      const set = last === box.exists ? SequenceSet.all("seq") : SequenceSet.range("seq", box.exists - last + 1, "*")
+      const total = last
       const progress = Output.progress("fetching", total)
       yield* client.fetch(set, summaryItems).pipe(
         Stream.runForEach((f) => {
