@@ -9,7 +9,7 @@
  * self-signed certificate made once per process by openssl (`certificate()`).
  */
 import { execFile } from "node:child_process"
-import { mkdtemp, readFile } from "node:fs/promises"
+import { mkdtemp, readFile, rm } from "node:fs/promises"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -43,8 +43,6 @@ export interface PeerConnection {
    * client sent in clear text before the handshake are dropped.
    */
   readonly startTls: () => Promise<void>
-  /** Bytes the peer has written on this connection (before TLS, if upgraded). */
-  readonly bytesWritten: () => number
   readonly close: () => void
   readonly destroy: () => void
   /** Resolves when the client closes the connection. */
@@ -102,6 +100,7 @@ export const certificate = (): Promise<Certificate> => {
       )
     )
     loaded = { key: await readFile(key, "utf8"), cert: await readFile(cert, "utf8") }
+    await rm(dir, { recursive: true, force: true })
     return loaded
   })()
   return certificatePromise
@@ -112,7 +111,6 @@ const makeConnection = (raw: net.Socket, received: Array<string>): PeerConnectio
   let buffer = Buffer.alloc(0)
   let wake: (() => void) | undefined
   let ended = false
-  let written = 0
   const own: Array<string> = []
   let resolveEnded: () => void = () => {}
   const endedPromise = new Promise<void>((r) => {
@@ -171,7 +169,6 @@ const makeConnection = (raw: net.Socket, received: Array<string>): PeerConnectio
 
   const write = (data: string | Uint8Array) =>
     new Promise<void>((resolve, reject) => {
-      written += typeof data === "string" ? Buffer.byteLength(data) : data.length
       socket.write(data, (e) => (e ? reject(e) : resolve()))
     })
 
@@ -225,7 +222,6 @@ const makeConnection = (raw: net.Socket, received: Array<string>): PeerConnectio
         secure.once("error", reject)
       })
     },
-    bytesWritten: () => written,
     close: () => socket.end(),
     destroy: () => socket.destroy(),
     ended: endedPromise

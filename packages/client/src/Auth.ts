@@ -13,12 +13,15 @@ const encoder = new TextEncoder()
 const base64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 const crlf = encoder.encode("\r\n")
 
+/** RFC 5801 saslname: `,` and `=` in the authorization identity are escaped. */
+const saslName = (user: string): string => user.replaceAll("=", "=3D").replaceAll(",", "=2C")
+
 /** The SASL initial response for a mechanism (RFC 4616 PLAIN, Google's XOAUTH2, RFC 7628 OAUTHBEARER). */
 const initialResponse = (auth: Authentication, mechanism: string, host: string, port: number): string => {
   if (auth._tag === "Password") return base64(`\u0000${auth.user}\u0000${Redacted.value(auth.password)}`)
   const token = Redacted.value(auth.accessToken)
   return mechanism === "OAUTHBEARER"
-    ? base64(`n,a=${auth.user},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${token}\u0001\u0001`)
+    ? base64(`n,a=${saslName(auth.user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${token}\u0001\u0001`)
     : base64(`user=${auth.user}\u0001auth=Bearer ${token}\u0001\u0001`)
 }
 

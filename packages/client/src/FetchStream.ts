@@ -4,11 +4,11 @@
  * the consumer catches up, unless another command needs the reader, in which case buffering wins
  * over deadlock. A consumer that stops early leaves the command to be drained by the reader.
  */
-import type { FetchData, Tagged, UntaggedData } from "@pkg/protocol"
-import { Cause, Effect, Exit, Stream } from "effect"
-import type { NonEmptyReadonlyArray } from "effect/Array"
+import type { FetchData, UntaggedData } from "@pkg/protocol"
+import { Effect, Stream } from "effect"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import type { ImapError } from "./ImapError.ts"
+import * as Handoff from "./internal/Handoff.ts"
 
 export interface FetchStreamOptions {
   /** Responses buffered before the socket is paused. */
@@ -29,21 +29,14 @@ export const stream = (
     Effect.gen(function* () {
       const highWater = options?.highWater ?? 512
       const key = {}
-      let items: Array<FetchData> = []
-      let end: Exit.Exit<Tagged, ImapError> | undefined
+      const handoff = Handoff.make<FetchData, ImapError>("batched")
       let cancelled = false
-      let wake: (() => void) | undefined
-      const notify = () => {
-        const w = wake
-        wake = undefined
-        w?.()
-      }
+      handoff.onTake(() => connection.resume(key))
       const collect = (r: UntaggedData): boolean => {
         if (r._tag === "Fetch" && accept(r)) {
           if (cancelled) return true
-          items.push(r)
-          if (items.length >= highWater) connection.pause(key)
-          notify()
+          handoff.push(r)
+          if (handoff.size() >= highWater) connection.pause(key)
           return true
         }
         return options?.collectOther?.(r) ?? false
@@ -52,7 +45,7 @@ export const stream = (
         Effect.sync(() => {
           // Stopping early: drop what is left of the reply, let the reader run again.
           cancelled = true
-          items = []
+          handoff.clear()
           connection.resume(key)
         })
       )
@@ -60,33 +53,12 @@ export const stream = (
         Effect.exit,
         Effect.tap((exit) =>
           Effect.sync(() => {
-            end = exit
             connection.resume(key)
-            notify()
+            handoff.end(exit)
           })
         ),
         Effect.forkScoped
       )
-      const pull: Effect.Effect<NonEmptyReadonlyArray<FetchData>, ImapError | Cause.Done> = Effect.suspend(() => {
-        if (items.length > 0) {
-          const batch = items as unknown as NonEmptyReadonlyArray<FetchData>
-          items = []
-          connection.resume(key)
-          return Effect.succeed(batch)
-        }
-        if (end !== undefined) {
-          return Exit.isSuccess(end) ? Cause.done() : Effect.failCause(end.cause)
-        }
-        return Effect.flatMap(
-          Effect.callback<void>((resume) => {
-            wake = () => resume(Effect.void)
-            return Effect.sync(() => {
-              wake = undefined
-            })
-          }),
-          () => pull
-        )
-      })
-      return Stream.fromPull(Effect.succeed(pull))
+      return Stream.fromPull(Effect.succeed(handoff.pull))
     })
   )

@@ -8,8 +8,9 @@
  * (then IDLE resumes), and NOOP polling where the server has no IDLE.
  */
 import { Command, type UntaggedData } from "@pkg/protocol"
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, PubSub, Queue, type Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, type Scope, Stream } from "effect"
 import * as Commands from "./Commands.ts"
+import * as Handoff from "./internal/Handoff.ts"
 import type { ImapConnection } from "./ImapConnection.ts"
 import { fromReason, type ImapError, Timeout } from "./ImapError.ts"
 
@@ -147,7 +148,9 @@ export const keepIdling = (
           Effect.as(Deferred.await(ready), true),
           Effect.as(Fiber.join(command), false)
         )
-        if (!started) return // refused or ended at once; the next cycle tries again
+        // Refused or ended at once: try again, but not in a tight loop against a server that keeps
+        // answering IDLE with OK (or NO) and no `+`.
+        if (!started) return yield* Effect.sleep(Duration.seconds(1))
         yield* Deferred.succeed(firstReady, undefined)
         const why = yield* Effect.raceFirst(
           Effect.raceFirst(Effect.as(Effect.sleep(reissueAfter), "reissue" as const), silence),
@@ -202,22 +205,19 @@ export const stream = (
 ): Stream.Stream<MailboxEvent, ImapError> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const subscription = yield* PubSub.subscribe(connection.events)
-      const out = yield* Queue.unbounded<MailboxEvent, ImapError>()
-      yield* Effect.forkScoped(
-        Effect.forever(
-          Effect.flatMap(PubSub.take(subscription), (r) => {
-            const e = toEvent(r)
-            return e === undefined ? Effect.void : Queue.offer(out, e)
-          })
-        )
-      )
+      const handoff = Handoff.make<MailboxEvent, ImapError>("now")
+      // Listening before IDLE starts: nothing the server says in between is lost.
+      const remove = connection.listen((r) => {
+        const e = toEvent(r)
+        if (e !== undefined) handoff.push(e)
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(remove))
       const idler = yield* keepIdling(connection, greetingText, options)
       yield* Effect.forkScoped(
         Effect.raceFirst(Fiber.join(idler), Deferred.await(connection.closed)).pipe(
-          Effect.catch((e: ImapError) => Queue.fail(out, e))
+          Effect.catch((e: ImapError) => Effect.sync(() => handoff.end(Exit.fail(e))))
         )
       )
-      return Stream.fromQueue(out)
+      return Stream.fromPull(Effect.succeed(handoff.pull))
     })
   )

@@ -97,6 +97,11 @@ export interface ImapConnection {
   readonly setCapabilities: (caps: ReadonlyArray<string>) => void
   /** Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, FETCH, BYE, ALERT), as it arrives. */
   readonly events: PubSub.PubSub<UntaggedData>
+  /**
+   * The same data as `events`, handed synchronously to `f` inside the reader (no fiber hop: IDLE's
+   * latency path). `f` must not block. Returns the function that removes it.
+   */
+  readonly listen: (f: (r: UntaggedData) => void) => () => void
   /** Completes (with failure) when the connection dies; never succeeds. */
   readonly closed: Deferred.Deferred<never, ImapError>
   readonly isClosed: () => boolean
@@ -189,6 +194,7 @@ export const make = (
     let exclusiveInFlight = false
     let wireBusy = false
     let wireWanted: (() => void) | undefined
+    const listeners = new Set<(r: UntaggedData) => void>()
     const pausers = new Set<object>()
     let gate: Deferred.Deferred<void> | undefined
     const openGate = () => {
@@ -261,7 +267,10 @@ export const make = (
       // A FETCH a command consumed is that command's data, not news (and a 50,000-message FETCH
       // must not cost 50,000 publications).
       const news = isMailboxEvent(r) && r._tag !== "Fetch" && current._tag === "Selected"
-      if (isBye || !consumed || news) PubSub.publishUnsafe(events, r)
+      if (isBye || !consumed || news) {
+        PubSub.publishUnsafe(events, r)
+        for (const listener of listeners) listener(r)
+      }
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
         const loggingOut = [...pending.values()].some((p) => p.request.name === "LOGOUT")
@@ -321,7 +330,8 @@ export const make = (
       // Responses the handshake had already parsed past the greeting (sent in the same packet).
       for (const r of options.initial ?? []) dispatch(r)
       while (dead === undefined) {
-        const chunks = yield* transport.pull
+        // A connection declared dead (timeout, liveness probe) stops reading at once.
+        const chunks = yield* Effect.raceFirst(transport.pull, Deferred.await(closed))
         for (const chunk of chunks) {
           received += chunk.length
           try {
@@ -367,32 +377,37 @@ export const make = (
      * reply: a server silent for the command timeout fails the connection instead of hanging this
      * uninterruptible writer (and every caller behind it) forever.
      */
-    const awaitContinuation = (p: Pending): Effect.Effect<string | undefined, ImapError> =>
-      Effect.suspend(() => {
-        const answer = Deferred.makeUnsafe<string | undefined>()
-        const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
-        p.continuation = k
-        return untilSilent(p, Deferred.await(answer)).pipe(
-          Effect.ensuring(
-            Effect.sync(() => {
-              if (p.continuation === k) p.continuation = undefined
-            })
-          )
+    const awaitContinuation = (p: Pending): Effect.Effect<string | undefined, ImapError> => {
+      // Registered now, before the caller writes what provokes the `+`: a fast server's `+` must
+      // never find nobody waiting (it would be an "unexpected continuation").
+      const answer = Deferred.makeUnsafe<string | undefined>()
+      const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
+      p.continuation = k
+      return untilSilent(p, Deferred.await(answer)).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            if (p.continuation === k) p.continuation = undefined
+          })
         )
-      })
+      )
+    }
 
     /** Writes the command's segments, waiting for `+` between them, and answers AUTHENTICATE challenges. */
     const send = (p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
       Effect.gen(function* () {
+        const hold = p.request.holdWire
+        const expectsMore = (i: number) =>
+          i < wire.segments.length - 1 || hold !== undefined || p.request.onChallenge !== undefined
+        let next = expectsMore(0) ? awaitContinuation(p) : undefined
         yield* write([wire.segments[0]!], wire.trace)
         for (let i = 1; i < wire.segments.length; i++) {
-          const text = yield* awaitContinuation(p)
+          const text = yield* next!
           if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
+          next = expectsMore(i) ? awaitContinuation(p) : undefined
           yield* write([wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`)
         }
-        const hold = p.request.holdWire
         if (hold !== undefined) {
-          const text = yield* awaitContinuation(p)
+          const text = yield* next!
           if (text === undefined) return // IDLE refused: the tagged NO/BAD completes the command
           yield* hold.ready
           // A connection that dies while idling must not leave this (uninterruptible) writer waiting;
@@ -406,8 +421,9 @@ export const make = (
         }
         if (p.request.onChallenge) {
           while (true) {
-            const text = yield* awaitContinuation(p)
+            const text = yield* next!
             if (text === undefined) return
+            next = awaitContinuation(p)
             yield* write([yield* p.request.onChallenge(text)], "(authentication response)")
           }
         }
@@ -513,6 +529,12 @@ export const make = (
         capabilities = new Set(caps.map((c) => c.toUpperCase()))
       },
       events,
+      listen: (f) => {
+        listeners.add(f)
+        return () => {
+          listeners.delete(f)
+        }
+      },
       closed,
       isClosed: () => dead !== undefined,
       bytesReceived: () => received,

@@ -129,16 +129,22 @@ const open = (options: ImapConfig.ImapClientOptions) =>
       }
     })
 
+    /** The capability set in force when authentication was sent: still it afterwards means "not refreshed". */
+    let preLoginCapabilities: ReadonlySet<string> | undefined
     const markAuthenticated = (t: Tagged, s: SessionState.SessionState): SessionState.SessionState => {
       // onTagged also sees NO/BAD: a refused login changes nothing, so it can be retried.
       if (t.status !== "OK") return s
-      // A capability code in the OK replaces what we knew; otherwise force a refresh afterwards.
-      if (codeOf(t)?._tag !== "Capability") connection.setCapabilities([])
+      // Dovecot sends post-login capabilities either as the OK's code or as an untagged CAPABILITY
+      // before it (servers.md); both replace the set. If neither came, force a refresh afterwards.
+      if (codeOf(t)?._tag !== "Capability" && connection.capabilities() === preLoginCapabilities) {
+        connection.setCapabilities([])
+      }
       return SessionState.authenticated
     }
 
     const login = Effect.fn("ImapClient.login")(function* (auth: ImapConfig.Authentication) {
       if (connection.capabilities().size === 0) yield* refreshCapabilities
+      preLoginCapabilities = connection.capabilities()
       yield* Auth.authenticate(
         connection,
         auth,
@@ -170,7 +176,8 @@ const open = (options: ImapConfig.ImapClientOptions) =>
       const out: Array<ListData> = []
       const statuses = new Map<string, StatusItems>()
       const wantStatus = opts?.status !== undefined && opts.status.length > 0 && has("LIST-STATUS")
-      const wantSpecialUse = has("SPECIAL-USE")
+      // RETURN options are LIST-EXTENDED syntax (RFC 5258): SPECIAL-USE alone does not allow them.
+      const wantSpecialUse = has("SPECIAL-USE") && has("LIST-EXTENDED")
       const returnOptions =
         wantStatus || wantSpecialUse
           ? {

@@ -1,0 +1,558 @@
+/**
+ * `pnpm bench:client`: end-to-end FETCH throughput and peak memory of this client against imapflow
+ * and a raw-socket floor, all against one private Dovecot in the same run.
+ *
+ * Scenarios (mailboxes filled by `doveadm import` with generated 2–4 KB messages, seeded):
+ * - env10k / env50k: `UID FETCH 1:* (UID FLAGS ENVELOPE RFC822.SIZE INTERNALDATE)` over 10,000 and
+ *   50,000 messages (two users);
+ * - body2k: `UID FETCH 1:2000 (BODY.PEEK[])` (on the 10,000-message mailbox).
+ *
+ * Contestants, each in a fresh child process per run (`node bench/client.ts --child NAME SCENARIO
+ * CONFIG`) so that its peak RSS is its own:
+ * - effect-imap: `ImapClient.make` + `examine` + `fetch(...)` consumed with `Stream.runForEach`;
+ * - imapflow: `connect` + `mailboxOpen(readOnly)` + the `fetch(range, query, { uid: true })` iterator;
+ * - floor: `node:net`, LOGIN, ENABLE CONDSTORE (both clients enable it, so Dovecot adds MODSEQ to every
+ *   FETCH for all three), EXAMINE, the same UID FETCH, and only counting bytes until the tagged OK.
+ * The timed span is the FETCH alone: from issuing it to the last message consumed (connect, login and
+ * EXAMINE are not in it). Peak RSS: the larger of the kernel's high-water mark (`VmHWM`, read by the
+ * child at the end) and the parent's 10 ms samples of the child's `VmRSS`, for the whole child (Node
+ * and module load included); the Δ column is that peak minus the RSS just before the FETCH.
+ * Two deliberate departures from the obvious: (1) no `process.memoryUsage.rss()` sampler in the child:
+ * `rss()` now and then stalls for milliseconds while GC threads hold the mm lock, and a CPU profile of
+ * effect-imap on env50k put 80 ms (3%) of its FETCH into that timer callback, more than for the others;
+ * (2) `process.resourceUsage().maxRSS` is reported in the JSON only: on Linux a child inherits the
+ * forking parent's figure through exec, here the parent that generated the mail.
+ *
+ * Method: one untimed warm-up round (Dovecot builds its caches, the OS its page cache), then `--runs`
+ * rounds; within a round every scenario runs each contestant once, the order rotating per round.
+ * The table shows medians.
+ *
+ * Options: --runs N (5), --json, --only SCENARIO[,SCENARIO], --profile DIR (after the runs, one more
+ * run per contestant and scenario under `node --cpu-prof`, profiles written to DIR).
+ */
+import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { mkdir } from "node:fs/promises"
+import * as net from "node:net"
+import * as path from "node:path"
+import type { Command } from "@pkg/protocol"
+import {
+  describeMachine,
+  fixed,
+  loginRaw,
+  MB,
+  machine,
+  median,
+  populate,
+  startDovecot,
+  table,
+  thousands
+} from "./support.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios and contestants
+
+interface Scenario {
+  readonly name: string
+  readonly user: string
+  readonly from: number
+  /** undefined for `*`. */
+  readonly to: number | undefined
+  readonly expected: number
+  readonly body: boolean
+  readonly description: string
+}
+
+const USER_10K = "bench10k"
+const USER_50K = "bench50k"
+const ENVELOPE_ITEMS = "(UID FLAGS ENVELOPE RFC822.SIZE INTERNALDATE)"
+
+const scenarios: ReadonlyArray<Scenario> = [
+  {
+    name: "env10k",
+    user: USER_10K,
+    from: 1,
+    to: undefined,
+    expected: 10_000,
+    body: false,
+    description: `UID FETCH 1:* ${ENVELOPE_ITEMS}, 10,000 messages`
+  },
+  {
+    name: "env50k",
+    user: USER_50K,
+    from: 1,
+    to: undefined,
+    expected: 50_000,
+    body: false,
+    description: `UID FETCH 1:* ${ENVELOPE_ITEMS}, 50,000 messages`
+  },
+  {
+    name: "body2k",
+    user: USER_10K,
+    from: 1,
+    to: 2000,
+    expected: 2000,
+    body: true,
+    description: "UID FETCH 1:2000 (BODY.PEEK[]), 2,000 messages of 2–4 KB"
+  }
+]
+
+const contestantNames = ["effect-imap", "imapflow", "floor"] as const
+type ContestantName = (typeof contestantNames)[number]
+const isContestant = (s: string | undefined): s is ContestantName => contestantNames.some((c) => c === s)
+
+interface ChildConfig {
+  readonly host: string
+  readonly port: number
+  readonly password: string
+}
+
+/** What a child reports (one JSON line on stdout). */
+interface Sample {
+  readonly ms: number
+  readonly cpuMs: number
+  readonly count: number
+  /** Bytes read from the socket during the FETCH. */
+  readonly bytes: number
+  /** Body bytes delivered to the consumer (body2k), as a check. */
+  readonly payload: number
+  readonly rssBefore: number
+  /**
+   * The kernel's high-water mark for this process (`VmHWM` in /proc/self/status), in bytes. Not
+   * `process.resourceUsage().maxRSS`: Linux carries that over from the forking parent through exec.
+   */
+  readonly maxRss: number
+  /** `process.resourceUsage().maxRSS` in bytes, for reference (see above). */
+  readonly ruMaxRss: number
+}
+
+const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(start)
+  return (d.user + d.system) / 1000
+}
+
+const rangeText = (s: Scenario) => `${s.from}:${s.to ?? "*"}`
+
+// ---------------------------------------------------------------------------------------------
+// Child: one contestant, one scenario, one run
+
+interface Measured {
+  readonly ms: number
+  /** This process's CPU time (user + system) during the FETCH: less sensitive to machine load. */
+  readonly cpuMs: number
+  readonly count: number
+  readonly bytes: number
+  readonly payload: number
+  readonly rssBefore: number
+}
+
+// Each contestant loads only its own modules (dynamic imports): the floor's RSS is Node plus this
+// bench file (type-stripped, as for everyone), and neither client pays for the other's code.
+const runOurs = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+  const { ImapClient, ImapConfig } = await import("@pkg/client")
+  const { Command: C, SequenceSet } = await import("@pkg/protocol")
+  const { Effect, Stream } = await import("effect")
+  const set =
+    scenario.to === undefined
+      ? SequenceSet.from("uid", SequenceSet.Uid(scenario.from))
+      : SequenceSet.range("uid", SequenceSet.Uid(scenario.from), SequenceSet.Uid(scenario.to))
+  const items: Command.FetchItems = scenario.body
+    ? [C.Attr.uid, C.Attr.bodySection({ part: [] }, { peek: true })]
+    : [C.Attr.uid, C.Attr.flags, C.Attr.envelope, C.Attr.rfc822Size, C.Attr.internalDate]
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const session = yield* ImapClient.make({
+        host: config.host,
+        port: config.port,
+        tls: "none",
+        auth: ImapConfig.password(scenario.user, config.password)
+      })
+      yield* session.examine("INBOX")
+      const rssBefore = process.memoryUsage.rss()
+      const bytes0 = session.connection.bytesReceived()
+      let count = 0
+      let payload = 0
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      yield* session.fetch(set, items).pipe(
+        Stream.runForEach((m) =>
+          Effect.sync(() => {
+            count++
+            if (scenario.body) payload += m.attributes.body?.[0]?.data?.length ?? 0
+          })
+        )
+      )
+      const ms = performance.now() - t0
+      const cpuMs = cpuSince(cpu0)
+      return { ms, cpuMs, count, bytes: session.connection.bytesReceived() - bytes0, payload, rssBefore }
+    })
+  )
+  return Effect.runPromise(program)
+}
+
+const runImapflow = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+  const { ImapFlow } = await import("imapflow")
+  const client = new ImapFlow({
+    host: config.host,
+    port: config.port,
+    secure: false,
+    // Dovecot offers STARTTLS; the other contestants speak clear text, so must imapflow.
+    doSTARTTLS: false,
+    auth: { user: scenario.user, pass: config.password },
+    logger: false
+  })
+  await client.connect()
+  await client.mailboxOpen("INBOX", { readOnly: true })
+  // Not in imapflow's public types, but a plain net.Socket at run time: read its byte counter.
+  const socket: unknown = Reflect.get(client, "socket")
+  if (!(socket instanceof net.Socket)) throw new Error("imapflow has no net.Socket")
+  const rssBefore = process.memoryUsage.rss()
+  const bytes0 = socket.bytesRead
+  let count = 0
+  let payload = 0
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const query = scenario.body
+    ? { uid: true, source: true }
+    : { uid: true, flags: true, envelope: true, size: true, internalDate: true }
+  for await (const m of client.fetch(rangeText(scenario), query, { uid: true })) {
+    count++
+    if (scenario.body) payload += m.source?.length ?? 0
+  }
+  const ms = performance.now() - t0
+  const cpuMs = cpuSince(cpu0)
+  const bytes = socket.bytesRead - bytes0
+  await client.logout()
+  return { ms, cpuMs, count, bytes, payload, rssBefore }
+}
+
+const runFloor = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+  const conn = await loginRaw(config.host, config.port, scenario.user, config.password)
+  await conn.command("ENABLE CONDSTORE")
+  await conn.command("EXAMINE INBOX")
+  const rssBefore = process.memoryUsage.rss()
+  const tag = "F1"
+  const items = scenario.body ? "(BODY.PEEK[])" : ENVELOPE_ITEMS
+  const done = Buffer.from(`\r\n${tag} `)
+  let bytes = 0
+  let tail = Buffer.alloc(0)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await new Promise<void>((resolve, reject) => {
+    conn.socket.once("error", reject)
+    conn.takeOver((chunk) => {
+      bytes += chunk.length
+      // The tagged reply is the last line: look for CRLF + tag at the end of what has arrived. Nothing
+      // is parsed; only a chunk that happened to end in a body line `F1 ...` could fool this, and the
+      // generated bodies have none.
+      const end = chunk.length >= 512 ? chunk.subarray(chunk.length - 512) : Buffer.concat([tail, chunk])
+      if (end[end.length - 1] === 0x0a) {
+        const from = end.lastIndexOf(done, end.length - 3)
+        if (from >= 0 && end.indexOf(0x0a, from + 2) === end.length - 1) {
+          const line = end.subarray(from + 2).toString("latin1")
+          if (!line.startsWith(`${tag} OK`)) return reject(new Error(line.trim()))
+          return resolve()
+        }
+      }
+      tail = Buffer.from(end.subarray(Math.max(0, end.length - 256)))
+    })
+    conn.socket.write(`${tag} UID FETCH ${rangeText(scenario)} ${items}\r\n`)
+  })
+  const ms = performance.now() - t0
+  // The floor does not count messages (that would be parsing): it reports the expected count, and the
+  // two clients' counts are what is checked.
+  const cpuMs = cpuSince(cpu0)
+  conn.close()
+  return { ms, cpuMs, count: scenario.expected, bytes, payload: 0, rssBefore }
+}
+
+/** VmHWM of this process in bytes (0 where /proc is missing). */
+const highWaterRss = (): number => {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1]
+    return kb === undefined ? 0 : Number(kb) * 1024
+  } catch {
+    return 0
+  }
+}
+
+const child = async (name: ContestantName, scenario: Scenario, config: ChildConfig): Promise<void> => {
+  const run = name === "effect-imap" ? runOurs : name === "imapflow" ? runImapflow : runFloor
+  const m = await run(config, scenario)
+  const sample: Sample = {
+    ...m,
+    maxRss: highWaterRss(),
+    ruMaxRss: process.resourceUsage().maxRSS * 1024
+  }
+  process.stdout.write(`${JSON.stringify(sample)}\n`)
+  // Do not wait for lingering timers or sockets of a client: the measurement is done.
+  process.exit(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent
+
+/** A child's current RSS in bytes from /proc (0 once it is gone). */
+const rssOf = (pid: number): number => {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
+    return kb === undefined ? 0 : Number(kb) * 1024
+  } catch {
+    return 0
+  }
+}
+
+interface ChildResult extends Sample {
+  /** The parent's 10 ms samples of the child's VmRSS: the highest. */
+  readonly peakRssSampled: number
+}
+
+const spawnChild = (
+  name: ContestantName,
+  scenario: Scenario,
+  config: ChildConfig,
+  nodeArgs: ReadonlyArray<string> = []
+): Promise<ChildResult> =>
+  new Promise((resolve, reject) => {
+    const args = [...nodeArgs, import.meta.filename, "--child", name, scenario.name, JSON.stringify(config)]
+    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+    let peak = 0
+    const sampler = setInterval(() => {
+      if (proc.pid !== undefined) peak = Math.max(peak, rssOf(proc.pid))
+    }, 10)
+    let out = ""
+    let err = ""
+    proc.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8")
+    })
+    proc.stderr.on("data", (c: Buffer) => {
+      err += c.toString("utf8")
+    })
+    proc.once("error", reject)
+    proc.once("close", (code) => {
+      clearInterval(sampler)
+      const line = out.trim().split("\n").pop() ?? ""
+      if (code !== 0 || !line.startsWith("{")) {
+        return reject(new Error(`${name} ${scenario.name} exited with ${code}: ${err.trim() || out.trim()}`))
+      }
+      resolve({ ...(JSON.parse(line) as Sample), peakRssSampled: peak })
+    })
+  })
+
+const parent = async (): Promise<void> => {
+  const args = process.argv.slice(2)
+  const option = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const runs = Number(option("runs") ?? 5)
+  if (!Number.isInteger(runs) || runs <= 0) throw new Error("--runs needs a positive integer")
+  const json = args.includes("--json")
+  const only = option("only")?.split(",")
+  const profileDir = option("profile")
+  const selected = scenarios.filter((s) => only === undefined || only.includes(s.name))
+  if (selected.length === 0) throw new Error(`--only: no scenario among ${scenarios.map((s) => s.name).join(", ")}`)
+  const log = (line: string) => {
+    if (!json) console.log(line)
+    else console.error(line)
+  }
+
+  const benchStart = performance.now()
+  const loadAtStart = (await machine()).load
+  const dovecot = await startDovecot()
+  try {
+    const config: ChildConfig = { host: dovecot.host, port: dovecot.port, password: dovecot.password }
+    const users = [...new Set(selected.map((s) => s.user))]
+    const sizes: Record<string, number> = { [USER_10K]: 10_000, [USER_50K]: 50_000 }
+    const t0 = performance.now()
+    const imported = await Promise.all(
+      users.map((u, i) => populate(dovecot, u, "INBOX", sizes[u] ?? 0, 0xbe7c + i).then((r) => ({ user: u, ...r })))
+    )
+    const populateMs = performance.now() - t0
+    for (const r of imported) {
+      log(
+        `# populated ${r.user}: ${thousands(sizes[r.user] ?? 0)} messages, ${fixed(r.bytes / MB)} MB in ${fixed(r.ms / 1000, 1)} s`
+      )
+    }
+    log(`# population: ${fixed(populateMs / 1000, 1)} s wall (excluded from the measurements)`)
+
+    const results = new Map<string, Array<ChildResult>>()
+    const key = (c: ContestantName, s: Scenario) => `${s.name}/${c}`
+    const order = (round: number): Array<ContestantName> =>
+      contestantNames.map((_, i) => contestantNames[(i + round) % contestantNames.length] as ContestantName)
+
+    const w0 = performance.now()
+    for (const s of selected) for (const c of order(0)) await spawnChild(c, s, config)
+    log(`# warm-up round: ${fixed((performance.now() - w0) / 1000, 1)} s`)
+    for (let round = 0; round < runs; round++) {
+      for (const s of selected) {
+        for (const c of order(round)) {
+          const sample = await spawnChild(c, s, config)
+          const list = results.get(key(c, s)) ?? []
+          list.push(sample)
+          results.set(key(c, s), list)
+        }
+      }
+      log(`# round ${round + 1}/${runs} done (${fixed((performance.now() - benchStart) / 1000, 1)} s since start)`)
+    }
+
+    if (profileDir !== undefined) {
+      await mkdir(profileDir, { recursive: true })
+      for (const s of selected) {
+        for (const c of contestantNames) {
+          const dir = path.resolve(profileDir)
+          await spawnChild(c, s, config, [
+            "--cpu-prof",
+            `--cpu-prof-dir=${dir}`,
+            `--cpu-prof-name=${s.name}-${c}.cpuprofile`
+          ])
+        }
+      }
+      log(`# CPU profiles written to ${profileDir}`)
+    }
+
+    // -------------------------------------------------------------------------------------------
+    // Report
+
+    const m = await machine()
+    interface Row {
+      readonly scenario: string
+      readonly contestant: ContestantName
+      readonly count: number
+      readonly medianMs: number
+      readonly bestMs: number
+      readonly cpuMs: number
+      readonly cpuVsImapflow: number
+      readonly messagesPerSec: number
+      readonly mbPerSec: number
+      readonly throughputVsImapflow: number
+      readonly timeVsFloor: number
+      readonly peakRssMB: number
+      readonly rssDeltaMB: number
+      readonly wireMB: number
+      readonly runsMs: ReadonlyArray<number>
+    }
+    const rows: Array<Row> = []
+    const problems: Array<string> = []
+    for (const s of selected) {
+      const floorSamples = results.get(key("floor", s)) ?? []
+      const floorMs = median(floorSamples.map((x) => x.ms))
+      const floorBytes = median(floorSamples.map((x) => x.bytes))
+      const imapflowMs = median((results.get(key("imapflow", s)) ?? []).map((x) => x.ms))
+      const imapflowCpu = median((results.get(key("imapflow", s)) ?? []).map((x) => x.cpuMs))
+      for (const c of contestantNames) {
+        const xs = results.get(key(c, s)) ?? []
+        const ms = median(xs.map((x) => x.ms))
+        for (const x of xs) {
+          if (x.count !== s.expected) problems.push(`${c} ${s.name}: ${x.count} messages, not ${s.expected}`)
+        }
+        if (c !== "floor" && s.body) {
+          const payloads = new Set(xs.map((x) => x.payload))
+          if (payloads.size !== 1) problems.push(`${c} ${s.name}: body bytes differ between runs`)
+        }
+        rows.push({
+          scenario: s.name,
+          contestant: c,
+          count: xs[0]?.count ?? 0,
+          medianMs: ms,
+          bestMs: Math.min(...xs.map((x) => x.ms)),
+          cpuMs: median(xs.map((x) => x.cpuMs)),
+          cpuVsImapflow: imapflowCpu / median(xs.map((x) => x.cpuMs)),
+          messagesPerSec: s.expected / (ms / 1000),
+          mbPerSec: floorBytes / MB / (ms / 1000),
+          throughputVsImapflow: imapflowMs / ms,
+          timeVsFloor: ms / floorMs,
+          peakRssMB: median(xs.map((x) => Math.max(x.maxRss, x.peakRssSampled))) / MB,
+          rssDeltaMB: median(xs.map((x) => Math.max(x.maxRss, x.peakRssSampled) - x.rssBefore)) / MB,
+          wireMB: median(xs.map((x) => x.bytes)) / MB,
+          runsMs: xs.map((x) => x.ms)
+        })
+      }
+      const ours = results.get(key("effect-imap", s)) ?? []
+      const theirs = results.get(key("imapflow", s)) ?? []
+      if (s.body && ours[0] !== undefined && theirs[0] !== undefined && ours[0].payload !== theirs[0].payload) {
+        problems.push(`${s.name}: effect-imap read ${ours[0].payload} body bytes, imapflow ${theirs[0].payload}`)
+      }
+    }
+    const totalS = (performance.now() - benchStart) / 1000
+
+    if (json) {
+      console.log(
+        JSON.stringify({ machine: m, loadAtStart, runs, populateMs, totalS, results: rows, problems }, null, 2)
+      )
+    } else {
+      log("")
+      log(describeMachine(m))
+      log(
+        `Runs: ${runs} per contestant per scenario (+1 warm-up), medians shown. Total ${fixed(totalS, 0)} s, of which ` +
+          `population ${fixed(populateMs / 1000, 1)} s. Load average at start ${fixed(loadAtStart)}, at end ${fixed(m.load)}.`
+      )
+      log("")
+      for (const s of selected) log(`- ${s.name}: ${s.description}`)
+      log("")
+      log(
+        table(
+          [
+            "scenario",
+            "contestant",
+            "median ms",
+            "best ms",
+            "msgs/s",
+            "MB/s",
+            "throughput vs imapflow",
+            "time vs floor",
+            "client CPU ms",
+            "CPU: imapflow / this",
+            "peak RSS MB",
+            "RSS Δ MB",
+            "wire MB",
+            "runs ms"
+          ],
+          "llrrrrrrrrrrrl",
+          rows.map((r) => [
+            r.scenario,
+            r.contestant,
+            fixed(r.medianMs),
+            fixed(r.bestMs),
+            thousands(r.messagesPerSec),
+            fixed(r.mbPerSec),
+            `${fixed(r.throughputVsImapflow, 2)}x`,
+            `${fixed(r.timeVsFloor, 2)}x`,
+            fixed(r.cpuMs),
+            `${fixed(r.cpuVsImapflow, 2)}x`,
+            fixed(r.peakRssMB),
+            fixed(r.rssDeltaMB),
+            fixed(r.wireMB, 2),
+            r.runsMs.map((x) => fixed(x, 0)).join(" ")
+          ])
+        )
+      )
+      log("")
+      log(
+        "MB = MiB. MB/s: the floor's wire bytes over each contestant's time. Throughput vs imapflow: imapflow's median"
+      )
+      log(
+        "time / this one's (higher is better). Time vs floor: this one's median time / the floor's (1.00 = the floor)."
+      )
+      log(
+        "Client CPU: the child's user+system CPU time during the FETCH (median), less sensitive to other load than wall"
+      )
+      log("time; the floor's shows what reading the bytes alone costs.")
+      log("Peak RSS: whole child process (Node + modules + the run); RSS Δ: peak minus RSS just before the FETCH.")
+      for (const p of problems) log(`WARNING: ${p}`)
+    }
+    if (problems.length > 0) process.exitCode = 1
+  } finally {
+    await dovecot.stop()
+  }
+}
+
+if (process.argv[2] === "--child") {
+  const name = process.argv[3]
+  const scenario = scenarios.find((s) => s.name === process.argv[4])
+  if (!isContestant(name) || scenario === undefined)
+    throw new Error(`bad child arguments: ${process.argv.slice(3).join(" ")}`)
+  await child(name, scenario, JSON.parse(process.argv[5] ?? "{}") as ChildConfig)
+} else {
+  await parent()
+}
