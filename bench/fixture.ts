@@ -10,17 +10,7 @@
  * which is where Dovecot switched in that capture. The stream ends with the tagged OK.
  */
 
-/** mulberry32: tiny, fast, and the same sequence on every machine for a given seed. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { prng } from "./support.ts"
 
 const WORDS = [
   "ticket",

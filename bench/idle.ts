@@ -51,6 +51,7 @@ import {
   machine,
   median,
   messages,
+  numberOption,
   percentile,
   type RawImap,
   startDovecot,
@@ -58,12 +59,7 @@ import {
 } from "./support.ts"
 
 const args = process.argv.slice(2)
-const option = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`)
-  const value = i >= 0 ? Number(args[i + 1]) : fallback
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
-  return value
-}
+const option = (name: string, fallback: number): number => numberOption(args, name, fallback)
 const json = args.includes("--json")
 const split = args.includes("--split")
 const lanesCount = option("lanes", 10)

@@ -14,14 +14,10 @@ import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { type Contestant, floor, imapflow, ours } from "./contestants.ts"
 import { chunk, generate } from "./fixture.ts"
+import { numberOption } from "./support.ts"
 
 const args = process.argv.slice(2)
-const option = (name: string, fallback: number): number => {
-  const i = args.indexOf(`--${name}`)
-  const value = i >= 0 ? Number(args[i + 1]) : fallback
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
-  return value
-}
+const option = (name: string, fallback: number): number => numberOption(args, name, fallback)
 const json = args.includes("--json")
 const messages = option("messages", 50_000)
 const runs = option("runs", 5)

@@ -17,6 +17,14 @@ export const MB = 1024 * 1024
 // ---------------------------------------------------------------------------------------------
 // Deterministic mail
 
+/** `--name N` from the command line, a positive number, else `fallback`. */
+export const numberOption = (args: ReadonlyArray<string>, name: string, fallback: number): number => {
+  const i = args.indexOf(`--${name}`)
+  const value = i >= 0 ? Number(args[i + 1]) : fallback
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`)
+  return value
+}
+
 /** mulberry32: tiny, fast, and the same sequence on every machine for a given seed. */
 export const prng = (seed: number): (() => number) => {
   let a = seed >>> 0

@@ -14,6 +14,7 @@ import {
   Duration,
   Effect,
   Exit,
+  type Fiber,
   LogLevel,
   PubSub,
   References,
@@ -194,6 +195,7 @@ export const make = (
     let exclusiveInFlight = false
     let wireBusy = false
     let wireWanted: (() => void) | undefined
+    let readerFiber: Fiber.Fiber<unknown, unknown> | undefined
     const listeners = new Set<(r: UntaggedData) => void>()
     const pausers = new Set<object>()
     let gate: Deferred.Deferred<void> | undefined
@@ -246,6 +248,8 @@ export const make = (
       waiting.length = 0
       openGate()
       Deferred.doneUnsafe(closed, Exit.fail(error))
+      // A connection declared dead (timeout, liveness probe) stops reading at once.
+      readerFiber?.interruptUnsafe()
     }
 
     const dispatchUntagged = (r: UntaggedData) => {
@@ -330,8 +334,7 @@ export const make = (
       // Responses the handshake had already parsed past the greeting (sent in the same packet).
       for (const r of options.initial ?? []) dispatch(r)
       while (dead === undefined) {
-        // A connection declared dead (timeout, liveness probe) stops reading at once.
-        const chunks = yield* Effect.raceFirst(transport.pull, Deferred.await(closed))
+        const chunks = yield* transport.pull
         for (const chunk of chunks) {
           received += chunk.length
           try {
@@ -361,7 +364,7 @@ export const make = (
         })
       )
     )
-    yield* Effect.forkScoped(reader)
+    readerFiber = yield* Effect.forkScoped(reader)
     // Interrupting the reader on scope close must also release every waiter.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => die(fromReason(new ConnectionClosed({ message: "connection closed by the client" }))))
