@@ -11,7 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import * as Dovecot from "../test/support/Dovecot.ts"
 
 const root = path.join(import.meta.dirname, "..")
-const bin = path.join(root, "packages", "cli", "src", "bin.ts")
+const bin = path.join(root, "packages", "cli", "dist", "bin.js")
 const user = "demo"
 
 const say = (text = "") => process.stdout.write(`${text}\n`)

@@ -1,5 +1,5 @@
 /**
- * The `imap` command end to end: `node packages/cli/src/bin.ts` run as a subprocess against the
+ * The `imap` command end to end: `node packages/cli/dist/bin.js` (what users run) as a subprocess against the
  * run's Dovecot, as a user would run it. Every command in both output formats, the exit codes,
  * TLS (implicit, STARTTLS, private CA, --insecure), --trace redaction, and `watch` (IDLE delivery,
  * SIGINT, restart from a checkpoint).
@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
-const bin = path.join(import.meta.dirname, "..", "packages", "cli", "src", "bin.ts")
+const bin = path.join(import.meta.dirname, "..", "packages", "cli", "dist", "bin.js")
 const scratch = mkdtempSync(path.join(os.tmpdir(), "imap-cli-test-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 

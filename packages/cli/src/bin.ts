@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** Entry point of the `imap` command (`pnpm imap ...`, `node packages/cli/src/bin.ts ...`). */
+/** Entry point of the `imap` command (`pnpm imap ...`; built to `packages/cli/dist/bin.js`). */
 import * as module from "node:module"
 
 // Reuse V8's compiled code across runs (Node's on-disk cache): a command-line tool is started often
