@@ -7,12 +7,14 @@ import {
   Command,
   type FetchData,
   type ListData,
+  type NamespaceEntry,
   type ResponseCode,
   type SearchKey,
   SequenceSet,
   type StatusItems,
   type Tagged,
-  type UntaggedData
+  type UntaggedData,
+  type UntaggedStatus
 } from "@pkg/protocol"
 import { Effect, Exit, Option, Scope, Stream, type SubscriptionRef } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
@@ -21,7 +23,7 @@ import * as Commands from "./Commands.ts"
 import * as FetchStream from "./FetchStream.ts"
 import * as Handshake from "./Handshake.ts"
 import * as ImapConfig from "./ImapConfig.ts"
-import type { CommandRequest } from "./ImapConnection.ts"
+import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
 import * as SessionState from "./SessionState.ts"
 
@@ -54,6 +56,104 @@ export interface FetchOptions {
 export type UidSet = SequenceSet.SequenceSet<"uid">
 export type AnySet = SequenceSet.SequenceSet<"uid"> | SequenceSet.SequenceSet<"seq">
 
+/** A namespace entry list of NAMESPACE (RFC 2342): personal, other users', shared. */
+export interface Namespaces {
+  readonly personal: ReadonlyArray<NamespaceEntry>
+  readonly otherUsers: ReadonlyArray<NamespaceEntry>
+  readonly shared: ReadonlyArray<NamespaceEntry>
+}
+
+/** One authenticated IMAP session: every operation fails with an `ImapError`, never throws. */
+export interface ImapSession {
+  /** The connection core (command queue, events); for IDLE and advanced use. */
+  readonly connection: ImapConnection
+  /** The server's greeting (`* OK ...` or `* PREAUTH ...`). */
+  readonly greeting: UntaggedStatus
+  /** Capabilities in force now (refreshed after STARTTLS and authentication), upper-cased. */
+  readonly capabilities: Effect.Effect<ReadonlySet<string>>
+  /** Extensions the server confirmed with ENABLED (CONDSTORE, QRESYNC, UTF8=ACCEPT). */
+  readonly enabled: Effect.Effect<ReadonlySet<string>>
+  /** The protocol state and the selected mailbox's snapshot, as it changes. */
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
+  readonly currentState: Effect.Effect<SessionState.SessionState>
+  /** Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, flag updates, BYE, ALERT). */
+  readonly events: Stream.Stream<UntaggedData>
+  readonly refreshCapabilities: Effect.Effect<ReadonlySet<string>, ImapError>
+  /** Authenticates a session opened without `auth` (or after a refused attempt). */
+  readonly login: (auth: ImapConfig.Authentication) => Effect.Effect<void, ImapError>
+  /** LIST with special use (where offered) and, with `status`, LIST-STATUS or one STATUS per mailbox. */
+  readonly list: (
+    pattern?: string,
+    options?: { readonly reference?: string; readonly status?: ReadonlyArray<Command.StatusItem> }
+  ) => Effect.Effect<ReadonlyArray<MailboxInfo>, ImapError>
+  readonly status: (
+    mailbox: string,
+    items?: NonEmptyReadonlyArray<Command.StatusItem>
+  ) => Effect.Effect<StatusItems, ImapError>
+  /** SELECT; returns the mailbox snapshot (exists, UIDVALIDITY, UIDNEXT, flags, HIGHESTMODSEQ, ...). */
+  readonly select: (
+    mailbox: string,
+    options?: Command.SelectOptions
+  ) => Effect.Effect<SessionState.MailboxSnapshot, ImapError>
+  /** EXAMINE: SELECT read-only (nothing is marked \Seen). */
+  readonly examine: (
+    mailbox: string,
+    options?: Command.SelectOptions
+  ) => Effect.Effect<SessionState.MailboxSnapshot, ImapError>
+  /** FETCH (sequence numbers) or UID FETCH (UIDs) as a constant-memory stream. */
+  readonly fetch: (
+    set: AnySet,
+    items: Command.FetchItems,
+    options?: FetchOptions
+  ) => Stream.Stream<FetchData, ImapError>
+  /** A message or one part as byte chunks, by partial fetches (never held whole). */
+  readonly fetchBody: (
+    uid: SequenceSet.Uid,
+    section?: Command.Section,
+    options?: { readonly chunkSize?: number | undefined }
+  ) => Stream.Stream<Uint8Array, ImapError>
+  /** CONDSTORE/QRESYNC: flags changed and UIDs expunged since a mod-sequence. */
+  readonly changedSince: (
+    set: UidSet,
+    modSeq: bigint,
+    options?: { readonly vanished?: boolean }
+  ) => Effect.Effect<
+    { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<string> },
+    ImapError
+  >
+  /** UID SEARCH: the matching UIDs. */
+  readonly search: (criteria: SearchKey.SearchKey) => Effect.Effect<ReadonlyArray<SequenceSet.Uid>, ImapError>
+  /** UID STORE; `modified` is the MODIFIED set when UNCHANGEDSINCE refused some messages. */
+  readonly store: (
+    set: UidSet,
+    mode: Command.StoreMode,
+    flags: ReadonlyArray<string>,
+    options?: { readonly unchangedSince?: bigint }
+  ) => Effect.Effect<{ readonly updated: ReadonlyArray<FetchData>; readonly modified: string | undefined }, ImapError>
+  readonly copy: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
+  /** UID MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs where MOVE is missing. */
+  readonly move: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
+  /** APPEND; the new UID where the server has UIDPLUS. */
+  readonly append: (
+    mailbox: string,
+    message: Uint8Array | string,
+    options?: { readonly flags?: ReadonlyArray<string>; readonly internalDate?: Date }
+  ) => Effect.Effect<AppendResult, ImapError>
+  /** UID EXPUNGE of `set` (UIDPLUS), or EXPUNGE of every \Deleted message. */
+  readonly expunge: (set?: UidSet) => Effect.Effect<void, ImapError>
+  readonly close: () => Effect.Effect<void, ImapError>
+  readonly unselect: () => Effect.Effect<void, ImapError>
+  readonly noop: () => Effect.Effect<void, ImapError>
+  readonly create: (mailbox: string) => Effect.Effect<void, ImapError>
+  readonly delete: (mailbox: string) => Effect.Effect<void, ImapError>
+  readonly rename: (from: string, to: string) => Effect.Effect<void, ImapError>
+  readonly subscribe: (mailbox: string) => Effect.Effect<void, ImapError>
+  readonly unsubscribe: (mailbox: string) => Effect.Effect<void, ImapError>
+  readonly namespace: () => Effect.Effect<Namespaces, ImapError>
+  /** LOGOUT now (closing the session's scope also does it). */
+  readonly logout: () => Effect.Effect<void, ImapError>
+}
+
 const specialUses = new Set([
   "\\ALL",
   "\\ARCHIVE",
@@ -76,7 +176,7 @@ const sameMailbox = (a: string, b: string): boolean =>
  * greeting timeout must not keep its socket and reader fiber until the caller's scope ends (a retry
  * loop in one scope would pile them up).
  */
-export const make = (options: ImapConfig.ImapClientOptions) =>
+export const make = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Scope.fork(yield* Effect.scope)
     return yield* open(options).pipe(
@@ -85,7 +185,7 @@ export const make = (options: ImapConfig.ImapClientOptions) =>
     )
   })
 
-const open = (options: ImapConfig.ImapClientOptions) =>
+const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const resolved = ImapConfig.resolve(options)
     const { connection, greeting } = yield* Handshake.establish(resolved)
@@ -565,5 +665,4 @@ const open = (options: ImapConfig.ImapClientOptions) =>
     }
   })
 
-export type ImapSession = Effect.Success<ReturnType<typeof make>>
 export type { Scope }
