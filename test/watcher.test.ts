@@ -170,6 +170,17 @@ describe("Watcher against Dovecot", () => {
     })
   )
 
+  it.live("ends with the typed, non-retryable error on bad credentials instead of retrying", () =>
+    Effect.gen(function* () {
+      const error = yield* Watcher.watch({
+        client: { ...clientOptions(freshUser("watch-badpw")), auth: ImapConfig.password("someone", "wrong") },
+        reconnect: fastReconnect
+      }).pipe(Stream.runDrain, Effect.provide(Checkpoint.layerMemory), Effect.flip)
+      assert.strictEqual(error.reason._tag, "AuthenticationFailed")
+      assert.isFalse(error.isRetryable)
+    })
+  )
+
   it.live("restarted from a checkpoint file, misses and repeats nothing", () =>
     Effect.gen(function* () {
       const user = freshUser("watch-restart")
