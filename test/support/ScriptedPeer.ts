@@ -14,6 +14,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tls from "node:tls"
+import { ImapConfig } from "@pkg/client"
 import { Effect, type Scope } from "effect"
 
 export interface PeerConnection {
@@ -275,6 +276,21 @@ export const finished = (peer: ScriptedPeer): Effect.Effect<void> => Effect.prom
 // --- IMAP building blocks for scripts ------------------------------------------------------------
 
 /** Capabilities of a minimal server: no AUTH=, so the client uses LOGIN; LITERAL+ and IDLE. */
+/** Client options for a scripted peer: plain TCP, LOGIN u/p, nothing to ENABLE or ID, short timeouts. */
+export const clientOptions = (
+  port: number,
+  extra?: Partial<ImapConfig.ImapClientOptions>
+): ImapConfig.ImapClientOptions => ({
+  host: "127.0.0.1",
+  port,
+  tls: "none",
+  auth: ImapConfig.password("u", "p"),
+  enable: [],
+  clientId: false,
+  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
+  ...extra
+})
+
 export const basicCapabilities = "IMAP4rev1 LITERAL+ IDLE"
 
 export const greet = (conn: PeerConnection, capabilities: string = basicCapabilities) =>

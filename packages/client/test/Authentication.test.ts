@@ -13,20 +13,8 @@ const password = "s3cret-Pa55word"
 const token = "ya29.s3cret-access-token"
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64")
 
-const optionsFor = (
-  peer: Peer.ScriptedPeer,
-  trace: Array<string>,
-  auth: ImapConfig.Authentication
-): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port: peer.port,
-  tls: "none",
-  auth,
-  enable: [],
-  clientId: false,
-  trace: (d, l) => trace.push(`${d}: ${l}`),
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" }
-})
+const optionsFor = (peer: Peer.ScriptedPeer, trace: Array<string>, auth: ImapConfig.Authentication) =>
+  Peer.clientOptions(peer.port, { auth, trace: (d, l) => trace.push(`${d}: ${l}`) })
 
 const oauth = (mechanism?: "XOAUTH2" | "OAUTHBEARER"): ImapConfig.Authentication => ({
   _tag: "OAuth2",

@@ -5,22 +5,13 @@
  * the middle of a FETCH. Each must end in one typed `ImapError` with the right reason, never a hang.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient } from "@pkg/client"
 import { Command, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import * as net from "node:net"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (port: number, extra?: Partial<ImapConfig.ImapClientOptions>): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port,
-  tls: "none",
-  auth: ImapConfig.password("u", "p"),
-  enable: [],
-  clientId: false,
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
-  ...extra
-})
+const optionsFor = Peer.clientOptions
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const bodyPeek = [Command.Attr.uid, Command.Attr.bodySection(undefined, { peek: true })] as const

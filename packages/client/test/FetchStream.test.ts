@@ -5,20 +5,12 @@
  * server interleaves (EXISTS) still reaches the session state.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient } from "@pkg/client"
 import { Command, SequenceSet } from "@pkg/protocol"
 import { Effect, Ref, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (peer: Peer.ScriptedPeer): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port: peer.port,
-  tls: "none",
-  auth: ImapConfig.password("u", "p"),
-  enable: [],
-  clientId: false,
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" }
-})
+const optionsFor = (peer: Peer.ScriptedPeer) => Peer.clientOptions(peer.port)
 
 const uids = (from: number, to: number) => SequenceSet.range("uid", SequenceSet.Uid(from), SequenceSet.Uid(to))
 const bodyItems = [Command.Attr.uid, Command.Attr.bodySection(undefined, { peek: true })] as const

@@ -6,25 +6,14 @@
  * virtual), and a dead connection ending the stream instead of stalling it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient, type ImapConfig } from "@pkg/client"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Idle from "../src/Idle.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (
-  peer: Peer.ScriptedPeer,
-  extra?: Partial<ImapConfig.ImapClientOptions>
-): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port: peer.port,
-  tls: "none",
-  auth: ImapConfig.password("u", "p"),
-  enable: [],
-  clientId: false,
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
-  ...extra
-})
+const optionsFor = (peer: Peer.ScriptedPeer, extra?: Partial<ImapConfig.ImapClientOptions>) =>
+  Peer.clientOptions(peer.port, extra)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const signal = (d: Deferred.Deferred<void>) => Deferred.doneUnsafe(d, Exit.void)

@@ -5,7 +5,7 @@
  * credentials only ever go out encrypted, and an untrusted certificate is a non-retryable TlsFailed.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient, type ImapConfig } from "@pkg/client"
 import { Effect } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
@@ -14,18 +14,13 @@ const optionsFor = (
   ca: string | undefined,
   trace: Array<string>,
   extra?: Partial<ImapConfig.ImapClientOptions>
-): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port: peer.port,
-  tls: "starttls",
-  tlsOptions: { servername: "localhost", ...(ca !== undefined ? { ca } : {}) },
-  auth: ImapConfig.password("u", "p"),
-  enable: [],
-  clientId: false,
-  trace: (d, l) => trace.push(`${d}: ${l}`),
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
-  ...extra
-})
+) =>
+  Peer.clientOptions(peer.port, {
+    tls: "starttls",
+    tlsOptions: { servername: "localhost", ...(ca !== undefined ? { ca } : {}) },
+    trace: (d, l) => trace.push(`${d}: ${l}`),
+    ...extra
+  })
 
 /** Fails the script if the client sent anything before closing. */
 const expectNothing = async (conn: Peer.PeerConnection) => {

@@ -11,19 +11,8 @@ import { Command, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (
-  peer: Peer.ScriptedPeer,
-  extra?: Partial<ImapConfig.ImapClientOptions>
-): ImapConfig.ImapClientOptions => ({
-  host: "127.0.0.1",
-  port: peer.port,
-  tls: "none",
-  auth: ImapConfig.password("u", "p"),
-  enable: [],
-  clientId: false,
-  timeouts: { connect: "2 seconds", greeting: "2 seconds", command: "2 seconds", logout: "1 second" },
-  ...extra
-})
+const optionsFor = (peer: Peer.ScriptedPeer, extra?: Partial<ImapConfig.ImapClientOptions>) =>
+  Peer.clientOptions(peer.port, extra)
 
 const loginMechanism: ImapConfig.Authentication = {
   _tag: "Password",
