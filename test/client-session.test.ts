@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient, ImapConfig } from "@pkg/client"
 import { EncodedWord, SearchKey, SequenceSet } from "@pkg/protocol"
-import { ConfigProvider, Effect, Layer, Logger, Redacted, References, Stream } from "effect"
+import { ConfigProvider, Effect, Fiber, Layer, Logger, Redacted, References, Stream } from "effect"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
@@ -170,6 +170,27 @@ describe("ImapClient against Dovecot", () => {
           [3, "three"]
         ]
       )
+    })
+  )
+
+  it.live("idle() streams EXISTS for mail another connection appends, and other commands still run", () =>
+    Effect.gen(function* () {
+      const user = freshUser("idle")
+      const client = yield* ImapClient.make(optionsFor(user))
+      const writer = yield* ImapClient.make(optionsFor(user))
+      yield* client.select("INBOX")
+      const events = client.idle().pipe(
+        Stream.filter((e) => e._tag === "Exists"),
+        Stream.take(1),
+        Stream.runCollect
+      )
+      const fiber = yield* Effect.forkChild(events)
+      yield* Effect.sleep("200 millis")
+      // A command while idling: DONE, NOOP, IDLE again, no deadlock.
+      yield* client.noop()
+      yield* writer.append("INBOX", message("while idling"))
+      const [exists] = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(exists, { _tag: "Exists", count: 1 })
     })
   )
 

@@ -22,6 +22,7 @@ import * as Auth from "./Auth.ts"
 import * as Commands from "./Commands.ts"
 import * as FetchStream from "./FetchStream.ts"
 import * as Handshake from "./Handshake.ts"
+import * as Idle from "./Idle.ts"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
@@ -152,6 +153,11 @@ export interface ImapSession {
   readonly namespace: () => Effect.Effect<Namespaces, ImapError>
   /** LOGOUT now (closing the session's scope also does it). */
   readonly logout: () => Effect.Effect<void, ImapError>
+  /**
+   * IDLE on the selected mailbox as a scoped Stream of typed events: ready once the server said
+   * `+`, DONE whenever another command is issued (IDLE resumes after it) and when the stream ends.
+   */
+  readonly idle: (options?: Idle.IdleOptions) => Stream.Stream<Idle.MailboxEvent, ImapError>
 }
 
 const specialUses = new Set([
@@ -659,6 +665,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         yield* run(Command.unsubscribe(mailbox))
       }),
       namespace,
+      idle: (idleOptions) => Idle.stream(connection, greeting.text, idleOptions),
       logout: Effect.fn("ImapClient.logout")(function* () {
         yield* run(Command.logout, { onTagged: () => SessionState.logout })
       })
