@@ -12,7 +12,9 @@ pnpm --silent exec vitest run --reporter=default --reporter=json --outputFile.js
 if [ -f .vitest.json ]; then
   node -e '
     const r = JSON.parse(require("fs").readFileSync(".vitest.json", "utf8"))
-    const failed = r.numFailedTests + (r.numFailedTestSuites ?? 0)
+    // A file that fails outside any test (an import error) has no failed test of its own.
+    const brokenFiles = r.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length
+    const failed = r.numFailedTests + brokenFiles
     if (r.numTotalTests === 0) { console.log("no tests ran"); process.exitCode = 1 }
     console.log(`${r.numPassedTests} passed, ${failed} failed`)
   ' || status=1

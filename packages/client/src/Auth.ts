@@ -4,7 +4,8 @@
  * and those bytes only reach the wire: traces show `<redacted>`.
  */
 import { Command } from "@pkg/protocol"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import type { Authentication } from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { fromReason, type ImapError, MissingCapability } from "./ImapError.ts"

@@ -3,7 +3,12 @@
  * service, so an app can keep it in its own database; in memory by default, and a file-backed layer
  * whose writes are atomic (write to a temp file, fsync, rename) so a crash never leaves half a file.
  */
-import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 

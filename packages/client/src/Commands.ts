@@ -4,7 +4,8 @@
  * how the encoder's choices follow the server's capabilities (LITERAL+/-, UTF8=ACCEPT, BINARY).
  */
 import { type Command, CommandEncoder } from "@pkg/protocol"
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { fromReason, InvalidInput } from "./ImapError.ts"
 import type { StateName } from "./SessionState.ts"

@@ -5,7 +5,8 @@
  * over deadlock. A consumer that stops early leaves the command to be drained by the reader.
  */
 import type { FetchData, UntaggedData } from "@pkg/protocol"
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import type { ImapError } from "./ImapError.ts"
 import * as Handoff from "./internal/Handoff.ts"

@@ -5,7 +5,9 @@
  */
 import type { Response, Tagged, UntaggedStatus } from "@pkg/protocol"
 import { Framer, ResponseParser } from "@pkg/protocol"
-import { Duration, Effect, type Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { ResolvedOptions } from "./ImapConfig.ts"
 import * as ImapConnection from "./ImapConnection.ts"
 import { fromReason, type ImapError, MissingCapability, ServerBye, TlsFailed, Timeout } from "./ImapError.ts"

@@ -8,7 +8,14 @@
  * (then IDLE resumes), and NOOP polling where the server has no IDLE.
  */
 import { Command, type UntaggedData } from "@pkg/protocol"
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, type Scope, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as Commands from "./Commands.ts"
 import * as Handoff from "./internal/Handoff.ts"
 import type { ImapConnection } from "./ImapConnection.ts"

@@ -3,7 +3,9 @@
  * and `layerConfig` build it (closing the layer logs out); `make` gives a scoped session directly,
  * which is what a watcher that reconnects uses.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { ImapError } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"

@@ -3,7 +3,11 @@
  * from `effect/Config` (`IMAP_HOST`, `IMAP_PORT`, `IMAP_USER`, `IMAP_PASSWORD`, `IMAP_TLS`, ...).
  * Secrets are `Redacted` from the moment they are read.
  */
-import { Config, Duration, Effect, Option, Redacted } from "effect"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type { TraceSink } from "./Trace.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 

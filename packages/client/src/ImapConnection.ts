@@ -8,19 +8,17 @@
  */
 import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protocol"
 import { type Framer, ResponseParser } from "@pkg/protocol"
-import {
-  Cause,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  type Fiber,
-  LogLevel,
-  PubSub,
-  References,
-  type Scope,
-  SubscriptionRef
-} from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
+import * as PubSub from "effect/PubSub"
+import * as References from "effect/References"
+import type * as Scope from "effect/Scope"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import {
   AuthenticationFailed,
   CommandFailed,

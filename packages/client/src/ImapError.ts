@@ -6,7 +6,7 @@
  *
  * No reason ever holds a credential: commands are described by name and redacted trace only.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** TCP could not be established (refused, unreachable, DNS): the server may come back. */
 export class ConnectionFailed extends Data.TaggedError("ConnectionFailed")<{

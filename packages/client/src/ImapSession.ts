@@ -16,7 +16,12 @@ import {
   type UntaggedData,
   type UntaggedStatus
 } from "@pkg/protocol"
-import { Effect, Exit, Option, Scope, Stream, type SubscriptionRef } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Auth from "./Auth.ts"
 import * as Commands from "./Commands.ts"

@@ -4,7 +4,9 @@
  * failures to `ImapError` reasons (refused vs TLS vs closed), and nothing about IMAP itself.
  */
 import * as NodeSocket from "@effect/platform-node/NodeSocket"
-import { Duration, Effect, type Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import type * as Socket from "effect/socket/Socket"
 import { readFile } from "node:fs/promises"

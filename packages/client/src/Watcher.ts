@@ -10,7 +10,15 @@
  * that was handed out and misses nothing that was not.
  */
 import { Address, DateTime, EncodedWord, type Envelope, type FetchData, SequenceSet } from "@pkg/protocol"
-import { Cause, Deferred, Effect, Exit, Fiber, Option, PubSub, Schedule, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Checkpoint from "./Checkpoint.ts"
 import * as Idle from "./Idle.ts"

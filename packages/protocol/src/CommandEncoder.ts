@@ -15,7 +15,8 @@
  * Errors: `encode` returns `Result<EncodedCommand, EncodeError>` and never throws (internally it
  * throws `EncodeError` and catches it at the boundary). `Result` is yieldable in `Effect.gen`.
  */
-import { Redacted, Result } from "effect"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
 import { EncodeError } from "./EncodeError.ts"
 import * as Flag from "./Flag.ts"
@@ -471,8 +472,11 @@ const body = (w: Writer, c: Command.Command): void => {
       w.atom(c.mechanism, `${f}.mechanism`)
       if (c.initialResponse === undefined) return
       const ir = Redacted.value(c.initialResponse)
-      // Base64 only: this is the one secret that cannot be a literal, so nothing else may pass.
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(ir)) refuse(`${f}.initialResponse`, "not base64")
+      // Base64 only (RFC 4648, padded): this is the one secret that cannot be a literal, so nothing
+      // else may pass. A lone "=" is refused: on the wire it means "empty" (RFC 4959), not itself.
+      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(ir)) {
+        refuse(`${f}.initialResponse`, "not base64")
+      }
       w.text(` ${ir === "" ? "=" : ir}`, " <redacted>")
       return
     }

@@ -7,7 +7,7 @@
  * `frame` tells a scripted server how much of its input is one command and when a synchronising
  * literal is waiting for the `+` continuation.
  */
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Command from "./Command.ts"
 import { fetchAttributeWords } from "./CommandEncoder.ts"

@@ -3,7 +3,7 @@
  * LF or NUL where no literal is allowed, an invalid keyword or number, an ill-formed string). The
  * encoder returns it in a `Result` rather than throwing; see `CommandEncoder`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 export class EncodeError extends Data.TaggedError("EncodeError")<{
   readonly message: string

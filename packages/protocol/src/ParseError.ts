@@ -8,7 +8,7 @@
  * a serialisation boundary by itself: the client wraps it as the protocol reason of its own
  * `ImapError`, which is where a Schema model belongs. It is still yieldable and has a `_tag`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 export class ParseError extends Data.TaggedError("ParseError")<{
   readonly message: string

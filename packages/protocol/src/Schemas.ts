@@ -6,7 +6,7 @@
  * Each schema's `Type` is checked at compile time to be assignable both ways with its
  * `Response.ts` counterpart (see the end of the file), so the two cannot drift apart.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type * as R from "./Response.ts"
 
 const NString = Schema.UndefinedOr(Schema.String)

@@ -8,7 +8,7 @@
  * inverse; `fromNumbers` and `compact` produce the canonical sorted, merged form. `$` (RFC 5182
  * SEARCHRES) is not a set of numbers and lives in its own `Saved` type.
  */
-import type { Brand } from "effect"
+import type * as Brand from "effect/Brand"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { ParseError } from "./ParseError.ts"
 

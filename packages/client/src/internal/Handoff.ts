@@ -3,7 +3,9 @@
  * responses) to a Stream's pulls, without a fiber or queue per element: the producer pushes into an
  * array and, if the consumer is parked, resumes it. The consumer takes everything buffered at once.
  */
-import { Cause, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
 export interface Handoff<A, E> {
