@@ -151,7 +151,9 @@ interface Measured {
 const runOurs = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
   const { ImapClient, ImapConfig } = await import("@pkg/client")
   const { Command: C, SequenceSet } = await import("@pkg/protocol")
-  const { Effect, Stream } = await import("effect")
+  // Deep imports, as a memory-conscious app would write them: the `effect` barrel alone costs ~11 MB.
+  const Effect = await import("effect/Effect")
+  const Stream = await import("effect/Stream")
   const set =
     scenario.to === undefined
       ? SequenceSet.from("uid", SequenceSet.Uid(scenario.from))
