@@ -170,6 +170,26 @@ describe("Watcher against Dovecot", () => {
     })
   )
 
+  it.live("with the `fail` policy, a UIDVALIDITY change ends the stream with a non-retryable error", () =>
+    Effect.gen(function* () {
+      const user = freshUser("watch-uidv-fail")
+      const admin = yield* ImapClient.make(clientOptions(user))
+      yield* admin.create("Feed")
+      const status = yield* admin.status("Feed", ["UIDVALIDITY"])
+      const store = yield* Checkpoint.makeMemory
+      const key = Checkpoint.keyOf(server.host, user, "Feed")
+      yield* store.set(key, { uidValidity: (status.uidValidity ?? 0) + 1, lastUid: 7 })
+      const error = yield* Watcher.watch({
+        client: clientOptions(user),
+        mailbox: "Feed",
+        reconnect: fastReconnect,
+        onUidValidityChange: "fail"
+      }).pipe(Stream.runDrain, Effect.provide(Layer.succeed(Checkpoint.CheckpointStore, store)), Effect.flip)
+      assert.strictEqual(error.reason._tag, "UidValidityChanged")
+      assert.isFalse(error.isRetryable)
+    })
+  )
+
   it.live("ends with the typed, non-retryable error on bad credentials instead of retrying", () =>
     Effect.gen(function* () {
       const error = yield* Watcher.watch({

@@ -50,6 +50,7 @@ export const ofReason = (reason: ImapError.ImapErrorReason): number => {
     case "InvalidInput":
       return Usage
     case "ProtocolFailed":
+    case "UidValidityChanged":
       return Failure
   }
 }

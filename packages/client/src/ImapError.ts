@@ -154,6 +154,23 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
   }
 }
 
+/**
+ * The mailbox's UIDVALIDITY is not the one a checkpoint was taken under (the mailbox was recreated
+ * or its UIDs renumbered): every remembered UID is void. Reconnecting cannot change that.
+ */
+export class UidValidityChanged extends Data.TaggedError("UidValidityChanged")<{
+  readonly mailbox: string
+  readonly previous: number
+  readonly current: number
+}> {
+  get isRetryable(): boolean {
+    return false
+  }
+  override get message(): string {
+    return `UIDVALIDITY of ${this.mailbox} changed from ${this.previous} to ${this.current}`
+  }
+}
+
 export type ImapErrorReason =
   | ConnectionFailed
   | ConnectionClosed
@@ -166,6 +183,7 @@ export type ImapErrorReason =
   | InvalidState
   | MissingCapability
   | InvalidInput
+  | UidValidityChanged
 
 export class ImapError extends Data.TaggedError("ImapError")<{
   readonly reason: ImapErrorReason

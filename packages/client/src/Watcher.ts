@@ -23,7 +23,12 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Checkpoint from "./Checkpoint.ts"
 import * as Idle from "./Idle.ts"
 import type { ImapClientOptions } from "./ImapConfig.ts"
-import { fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
+import {
+  fromReason,
+  type ImapError,
+  MissingCapability,
+  UidValidityChanged as UidValidityChangedError
+} from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
 
 export interface NewMessage {
@@ -89,7 +94,7 @@ export type WatchEvent = NewMessage | FlagsChanged | Expunged | UidValidityChang
  * - `replay`: deliver every message of the new epoch from UID 1 (nothing lost; may repeat content).
  * - `skipExisting`: start after the messages present now (nothing repeated; messages that arrived
  *   during the change are skipped).
- * - `fail`: end the stream with a ProtocolFailed error.
+ * - `fail`: end the stream with a (non-retryable) `UidValidityChanged` error reason.
  */
 export type UidValidityPolicy = "replay" | "skipExisting" | "fail"
 
@@ -188,8 +193,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             const box = options.readOnly === false ? yield* client.select(mailbox) : yield* client.examine(mailbox)
             const uidValidity = box.uidValidity
             if (uidValidity === undefined) {
+              // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
               return yield* Effect.fail(
-                fromReason(new ProtocolFailed({ message: "server sent no UIDVALIDITY", excerpt: mailbox }))
+                fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
               )
             }
             const stored = yield* store.get(key).pipe(Effect.orDie)
@@ -204,10 +210,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
               if (policy === "fail") {
                 return yield* Effect.fail(
                   fromReason(
-                    new ProtocolFailed({
-                      message: `UIDVALIDITY of ${mailbox} changed from ${known.uidValidity} to ${uidValidity}`,
-                      excerpt: ""
-                    })
+                    new UidValidityChangedError({ mailbox, previous: known.uidValidity, current: uidValidity })
                   )
                 )
               }
