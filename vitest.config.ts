@@ -10,6 +10,7 @@ export default defineConfig({
   test: {
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
     globalSetup: ["test/support/build.ts", "test/support/globalSetup.ts"],
+    setupFiles: ["test/support/properties.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }
