@@ -56,7 +56,7 @@ describe("ImapClient against Dovecot", () => {
     })
   )
 
-  it.live("writes the protocol trace at debug level with the credentials redacted", () =>
+  it.live("writes the protocol trace, greeting included, at debug level with the credentials redacted", () =>
     Effect.gen(function* () {
       const user = freshUser("tracelog")
       const lines: Array<string> = []
@@ -71,6 +71,7 @@ describe("ImapClient against Dovecot", () => {
         Effect.provide(Logger.layer([capture])),
         Effect.provideService(References.MinimumLogLevel, "Debug")
       )
+      assert.isTrue(lines.some((l) => l.startsWith("S: * OK [CAPABILITY IMAP4rev1")))
       assert.isTrue(lines.some((l) => l.includes("C: A1 AUTHENTICATE PLAIN <redacted>")))
       assert.isTrue(lines.some((l) => /^S: A\d+ OK NOOP completed/.test(l)))
       const secret = Buffer.from(`\u0000${user}\u0000${server.password}`).toString("base64")

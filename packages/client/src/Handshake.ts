@@ -7,6 +7,8 @@ import type { Response, Tagged, UntaggedStatus } from "@pkg/protocol"
 import { Framer, ResponseParser } from "@pkg/protocol"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import type { ResolvedOptions } from "./ImapConfig.ts"
 import * as ImapConnection from "./ImapConnection.ts"
@@ -17,8 +19,31 @@ import * as Transport from "./Transport.ts"
 
 const encoder = new TextEncoder()
 
+/** The handshake's protocol trace: to the user's sink, and to the Effect logger at debug level. */
+interface HandshakeTrace {
+  readonly line: (direction: "C" | "S", text: string) => void
+  readonly flush: Effect.Effect<void>
+}
+
+const makeTrace = (options: ResolvedOptions): Effect.Effect<HandshakeTrace> =>
+  Effect.gen(function* () {
+    const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
+    const lines: Array<string> = []
+    return {
+      line: (direction, text) => {
+        options.trace?.(direction, text)
+        if (logTrace) lines.push(`${direction}: ${text}`)
+      },
+      flush: Effect.suspend(() =>
+        Effect.forEach(lines.splice(0, lines.length), (l) => Effect.logDebug(l), { discard: true }).pipe(
+          Effect.annotateLogs("imap", "trace")
+        )
+      )
+    }
+  })
+
 /** Reads responses one at a time from a transport during the handshake. */
-const makeReader = (transport: Transport.Transport, options: ResolvedOptions) => {
+const makeReader = (transport: Transport.Transport, trace: HandshakeTrace) => {
   let framer = Framer.make()
   const queue: Array<Response> = []
   const next: Effect.Effect<Response, ImapError> = Effect.suspend(() => {
@@ -28,14 +53,14 @@ const makeReader = (transport: Transport.Transport, options: ResolvedOptions) =>
       try {
         for (const chunk of chunks) {
           for (const frame of framer.push(chunk)) {
-            options.trace?.("S", Trace.printable(frame))
+            trace.line("S", Trace.printable(frame))
             queue.push(ResponseParser.parse(frame))
           }
         }
       } catch (e) {
-        return Effect.fail(ImapConnection.protocolError(e))
+        return Effect.andThen(trace.flush, Effect.fail(ImapConnection.protocolError(e)))
       }
-      return next
+      return Effect.andThen(trace.flush, next)
     })
   })
   return {
@@ -68,13 +93,14 @@ export interface Established {
 const rawCommand = (
   transport: Transport.Transport,
   reader: ReturnType<typeof makeReader>,
-  options: ResolvedOptions,
+  trace: HandshakeTrace,
   tag: string,
   line: string,
   onUntagged: (r: Response) => void
 ): Effect.Effect<Tagged, ImapError> =>
   Effect.gen(function* () {
-    options.trace?.("C", `${tag} ${line}`)
+    trace.line("C", `${tag} ${line}`)
+    yield* trace.flush
     yield* transport.write([encoder.encode(`${tag} ${line}\r\n`)])
     while (true) {
       const r = yield* reader.next
@@ -95,7 +121,8 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
       tlsOptions: options.tlsOptions,
       connectTimeout: options.connectTimeout
     })
-    const reader = makeReader(transport, options)
+    const trace = yield* makeTrace(options)
+    const reader = makeReader(transport, trace)
     const greetingMillis = Duration.toMillis(options.greetingTimeout)
     const greeting = yield* reader.next.pipe(
       Effect.timeoutOrElse({
@@ -123,14 +150,14 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
         return yield* Effect.fail(fromReason(new TlsFailed({ message: "server sent PREAUTH; STARTTLS impossible" })))
       }
       if (capabilities.length === 0) {
-        yield* rawCommand(transport, reader, options, "T0", "CAPABILITY", (r) => {
+        yield* rawCommand(transport, reader, trace, "T0", "CAPABILITY", (r) => {
           if (r._tag === "Capability") capabilities = r.capabilities
         })
       }
       if (!capabilities.some((c) => c.toUpperCase() === "STARTTLS")) {
         return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
       }
-      const ok = yield* rawCommand(transport, reader, options, "T1", "STARTTLS", () => {})
+      const ok = yield* rawCommand(transport, reader, trace, "T1", "STARTTLS", () => {})
       if (ok.status !== "OK") {
         return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
       }
