@@ -4,6 +4,7 @@
  * it in a SubscriptionRef; everything here is testable without I/O.
  */
 import type { ResponseCode, Tagged, UntaggedData } from "@pkg/protocol"
+import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface MailboxSnapshot {
   readonly name: string
@@ -68,21 +69,6 @@ const applyCode = (m: MailboxSnapshot, code: ResponseCode | undefined): MailboxS
   }
 }
 
-/** Counts the UIDs of a VANISHED uid-set without expanding it (sets can be huge). */
-const countUidSet = (set: string): number => {
-  let n = 0
-  for (const part of set.split(",")) {
-    const colon = part.indexOf(":")
-    if (colon < 0) n += 1
-    else {
-      const a = Number(part.slice(0, colon))
-      const b = Number(part.slice(colon + 1))
-      n += Math.abs(b - a) + 1
-    }
-  }
-  return n
-}
-
 /** Folds one untagged response into a mailbox snapshot (used while selected and to build SELECT's result). */
 export const applyToMailbox = (m: MailboxSnapshot, r: UntaggedData): MailboxSnapshot => {
   switch (r._tag) {
@@ -94,7 +80,7 @@ export const applyToMailbox = (m: MailboxSnapshot, r: UntaggedData): MailboxSnap
       return { ...m, exists: Math.max(0, m.exists - 1) }
     case "Vanished":
       // EARLIER reports expunges the client already accounted for (RFC 7162 3.2.10).
-      return r.earlier ? m : { ...m, exists: Math.max(0, m.exists - countUidSet(r.uids)) }
+      return r.earlier ? m : { ...m, exists: Math.max(0, m.exists - UidSetText.count(r.uids)) }
     case "Flags":
       return { ...m, flags: r.flags }
     case "UntaggedStatus":

@@ -30,6 +30,7 @@ import {
   UidValidityChanged as UidValidityChangedError
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
+import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface NewMessage {
   readonly _tag: "NewMessage"
@@ -362,12 +363,8 @@ export const watch = (options: WatchOptions): Stream.Stream<NewMessage, ImapErro
 const maxExpunged = 1_000_000
 const expandUids = (set: string): ReadonlyArray<SequenceSet.Uid> => {
   const out: Array<SequenceSet.Uid> = []
-  for (const part of set.split(",")) {
-    const colon = part.indexOf(":")
-    const a = Number(colon < 0 ? part : part.slice(0, colon))
-    const b = colon < 0 ? a : Number(part.slice(colon + 1))
-    if (!Number.isInteger(a) || !Number.isInteger(b)) continue
-    for (let n = Math.min(a, b); n <= Math.max(a, b) && out.length < maxExpunged; n++) out.push(SequenceSet.Uid(n))
+  for (const [low, high] of UidSetText.ranges(set)) {
+    for (let n = low; n <= high && out.length < maxExpunged; n++) out.push(SequenceSet.Uid(n))
   }
   return out
 }
