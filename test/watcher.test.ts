@@ -319,8 +319,9 @@ describe("Watcher against Dovecot", () => {
             { concurrency: 10 }
           )
           for (const r of batch) expected.push(Number(r.uid))
+          // A cut while the watcher is between connections would kill nothing: wait for IDLE first.
+          yield* w.waitFor(() => w.watchingCount() > round, `IDLE before cut ${round + 1}`)
           proxy.cut()
-          yield* Effect.sleep("30 millis")
         }
         yield* w.waitFor(() => w.newMessages().length >= 1000, "1,000 messages", 60_000)
         yield* Effect.sleep("700 millis")
