@@ -3,6 +3,8 @@
  * Cyrus, Courier transcripts), the RFC's own examples, other charsets, and malformed input that
  * must come back untouched.
  */
+import { execFileSync } from "node:child_process"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import * as fc from "fast-check"
 import libmime from "libmime"
 import { describe, expect, it } from "vitest"
@@ -154,5 +156,33 @@ describe("EncodedWord.decode: properties", () => {
         expect(EncodedWord.decode(libmime.encodeWord(s, encoding, 40))).toBe(s)
       })
     )
+  })
+})
+
+describe("EncodedWord: libmime is loaded on demand", () => {
+  // In a fresh Node process on the built package: importing the protocol, and decoding text
+  // without encoded words, must not load libmime (its charset tables cost every importer ~2 MB of
+  // heap); the first encoded word loads it and decodes.
+  it("importing the protocol and decoding plain text leave libmime unloaded; the first word loads it", () => {
+    const dist = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href
+    const script = `
+      import { registerHooks } from "node:module"
+      const urls = []
+      registerHooks({ load: (url, context, next) => (urls.push(url), next(url, context)) })
+      const { EncodedWord } = await import(${JSON.stringify(dist)})
+      const loaded = () => urls.some((u) => u.includes("/libmime/"))
+      const atImport = loaded()
+      const plain = EncodedWord.decode("no words here")
+      const afterPlain = loaded()
+      const word = EncodedWord.decode("=?UTF-8?Q?caf=C3=A9?=")
+      console.log(JSON.stringify({ atImport, plain, afterPlain, word, afterWord: loaded() }))`
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" })
+    expect(JSON.parse(out)).toEqual({
+      atImport: false,
+      plain: "no words here",
+      afterPlain: false,
+      word: "café",
+      afterWord: true
+    })
   })
 })
