@@ -14,21 +14,25 @@
  * - floor: `node:net`, LOGIN, ENABLE CONDSTORE (both clients enable it, so Dovecot adds MODSEQ to every
  *   FETCH for all three), EXAMINE, the same UID FETCH, and only counting bytes until the tagged OK.
  * The timed span is the FETCH alone: from issuing it to the last message consumed (connect, login and
- * EXAMINE are not in it). Peak RSS: the larger of the kernel's high-water mark (`VmHWM`, read by the
- * child at the end) and the parent's 10 ms samples of the child's `VmRSS`, for the whole child (Node
- * and module load included); the Δ column is that peak minus the RSS just before the FETCH.
+ * EXAMINE are not in it). Each child runs the FETCH once cold (the main table: what a fresh process,
+ * a CLI command, pays, JIT warm-up included) and then `--repeat` more times on the same connection
+ * (the warm table: what a long-running program pays once its code is compiled).
+ * Peak RSS: the kernel's high-water mark (`VmHWM`) for the whole child (Node and module load
+ * included), read right after the first FETCH; the Δ column is that peak minus the RSS just before it.
  * Two deliberate departures from the obvious: (1) no `process.memoryUsage.rss()` sampler in the child:
  * `rss()` now and then stalls for milliseconds while GC threads hold the mm lock, and a CPU profile of
- * effect-imap on env50k put 80 ms (3%) of its FETCH into that timer callback, more than for the others;
- * (2) `process.resourceUsage().maxRSS` is reported in the JSON only: on Linux a child inherits the
- * forking parent's figure through exec, here the parent that generated the mail.
+ * effect-imap on env50k put 80 ms (3%) of its FETCH into that timer callback, more than for the others
+ * (VmHWM is the exact peak anyway); (2) not `process.resourceUsage().maxRSS`: on Linux a child
+ * inherits the forking parent's figure through exec, here the parent that generated the mail.
  *
  * Method: one untimed warm-up round (Dovecot builds its caches, the OS its page cache), then `--runs`
  * rounds; within a round every scenario runs each contestant once, the order rotating per round.
  * The table shows medians.
  *
- * Options: --runs N (5), --json, --only SCENARIO[,SCENARIO], --profile DIR (after the runs, one more
- * run per contestant and scenario under `node --cpu-prof`, profiles written to DIR).
+ * Options: --runs N (5), --repeat N (3 warm FETCHes per child; 0 for none), --json, --only
+ * SCENARIO[,SCENARIO], --profile DIR (after the runs, one more run per contestant and scenario under
+ * `node --cpu-prof`, profiles written to DIR), --node-arg=ARG (repeatable: a Node/V8 option given to
+ * every child alike, for diagnostics such as `--node-arg=--max-semi-space-size=8`).
  */
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -105,9 +109,11 @@ interface ChildConfig {
   readonly host: string
   readonly port: number
   readonly password: string
+  /** FETCHes after the first, on the same connection (the warm figures). */
+  readonly repeat: number
 }
 
-/** What a child reports (one JSON line on stdout). */
+/** What a child reports (one JSON line on stdout): the first FETCH, then the repeats' times. */
 interface Sample {
   readonly ms: number
   readonly cpuMs: number
@@ -118,12 +124,14 @@ interface Sample {
   readonly payload: number
   readonly rssBefore: number
   /**
-   * The kernel's high-water mark for this process (`VmHWM` in /proc/self/status), in bytes. Not
-   * `process.resourceUsage().maxRSS`: Linux carries that over from the forking parent through exec.
+   * The kernel's high-water mark for this process (`VmHWM` in /proc/self/status) right after the
+   * first FETCH, in bytes. Not `process.resourceUsage().maxRSS`: Linux carries that over from the
+   * forking parent through exec.
    */
   readonly maxRss: number
-  /** `process.resourceUsage().maxRSS` in bytes, for reference (see above). */
-  readonly ruMaxRss: number
+  /** Times (and CPU) of the FETCHes repeated on the same connection after the first. */
+  readonly warmMs: ReadonlyArray<number>
+  readonly warmCpuMs: ReadonlyArray<number>
 }
 
 const cpuSince = (start: NodeJS.CpuUsage): number => {
@@ -136,19 +144,30 @@ const rangeText = (s: Scenario) => `${s.from}:${s.to ?? "*"}`
 // ---------------------------------------------------------------------------------------------
 // Child: one contestant, one scenario, one run
 
-interface Measured {
+/** One FETCH, from issuing it to the last message consumed. */
+interface Fetched {
   readonly ms: number
-  /** This process's CPU time (user + system) during the FETCH: less sensitive to machine load. */
+  /** This process's CPU time (user + system, all threads) during the FETCH: less sensitive to load. */
   readonly cpuMs: number
   readonly count: number
   readonly bytes: number
   readonly payload: number
-  readonly rssBefore: number
 }
+
+/**
+ * What a contestant does with one connection: the FETCH `1 + repeat` times. `afterFirst` runs
+ * right after the first (cold) FETCH, before the repeats: the child reads its peak RSS there.
+ */
+type Runner = (
+  config: ChildConfig,
+  scenario: Scenario,
+  repeat: number,
+  afterFirst: () => void
+) => Promise<{ readonly rssBefore: number; readonly runs: ReadonlyArray<Fetched> }>
 
 // Each contestant loads only its own modules (dynamic imports): the floor's RSS is Node plus this
 // bench file (type-stripped, as for everyone), and neither client pays for the other's code.
-const runOurs = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
   const { ImapClient, ImapConfig } = await import("@pkg/client")
   const { Command: C, SequenceSet } = await import("@pkg/protocol")
   // Deep imports, as a memory-conscious app would write them: the `effect` barrel alone costs ~11 MB.
@@ -171,28 +190,33 @@ const runOurs = async (config: ChildConfig, scenario: Scenario): Promise<Measure
       })
       yield* session.examine("INBOX")
       const rssBefore = process.memoryUsage.rss()
-      const bytes0 = session.connection.bytesReceived()
-      let count = 0
-      let payload = 0
-      const cpu0 = process.cpuUsage()
-      const t0 = performance.now()
-      yield* session.fetch(set, items).pipe(
-        Stream.runForEach((m) =>
-          Effect.sync(() => {
-            count++
-            if (scenario.body) payload += m.attributes.body?.[0]?.data?.length ?? 0
-          })
+      const runs: Array<Fetched> = []
+      for (let i = 0; i <= repeat; i++) {
+        const bytes0 = session.connection.bytesReceived()
+        let count = 0
+        let payload = 0
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        yield* session.fetch(set, items).pipe(
+          Stream.runForEach((m) =>
+            Effect.sync(() => {
+              count++
+              if (scenario.body) payload += m.attributes.body?.[0]?.data?.length ?? 0
+            })
+          )
         )
-      )
-      const ms = performance.now() - t0
-      const cpuMs = cpuSince(cpu0)
-      return { ms, cpuMs, count, bytes: session.connection.bytesReceived() - bytes0, payload, rssBefore }
+        const ms = performance.now() - t0
+        const cpuMs = cpuSince(cpu0)
+        runs.push({ ms, cpuMs, count, bytes: session.connection.bytesReceived() - bytes0, payload })
+        if (i === 0) afterFirst()
+      }
+      return { rssBefore, runs }
     })
   )
   return Effect.runPromise(program)
 }
 
-const runImapflow = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+const runImapflow: Runner = async (config, scenario, repeat, afterFirst) => {
   const { ImapFlow } = await import("imapflow")
   const client = new ImapFlow({
     host: config.host,
@@ -209,63 +233,71 @@ const runImapflow = async (config: ChildConfig, scenario: Scenario): Promise<Mea
   const socket: unknown = Reflect.get(client, "socket")
   if (!(socket instanceof net.Socket)) throw new Error("imapflow has no net.Socket")
   const rssBefore = process.memoryUsage.rss()
-  const bytes0 = socket.bytesRead
-  let count = 0
-  let payload = 0
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
   const query = scenario.body
     ? { uid: true, source: true }
     : { uid: true, flags: true, envelope: true, size: true, internalDate: true }
-  for await (const m of client.fetch(rangeText(scenario), query, { uid: true })) {
-    count++
-    if (scenario.body) payload += m.source?.length ?? 0
+  const runs: Array<Fetched> = []
+  for (let i = 0; i <= repeat; i++) {
+    const bytes0 = socket.bytesRead
+    let count = 0
+    let payload = 0
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    for await (const m of client.fetch(rangeText(scenario), query, { uid: true })) {
+      count++
+      if (scenario.body) payload += m.source?.length ?? 0
+    }
+    const ms = performance.now() - t0
+    runs.push({ ms, cpuMs: cpuSince(cpu0), count, bytes: socket.bytesRead - bytes0, payload })
+    if (i === 0) afterFirst()
   }
-  const ms = performance.now() - t0
-  const cpuMs = cpuSince(cpu0)
-  const bytes = socket.bytesRead - bytes0
   await client.logout()
-  return { ms, cpuMs, count, bytes, payload, rssBefore }
+  return { rssBefore, runs }
 }
 
-const runFloor = async (config: ChildConfig, scenario: Scenario): Promise<Measured> => {
+const runFloor: Runner = async (config, scenario, repeat, afterFirst) => {
   const conn = await loginRaw(config.host, config.port, scenario.user, config.password)
   await conn.command("ENABLE CONDSTORE")
   await conn.command("EXAMINE INBOX")
   const rssBefore = process.memoryUsage.rss()
-  const tag = "F1"
   const items = scenario.body ? "(BODY.PEEK[])" : ENVELOPE_ITEMS
-  const done = Buffer.from(`\r\n${tag} `)
-  let bytes = 0
-  let tail = Buffer.alloc(0)
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  await new Promise<void>((resolve, reject) => {
-    conn.socket.once("error", reject)
-    conn.takeOver((chunk) => {
-      bytes += chunk.length
-      // The tagged reply is the last line: look for CRLF + tag at the end of what has arrived. Nothing
-      // is parsed; only a chunk that happened to end in a body line `F1 ...` could fool this, and the
-      // generated bodies have none.
-      const end = chunk.length >= 512 ? chunk.subarray(chunk.length - 512) : Buffer.concat([tail, chunk])
-      if (end[end.length - 1] === 0x0a) {
-        const from = end.lastIndexOf(done, end.length - 3)
-        if (from >= 0 && end.indexOf(0x0a, from + 2) === end.length - 1) {
-          const line = end.subarray(from + 2).toString("latin1")
-          if (!line.startsWith(`${tag} OK`)) return reject(new Error(line.trim()))
-          return resolve()
+  const runs: Array<Fetched> = []
+  for (let i = 0; i <= repeat; i++) {
+    const tag = `F${i + 1}`
+    const done = Buffer.from(`\r\n${tag} `)
+    let bytes = 0
+    let tail = Buffer.alloc(0)
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      conn.socket.once("error", reject)
+      conn.takeOver((chunk) => {
+        bytes += chunk.length
+        // The tagged reply is the last line: look for CRLF + tag at the end of what has arrived. Nothing
+        // is parsed; only a chunk that happened to end in a body line `F1 ...` could fool this, and the
+        // generated bodies have none.
+        const end = chunk.length >= 512 ? chunk.subarray(chunk.length - 512) : Buffer.concat([tail, chunk])
+        if (end[end.length - 1] === 0x0a) {
+          const from = end.lastIndexOf(done, end.length - 3)
+          if (from >= 0 && end.indexOf(0x0a, from + 2) === end.length - 1) {
+            const line = end.subarray(from + 2).toString("latin1")
+            if (!line.startsWith(`${tag} OK`)) return reject(new Error(line.trim()))
+            conn.socket.off("error", reject)
+            return resolve()
+          }
         }
-      }
-      tail = Buffer.from(end.subarray(Math.max(0, end.length - 256)))
+        tail = Buffer.from(end.subarray(Math.max(0, end.length - 256)))
+      })
+      conn.socket.write(`${tag} UID FETCH ${rangeText(scenario)} ${items}\r\n`)
     })
-    conn.socket.write(`${tag} UID FETCH ${rangeText(scenario)} ${items}\r\n`)
-  })
-  const ms = performance.now() - t0
-  // The floor does not count messages (that would be parsing): it reports the expected count, and the
-  // two clients' counts are what is checked.
-  const cpuMs = cpuSince(cpu0)
+    const ms = performance.now() - t0
+    // The floor does not count messages (that would be parsing): it reports the expected count, and the
+    // two clients' counts are what is checked.
+    runs.push({ ms, cpuMs: cpuSince(cpu0), count: scenario.expected, bytes, payload: 0 })
+    if (i === 0) afterFirst()
+  }
   conn.close()
-  return { ms, cpuMs, count: scenario.expected, bytes, payload: 0, rssBefore }
+  return { rssBefore, runs }
 }
 
 /** VmHWM of this process in bytes (0 where /proc is missing). */
@@ -280,11 +312,21 @@ const highWaterRss = (): number => {
 
 const child = async (name: ContestantName, scenario: Scenario, config: ChildConfig): Promise<void> => {
   const run = name === "effect-imap" ? runOurs : name === "imapflow" ? runImapflow : runFloor
-  const m = await run(config, scenario)
+  let maxRss = 0
+  const { rssBefore, runs } = await run(config, scenario, config.repeat, () => {
+    maxRss = highWaterRss()
+  })
+  const [first, ...rest] = runs
+  if (first === undefined) throw new Error("no FETCH ran")
   const sample: Sample = {
-    ...m,
-    maxRss: highWaterRss(),
-    ruMaxRss: process.resourceUsage().maxRSS * 1024
+    ...first,
+    rssBefore,
+    maxRss,
+    warmMs: rest.map((r) => r.ms),
+    warmCpuMs: rest.map((r) => r.cpuMs)
+  }
+  if (rest.some((r) => r.count !== first.count || r.payload !== first.payload)) {
+    throw new Error(`${name}: a repeated FETCH read something else than the first`)
   }
   process.stdout.write(`${JSON.stringify(sample)}\n`)
   // Do not wait for lingering timers or sockets of a client: the measurement is done.
@@ -294,34 +336,15 @@ const child = async (name: ContestantName, scenario: Scenario, config: ChildConf
 // ---------------------------------------------------------------------------------------------
 // Parent
 
-/** A child's current RSS in bytes from /proc (0 once it is gone). */
-const rssOf = (pid: number): number => {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
-    return kb === undefined ? 0 : Number(kb) * 1024
-  } catch {
-    return 0
-  }
-}
-
-interface ChildResult extends Sample {
-  /** The parent's 10 ms samples of the child's VmRSS: the highest. */
-  readonly peakRssSampled: number
-}
-
 const spawnChild = (
   name: ContestantName,
   scenario: Scenario,
   config: ChildConfig,
   nodeArgs: ReadonlyArray<string> = []
-): Promise<ChildResult> =>
+): Promise<Sample> =>
   new Promise((resolve, reject) => {
     const args = [...nodeArgs, import.meta.filename, "--child", name, scenario.name, JSON.stringify(config)]
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
-    let peak = 0
-    const sampler = setInterval(() => {
-      if (proc.pid !== undefined) peak = Math.max(peak, rssOf(proc.pid))
-    }, 10)
     let out = ""
     let err = ""
     proc.stdout.on("data", (c: Buffer) => {
@@ -332,12 +355,11 @@ const spawnChild = (
     })
     proc.once("error", reject)
     proc.once("close", (code) => {
-      clearInterval(sampler)
       const line = out.trim().split("\n").pop() ?? ""
       if (code !== 0 || !line.startsWith("{")) {
         return reject(new Error(`${name} ${scenario.name} exited with ${code}: ${err.trim() || out.trim()}`))
       }
-      resolve({ ...(JSON.parse(line) as Sample), peakRssSampled: peak })
+      resolve(JSON.parse(line) as Sample)
     })
   })
 
@@ -349,7 +371,11 @@ const parent = async (): Promise<void> => {
   }
   const runs = Number(option("runs") ?? 5)
   if (!Number.isInteger(runs) || runs <= 0) throw new Error("--runs needs a positive integer")
+  const repeat = Number(option("repeat") ?? 3)
+  if (!Number.isInteger(repeat) || repeat < 0) throw new Error("--repeat needs a whole number")
   const json = args.includes("--json")
+  // Node/V8 options for every child alike (e.g. --node-arg=--max-semi-space-size=8): diagnostics.
+  const nodeArgs = args.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length))
   const only = option("only")?.split(",")
   const profileDir = option("profile")
   const selected = scenarios.filter((s) => only === undefined || only.includes(s.name))
@@ -363,7 +389,7 @@ const parent = async (): Promise<void> => {
   const loadAtStart = (await machine()).load
   const dovecot = await startDovecot()
   try {
-    const config: ChildConfig = { host: dovecot.host, port: dovecot.port, password: dovecot.password }
+    const config: ChildConfig = { host: dovecot.host, port: dovecot.port, password: dovecot.password, repeat }
     const users = [...new Set(selected.map((s) => s.user))]
     const sizes: Record<string, number> = { [USER_10K]: 10_000, [USER_50K]: 50_000 }
     const t0 = performance.now()
@@ -378,18 +404,18 @@ const parent = async (): Promise<void> => {
     }
     log(`# population: ${fixed(populateMs / 1000, 1)} s wall (excluded from the measurements)`)
 
-    const results = new Map<string, Array<ChildResult>>()
+    const results = new Map<string, Array<Sample>>()
     const key = (c: ContestantName, s: Scenario) => `${s.name}/${c}`
     const order = (round: number): Array<ContestantName> =>
       contestantNames.map((_, i) => contestantNames[(i + round) % contestantNames.length] as ContestantName)
 
     const w0 = performance.now()
-    for (const s of selected) for (const c of order(0)) await spawnChild(c, s, config)
+    for (const s of selected) for (const c of order(0)) await spawnChild(c, s, config, nodeArgs)
     log(`# warm-up round: ${fixed((performance.now() - w0) / 1000, 1)} s`)
     for (let round = 0; round < runs; round++) {
       for (const s of selected) {
         for (const c of order(round)) {
-          const sample = await spawnChild(c, s, config)
+          const sample = await spawnChild(c, s, config, nodeArgs)
           const list = results.get(key(c, s)) ?? []
           list.push(sample)
           results.set(key(c, s), list)
@@ -404,6 +430,7 @@ const parent = async (): Promise<void> => {
         for (const c of contestantNames) {
           const dir = path.resolve(profileDir)
           await spawnChild(c, s, config, [
+            ...nodeArgs,
             "--cpu-prof",
             `--cpu-prof-dir=${dir}`,
             `--cpu-prof-name=${s.name}-${c}.cpuprofile`
@@ -435,6 +462,20 @@ const parent = async (): Promise<void> => {
       readonly runsMs: ReadonlyArray<number>
     }
     const rows: Array<Row> = []
+    interface WarmRow {
+      readonly scenario: string
+      readonly contestant: ContestantName
+      readonly medianMs: number
+      readonly cpuMs: number
+      readonly messagesPerSec: number
+      readonly throughputVsImapflow: number
+      readonly timeVsFloor: number
+      readonly coldOverWarm: number
+    }
+    const warmRows: Array<WarmRow> = []
+    // A run's warm figure is the median of its repeats; the table shows the median over runs.
+    const warmOf = (xs: ReadonlyArray<Sample>, pick: (x: Sample) => ReadonlyArray<number>) =>
+      median(xs.map((x) => median(pick(x))))
     const problems: Array<string> = []
     for (const s of selected) {
       const floorSamples = results.get(key("floor", s)) ?? []
@@ -464,11 +505,28 @@ const parent = async (): Promise<void> => {
           mbPerSec: floorBytes / MB / (ms / 1000),
           throughputVsImapflow: imapflowMs / ms,
           timeVsFloor: ms / floorMs,
-          peakRssMB: median(xs.map((x) => Math.max(x.maxRss, x.peakRssSampled))) / MB,
-          rssDeltaMB: median(xs.map((x) => Math.max(x.maxRss, x.peakRssSampled) - x.rssBefore)) / MB,
+          peakRssMB: median(xs.map((x) => x.maxRss)) / MB,
+          rssDeltaMB: median(xs.map((x) => x.maxRss - x.rssBefore)) / MB,
           wireMB: median(xs.map((x) => x.bytes)) / MB,
           runsMs: xs.map((x) => x.ms)
         })
+      }
+      if (repeat > 0) {
+        const warm = (c: ContestantName) => warmOf(results.get(key(c, s)) ?? [], (x) => x.warmMs)
+        for (const c of contestantNames) {
+          const xs = results.get(key(c, s)) ?? []
+          const ms = warm(c)
+          warmRows.push({
+            scenario: s.name,
+            contestant: c,
+            medianMs: ms,
+            cpuMs: warmOf(xs, (x) => x.warmCpuMs),
+            messagesPerSec: s.expected / (ms / 1000),
+            throughputVsImapflow: warm("imapflow") / ms,
+            timeVsFloor: ms / warm("floor"),
+            coldOverWarm: median(xs.map((x) => x.ms)) / ms
+          })
+        }
       }
       const ours = results.get(key("effect-imap", s)) ?? []
       const theirs = results.get(key("imapflow", s)) ?? []
@@ -480,7 +538,22 @@ const parent = async (): Promise<void> => {
 
     if (json) {
       console.log(
-        JSON.stringify({ machine: m, loadAtStart, runs, populateMs, totalS, results: rows, problems }, null, 2)
+        JSON.stringify(
+          {
+            machine: m,
+            loadAtStart,
+            runs,
+            repeat,
+            nodeArgs,
+            populateMs,
+            totalS,
+            results: rows,
+            warm: warmRows,
+            problems
+          },
+          null,
+          2
+        )
       )
     } else {
       log("")
@@ -489,6 +562,7 @@ const parent = async (): Promise<void> => {
         `Runs: ${runs} per contestant per scenario (+1 warm-up), medians shown. Total ${fixed(totalS, 0)} s, of which ` +
           `population ${fixed(populateMs / 1000, 1)} s. Load average at start ${fixed(loadAtStart)}, at end ${fixed(m.load)}.`
       )
+      if (nodeArgs.length > 0) log(`Every child ran with: node ${nodeArgs.join(" ")}`)
       log("")
       for (const s of selected) log(`- ${s.name}: ${s.description}`)
       log("")
@@ -540,7 +614,38 @@ const parent = async (): Promise<void> => {
         "Client CPU: the child's user+system CPU time during the FETCH (median), less sensitive to other load than wall"
       )
       log("time; the floor's shows what reading the bytes alone costs.")
-      log("Peak RSS: whole child process (Node + modules + the run); RSS Δ: peak minus RSS just before the FETCH.")
+      log("Peak RSS: whole child process (Node + modules + the first FETCH); RSS Δ: peak minus RSS just before it.")
+      if (repeat > 0) {
+        log("")
+        log(`Warm: the same FETCH repeated ${repeat} times on the same connection after the first (JIT warmed up);`)
+        log("per run the median of the repeats, then the median over runs.")
+        log("")
+        log(
+          table(
+            [
+              "scenario",
+              "contestant",
+              "warm median ms",
+              "msgs/s",
+              "throughput vs imapflow",
+              "time vs floor",
+              "client CPU ms",
+              "first / warm"
+            ],
+            "llrrrrrr",
+            warmRows.map((r) => [
+              r.scenario,
+              r.contestant,
+              fixed(r.medianMs),
+              thousands(r.messagesPerSec),
+              `${fixed(r.throughputVsImapflow, 2)}x`,
+              `${fixed(r.timeVsFloor, 2)}x`,
+              fixed(r.cpuMs),
+              `${fixed(r.coldOverWarm, 2)}x`
+            ])
+          )
+        )
+      }
       for (const p of problems) log(`WARNING: ${p}`)
     }
     if (problems.length > 0) process.exitCode = 1
