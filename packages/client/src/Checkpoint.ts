@@ -59,7 +59,26 @@ const FileContents = Schema.Record(
 )
 const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(FileContents))
 
-/** A JSON file holding every mailbox's checkpoint; survives restarts. */
+// One write at a time per file in this process, across store instances: each write is a
+// read-merge-write of the whole file, which two interleaved writers would turn into a lost key.
+const fileLocks = new Map<string, Semaphore.Semaphore>()
+const lockFor = (file: string): Semaphore.Semaphore => {
+  const resolved = path.resolve(file)
+  let lock = fileLocks.get(resolved)
+  if (lock === undefined) {
+    lock = Semaphore.makeUnsafe(1)
+    fileLocks.set(resolved, lock)
+  }
+  return lock
+}
+let tmpCounter = 0
+
+/**
+ * A JSON file holding every mailbox's checkpoint; survives restarts. Each `set` re-reads the file
+ * and replaces only its own key, so several watchers (or processes, one after another) can share a
+ * file without erasing each other's mailboxes. Two processes writing at the same instant can still
+ * race: give concurrent processes their own files.
+ */
 export const makeFile = (file: string) =>
   Effect.gen(function* () {
     const read = Effect.tryPromise({
@@ -76,13 +95,13 @@ export const makeFile = (file: string) =>
         )
       )
     )
-    let contents: Record<string, Checkpoint> = { ...(yield* read) }
-    // One write at a time: writes share the temp file and must land in the order they were asked.
-    const lock = yield* Semaphore.make(1)
+    // Fails early on a file that is there but unreadable or not a checkpoint file.
+    yield* read
+    const lock = lockFor(file)
     const write = (next: Record<string, Checkpoint>) =>
       Effect.tryPromise({
         try: async () => {
-          const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`)
+          const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
           const handle = await fs.open(tmp, "w")
           try {
             await handle.writeFile(JSON.stringify(next))
@@ -91,24 +110,28 @@ export const makeFile = (file: string) =>
             await handle.close()
           }
           await fs.rename(tmp, file)
+          await syncDirectory(path.dirname(file))
         },
         catch: (cause) => new CheckpointError({ message: `cannot write ${file}`, cause })
       })
     return CheckpointStore.of({
-      get: (key) => Effect.sync(() => Option.fromNullishOr(contents[key])),
-      set: (key, checkpoint) =>
-        lock.withPermit(
-          Effect.suspend(() => {
-            const next = { ...contents, [key]: checkpoint }
-            return Effect.tap(write(next), () =>
-              Effect.sync(() => {
-                contents = next
-              })
-            )
-          })
-        )
+      get: (key) => Effect.map(read, (fresh) => Option.fromNullishOr(fresh[key])),
+      set: (key, checkpoint) => lock.withPermit(Effect.flatMap(read, (fresh) => write({ ...fresh, [key]: checkpoint })))
     })
   })
+
+/** Makes a rename durable: fsync the directory (not possible everywhere; best effort). */
+const syncDirectory = async (dir: string): Promise<void> => {
+  let handle: fs.FileHandle | undefined
+  try {
+    handle = await fs.open(dir, "r")
+    await handle.sync()
+  } catch {
+    // Some platforms and file systems refuse to open or fsync a directory.
+  } finally {
+    await handle?.close()
+  }
+}
 
 export const layerFile = (file: string): Layer.Layer<CheckpointStore, CheckpointError> =>
   Layer.effect(CheckpointStore, makeFile(file))

@@ -6,8 +6,11 @@
  * got as far as IDLE.
  *
  * Delivery contract: the checkpoint for a message is committed when the consumer pulls the next
- * element (it has finished with this one) or when the stream closes; so a restart repeats nothing
- * that was handed out and misses nothing that was not.
+ * element (it has finished with this one) or when the stream ends normally; a consumer that fails
+ * or is interrupted while handling a message gets that message again after a restart. The store
+ * never gets ahead of the consumer: a checkpoint with nothing to deliver (a resync after a
+ * reconnect) waits behind the events still buffered. So a restart misses nothing that was not
+ * handled, and repeats at most the one message being handled when the consumer stopped.
  */
 import { Address, DateTime, EncodedWord, type Envelope, type FetchData, SequenceSet } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
@@ -158,20 +161,24 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
 
       // Hand-off buffer between the producer (sessions) and the consumer's pulls; each event carries
       // the checkpoint that becomes true once the consumer is done with it.
-      const buffer: Array<{ readonly event: WatchEvent; readonly checkpoint: Checkpoint.Checkpoint | undefined }> = []
+      // An entry without an event only moves the checkpoint, in order with the events before it.
+      const buffer: Array<{
+        readonly event: WatchEvent | undefined
+        readonly checkpoint: Checkpoint.Checkpoint | undefined
+      }> = []
       let wake: Deferred.Deferred<void> | undefined
       let ended: Exit.Exit<never, ImapError> | undefined
       let uncommitted: Checkpoint.Checkpoint | undefined
       /** The checkpoint of the newest buffered event: where a reconnect resumes from. */
       let produced: Checkpoint.Checkpoint | undefined
-      const emit = (event: WatchEvent, checkpoint?: Checkpoint.Checkpoint) => {
+      const emit = (event: WatchEvent | undefined, checkpoint?: Checkpoint.Checkpoint) => {
         buffer.push({ event, checkpoint })
         if (checkpoint !== undefined) produced = checkpoint
         if (wake) Deferred.doneUnsafe(wake, Exit.void)
       }
       // Uninterruptible, and cleared only once written: a consumer that stops while the write is in
       // flight must not leave the file behind what it was handed (the restart would repeat it).
-      const commit = Effect.uninterruptible(
+      const commit: Effect.Effect<void> = Effect.uninterruptible(
         Effect.suspend(() => {
           const c = uncommitted
           if (c === undefined) return Effect.void
@@ -185,6 +192,21 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           )
         })
       )
+
+      /**
+       * Moves the stored checkpoint to `c` without delivering anything (a fresh start, a resync that
+       * found nothing): written now if the consumer has committed everything handed out and nothing
+       * with a checkpoint is buffered, else queued behind those and committed in order by `pull`.
+       */
+      const advance = (c: Checkpoint.Checkpoint): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          produced = c
+          if (uncommitted === undefined && !buffer.some((e) => e.checkpoint !== undefined)) {
+            return store.set(key, c).pipe(Effect.orDie)
+          }
+          emit(undefined, c)
+          return Effect.void
+        })
 
       /** One connection's life: select, catch up, IDLE, fetch on EXISTS, until it fails. */
       const session = (onEstablished: () => void) =>
@@ -203,38 +225,43 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             // Events already handed to the buffer count as delivered for the next session.
             const known = produced ?? Option.getOrUndefined(stored)
             const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
-            let last: number
-            if (known === undefined) last = options.sinceUid ?? startAfter
-            else if (known.uidValidity === uidValidity) last = known.lastUid
-            else {
-              emit({ _tag: "UidValidityChanged", mailbox, previous: known.uidValidity, current: uidValidity, policy })
-              if (policy === "fail") {
-                return yield* Effect.fail(
-                  fromReason(
-                    new UidValidityChangedError({ mailbox, previous: known.uidValidity, current: uidValidity })
-                  )
-                )
-              }
-              last = policy === "replay" ? 0 : startAfter
+            const changed: UidValidityChanged | undefined =
+              known === undefined || known.uidValidity === uidValidity
+                ? undefined
+                : { _tag: "UidValidityChanged", mailbox, previous: known.uidValidity, current: uidValidity, policy }
+            if (changed !== undefined && policy === "fail") {
+              emit(changed)
+              return yield* Effect.fail(
+                fromReason(new UidValidityChangedError({ mailbox, previous: changed.previous, current: uidValidity }))
+              )
             }
-            let modSeqMark = known?.uidValidity === uidValidity ? known.highestModSeq : undefined
+            let last =
+              known === undefined
+                ? (options.sinceUid ?? startAfter)
+                : changed === undefined
+                  ? known.lastUid
+                  : policy === "replay"
+                    ? 0
+                    : startAfter
+            let modSeqMark = changed === undefined ? known?.highestModSeq : undefined
             const checkpoint = (): Checkpoint.Checkpoint => ({ uidValidity, lastUid: last, highestModSeq: modSeqMark })
-            if (known === undefined || known.uidValidity !== uidValidity) {
-              const fresh = checkpoint()
-              produced = fresh
-              yield* store.set(key, fresh).pipe(Effect.orDie)
-            }
+            // The new epoch's starting point is committed once the consumer is past the event.
+            if (changed !== undefined) emit(changed, checkpoint())
+            else if (known === undefined) yield* advance(checkpoint())
             // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
             const events = yield* PubSub.subscribe(client.connection.events)
-            const fetchNew = client.fetch(SequenceSet.from("uid", SequenceSet.Uid(last + 1)), fetchItems).pipe(
-              Stream.runForEach((f) =>
-                Effect.sync(() => {
-                  const uid = f.attributes.uid
-                  // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
-                  if (uid === undefined || uid <= last) return
-                  last = uid
-                  emit(toNewMessage(mailbox, uidValidity, f), checkpoint())
-                })
+            // Suspended: each EXISTS fetches from the UID delivered last, not from where the session began.
+            const fetchNew = Effect.suspend(() =>
+              client.fetch(SequenceSet.from("uid", SequenceSet.Uid(last + 1)), fetchItems).pipe(
+                Stream.runForEach((f) =>
+                  Effect.sync(() => {
+                    const uid = f.attributes.uid
+                    // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
+                    if (uid === undefined || uid <= last) return
+                    last = uid
+                    emit(toNewMessage(mailbox, uidValidity, f), checkpoint())
+                  })
+                )
               )
             )
             // CONDSTORE/QRESYNC: report the flag changes and expunges missed while disconnected.
@@ -264,15 +291,11 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                 for (const set of found.vanished) events.push({ _tag: "Expunged", mailbox, uids: expandUids(set) })
                 modSeqMark = serverModSeq.toString()
                 for (const [i, e] of events.entries()) emit(e, i === events.length - 1 ? checkpoint() : undefined)
-                if (events.length === 0) {
-                  produced = checkpoint()
-                  yield* store.set(key, produced).pipe(Effect.orDie)
-                }
+                if (events.length === 0) yield* advance(checkpoint())
               }
             } else if (serverModSeq !== undefined && modSeqMark === undefined) {
               modSeqMark = serverModSeq.toString()
-              produced = checkpoint()
-              yield* store.set(key, produced).pipe(Effect.orDie)
+              yield* advance(checkpoint())
             }
             yield* fetchNew
             const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle)
@@ -337,19 +360,24 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           )
         )
       )
-      yield* Effect.addFinalizer(() => commit)
+      // A consumer that failed or was interrupted may not have finished the last event: keep it.
+      yield* Effect.addFinalizer((exit) => (Exit.isSuccess(exit) ? commit : Effect.void))
 
       const pull: Effect.Effect<NonEmptyReadonlyArray<WatchEvent>, ImapError | Cause.Done> = Effect.gen(function* () {
         yield* commit
-        while (buffer.length === 0) {
-          if (ended !== undefined) return yield* ended
-          wake = Deferred.makeUnsafe<void>()
-          yield* Deferred.await(wake)
-          wake = undefined
+        while (true) {
+          while (buffer.length === 0) {
+            if (ended !== undefined) return yield* ended
+            wake = Deferred.makeUnsafe<void>()
+            yield* Deferred.await(wake)
+            wake = undefined
+          }
+          const next = buffer.shift()!
+          if (next.checkpoint !== undefined) uncommitted = next.checkpoint
+          if (next.event !== undefined) return [next.event] as const
+          // Only a checkpoint: every event before it has been handled.
+          yield* commit
         }
-        const next = buffer.shift()!
-        if (next.checkpoint !== undefined) uncommitted = next.checkpoint
-        return [next.event] as const
       })
       return Stream.fromPull(Effect.succeed(pull))
     })
