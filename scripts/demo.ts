@@ -115,8 +115,11 @@ const startWatch = (env: NodeJS.ProcessEnv) => {
 }
 
 const main = async (): Promise<number> => {
-  if (!["/usr/sbin/dovecot", "/usr/bin/dovecot"].some((p) => existsSync(p))) {
-    say("The demo starts a private IMAP server, and that needs Dovecot, which is not installed.")
+  // dovecot-core alone (a dependency of other packages) has no IMAP server: look for that too.
+  const core = ["/usr/sbin/dovecot", "/usr/bin/dovecot"].some((p) => existsSync(p))
+  const imapd = ["/usr/lib/dovecot/imap", "/usr/libexec/dovecot/imap"].some((p) => existsSync(p))
+  if (!core || !imapd) {
+    say("The demo starts a private IMAP server, and that needs Dovecot's IMAP server, which is not installed.")
     say("Install it with:   sudo apt-get install dovecot-imapd")
     say("(./run demo does that for you when run as root.)")
     return 2

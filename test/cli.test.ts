@@ -355,6 +355,23 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
     expectOneErrorLine(noCa, /cannot read CA file/)
   })
 
+  it("2 before connecting for a bad --part, --part with --headers, an empty message, an unwritable --checkpoint", async () => {
+    // Nothing listens on the port: a command that connected first would exit 4, not 2.
+    const user = freshUser("cli-precheck")
+    const env = { IMAP_PORT: String(await closedPort()) }
+    const [badPart, both, empty, checkpoint] = await Promise.all([
+      imap(user, ["fetch", "1", "--part", "bogus"], { env }),
+      imap(user, ["fetch", "1", "--part", "1", "--headers"], { env }),
+      imap(user, ["append"], { env, input: "" }),
+      imap(user, ["watch", "--checkpoint", path.join(scratch, "no-such-dir", "cp.json")], { env })
+    ])
+    for (const r of [badPart, both, empty, checkpoint]) expect(r.code, r.stderr).toBe(2)
+    expectOneErrorLine(badPart, /--part: not a section: bogus/)
+    expectOneErrorLine(both, /either --part or --headers/)
+    expectOneErrorLine(empty, /the message is empty/)
+    expectOneErrorLine(checkpoint, /cannot use checkpoint file .*not a writable directory/)
+  })
+
   it("5 when the server rejects the command (no such mailbox)", async () => {
     const r = await imap(freshUser("cli-nobox"), ["--mailbox", "NoSuchBox", "subjects"])
     expect(r.code).toBe(5)

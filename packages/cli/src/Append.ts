@@ -8,7 +8,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
-import { withSession } from "./Root.ts"
+import { withCheckedSession } from "./Root.ts"
 
 const readStdin = Effect.tryPromise({
   try: async () => {
@@ -56,24 +56,30 @@ export const append = Command.make(
       Flag.optional
     )
   },
-  withSession(({ client, flags: shared, format }, { file, flags }) =>
-    Effect.gen(function* () {
-      const raw = Option.isSome(file) && file.value !== "-" ? yield* readFile(file.value) : yield* readStdin
-      if (raw.length === 0) return yield* new UsageError({ message: "the message is empty" })
-      const result = yield* client.append(shared.mailbox, toCrlf(raw), {
-        flags: Option.match(flags, { onNone: () => [], onSome: parseFlags })
+  withCheckedSession(
+    // The message is read before connecting: an unreadable file or an empty message is a usage error.
+    ({ file, flags }) =>
+      Effect.gen(function* () {
+        const raw = Option.isSome(file) && file.value !== "-" ? yield* readFile(file.value) : yield* readStdin
+        if (raw.length === 0) return yield* new UsageError({ message: "the message is empty" })
+        return { message: toCrlf(raw), flags }
+      }),
+    ({ client, flags: shared, format }, { message, flags }) =>
+      Effect.gen(function* () {
+        const result = yield* client.append(shared.mailbox, message, {
+          flags: Option.match(flags, { onNone: () => [], onSome: parseFlags })
+        })
+        if (result.uid === undefined) {
+          yield* Output.warning("the server did not report the new UID (it lacks UIDPLUS); the message was stored")
+          if (format === "json")
+            yield* Output.stdout(Output.toJson({ mailbox: shared.mailbox, uid: null, uidValidity: null }))
+          return
+        }
+        yield* Output.item(format, String(result.uid), {
+          mailbox: shared.mailbox,
+          uid: result.uid,
+          uidValidity: result.uidValidity ?? null
+        })
       })
-      if (result.uid === undefined) {
-        yield* Output.warning("the server did not report the new UID (it lacks UIDPLUS); the message was stored")
-        if (format === "json")
-          yield* Output.stdout(Output.toJson({ mailbox: shared.mailbox, uid: null, uidValidity: null }))
-        return
-      }
-      yield* Output.item(format, String(result.uid), {
-        mailbox: shared.mailbox,
-        uid: result.uid,
-        uidValidity: result.uidValidity ?? null
-      })
-    })
   )
 ).pipe(Command.withDescription("Append a message (FILE or stdin) to the mailbox and print its new UID"))

@@ -7,7 +7,7 @@ import { Effect, Option, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { Argument, Command, Flag } from "effect/cli"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
-import { withSession } from "./Root.ts"
+import { withCheckedSession } from "./Root.ts"
 
 type Section = ImapCommand.Section
 
@@ -65,34 +65,39 @@ export const fetch = Command.make(
     ),
     headers: Flag.Boolean("headers").pipe(Flag.withDescription("Only the message header"), Flag.withDefault(false))
   },
-  withSession(({ client, flags }, { uid, part, headers }) =>
-    Effect.gen(function* () {
-      if (headers && Option.isSome(part)) {
-        return yield* new UsageError({ message: "use either --part or --headers, not both" })
-      }
-      const section: Section | undefined = headers
-        ? ImapCommand.SectionSpec.header()
-        : Option.isSome(part)
-          ? parseSection(part.value)
-          : ImapCommand.SectionSpec.whole()
-      if (section === undefined) {
-        return yield* new UsageError({ message: `--part: not a section: ${Option.getOrElse(part, () => "")}` })
-      }
-      yield* client.examine(flags.mailbox)
-      const results = yield* client
-        .fetch(SequenceSet.single("uid", SequenceSet.Uid(uid)), [
-          ImapCommand.Attr.uid,
-          ImapCommand.Attr.bodySection(section, { peek: true })
-        ])
-        .pipe(Stream.runCollect)
-      const found = results.find((f) => f.attributes.uid === uid)
-      if (found === undefined) {
-        return yield* new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` })
-      }
-      const data = found.attributes.body?.[0]?.data
-      // Copied: the parser hands out views into its receive buffer.
-      if (data !== undefined && data.length > 0) yield* writeStdout(Uint8Array.from(data))
-    })
+  withCheckedSession(
+    ({ uid, part, headers }) =>
+      Effect.gen(function* () {
+        if (headers && Option.isSome(part)) {
+          return yield* new UsageError({ message: "use either --part or --headers, not both" })
+        }
+        const section: Section | undefined = headers
+          ? ImapCommand.SectionSpec.header()
+          : Option.isSome(part)
+            ? parseSection(part.value)
+            : ImapCommand.SectionSpec.whole()
+        if (section === undefined) {
+          return yield* new UsageError({ message: `--part: not a section: ${Option.getOrElse(part, () => "")}` })
+        }
+        return { uid, section }
+      }),
+    ({ client, flags }, { uid, section }) =>
+      Effect.gen(function* () {
+        yield* client.examine(flags.mailbox)
+        const results = yield* client
+          .fetch(SequenceSet.single("uid", SequenceSet.Uid(uid)), [
+            ImapCommand.Attr.uid,
+            ImapCommand.Attr.bodySection(section, { peek: true })
+          ])
+          .pipe(Stream.runCollect)
+        const found = results.find((f) => f.attributes.uid === uid)
+        if (found === undefined) {
+          return yield* new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` })
+        }
+        const data = found.attributes.body?.[0]?.data
+        // Copied: the parser hands out views into its receive buffer.
+        if (data !== undefined && data.length > 0) yield* writeStdout(Uint8Array.from(data))
+      })
   )
 ).pipe(
   Command.withDescription(

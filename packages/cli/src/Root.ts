@@ -42,11 +42,21 @@ export interface SessionContext extends Context {
 /** Runs `body` with an authenticated session that logs out when `body` ends (or is interrupted). */
 export const withSession = <I, E, R>(
   body: (context: SessionContext, input: I) => Effect.Effect<void, E, R | Scope.Scope>
+) => withCheckedSession((input: I) => Effect.succeed(input), body)
+
+/**
+ * `withSession` with a `check` of the input first, before any connection: a usage error (a bad
+ * section, an empty message) is reported as such without waiting for, or depending on, a server.
+ */
+export const withCheckedSession = <I, P, E2, E, R>(
+  check: (input: I) => Effect.Effect<P, E2>,
+  body: (context: SessionContext, checked: P) => Effect.Effect<void, E, R | Scope.Scope>
 ) =>
   withFlags((context, input: I) =>
     Effect.gen(function* () {
+      const checked = yield* check(input)
       const options = yield* ConnectionFlags.clientOptions(context.flags)
       const client = yield* ImapClient.make(options)
-      return yield* body({ ...context, client }, input)
+      return yield* body({ ...context, client }, checked)
     })
   )

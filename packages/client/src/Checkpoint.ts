@@ -95,8 +95,15 @@ export const makeFile = (file: string) =>
         )
       )
     )
-    // Fails early on a file that is there but unreadable or not a checkpoint file.
+    // Fails early, not at the first message: a file that is there but unreadable or not a
+    // checkpoint file, or a directory the store could not write its file into.
     yield* read
+    const dir = path.dirname(file)
+    yield* Effect.tryPromise({
+      try: () => fs.access(dir, fs.constants.W_OK),
+      catch: (cause) =>
+        new CheckpointError({ message: `cannot write ${file}: ${dir} is not a writable directory`, cause })
+    })
     const lock = lockFor(file)
     const write = (next: Record<string, Checkpoint>) =>
       Effect.tryPromise({

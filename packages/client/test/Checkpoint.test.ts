@@ -67,4 +67,13 @@ describe("Checkpoint.makeFile", () => {
       }
     })
   )
+
+  it.effect("a file whose directory cannot be written is a CheckpointError at once, not at the first message", () =>
+    Effect.gen(function* () {
+      const file = path.join(yield* tempDir, "no-such-dir", "checkpoints.json")
+      const exit = yield* Effect.exit(Checkpoint.makeFile(file))
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit)) assert.include(exit.cause.toString(), "not a writable directory")
+    })
+  )
 })
