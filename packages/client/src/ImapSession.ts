@@ -202,6 +202,10 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
     const { connection, greeting } = yield* Handshake.establish(resolved)
     const enabled = new Set<string>()
     const utf8 = () => enabled.has("UTF8=ACCEPT")
+    // Under UTF8=ACCEPT names travel as UTF-8 both ways (RFC 6855 3): what the server sent is the
+    // name, and `&` is just a character; the parser's modified UTF-7 reading would garble it.
+    const nameOf = (r: { readonly mailbox: string; readonly rawMailbox: string }): string =>
+      utf8() ? r.rawMailbox : r.mailbox
     const req = (command: Command.Command, extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>) =>
       Commands.request(connection, command, extra, utf8)
     const run = (command: Command.Command, extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>) =>
@@ -299,22 +303,23 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       yield* run(Command.list(opts?.reference ?? "", pattern, returnOptions ? { returnOptions } : undefined), {
         collect: (r) => {
           if (r._tag === "List") out.push(r)
-          else if (r._tag === "Status") statuses.set(r.mailbox, r.items)
+          else if (r._tag === "Status") statuses.set(nameOf(r), r.items)
           else return false
           return true
         }
       })
       const result: Array<MailboxInfo> = []
       for (const l of out) {
-        let st = statuses.get(l.mailbox)
+        const name = nameOf(l)
+        let st = statuses.get(name)
         if (st === undefined && opts?.status !== undefined && opts.status.length > 0 && !wantStatus) {
           const noSelect = l.attributes.some(
             (a) => a.toUpperCase() === "\\NOSELECT" || a.toUpperCase() === "\\NONEXISTENT"
           )
-          if (!noSelect) st = yield* status(l.mailbox, opts.status as NonEmptyReadonlyArray<Command.StatusItem>)
+          if (!noSelect) st = yield* status(name, opts.status as NonEmptyReadonlyArray<Command.StatusItem>)
         }
         result.push({
-          name: l.mailbox,
+          name,
           delimiter: l.delimiter,
           attributes: l.attributes,
           specialUse: l.attributes.find((a) => specialUses.has(a.toUpperCase())),
@@ -332,7 +337,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       yield* run(Command.status(mailbox, items), {
         collect: (r) => {
           // Pipelined STATUS commands may be answered in any order: claim only our mailbox's data.
-          if (r._tag !== "Status" || !sameMailbox(r.mailbox, mailbox)) return false
+          if (r._tag !== "Status" || !sameMailbox(nameOf(r), mailbox)) return false
           result = r.items
           return true
         }

@@ -258,6 +258,44 @@ describe("Courier 5.0 transcript", () => {
     })
   )
 
+  it.live(
+    "with UTF8=ACCEPT enabled, mailbox names are UTF-8 both ways: LIST names as sent (`&` too), STATUS in UTF-8",
+    () =>
+      Effect.gen(function* () {
+        const peer = yield* Peer.scoped(async (conn) => {
+          await conn.send(courierGreeting)
+          const login = await conn.expect("LOGIN u p")
+          await conn.send(`${login} OK LOGIN Ok.`)
+          const caps = await conn.expect("CAPABILITY")
+          await conn.send(`* CAPABILITY ${courierPostLogin}`, `${caps} OK CAPABILITY completed`)
+          const enable = await conn.expect("ENABLE UTF8=ACCEPT")
+          await conn.send("* ENABLED UTF8=ACCEPT", `${enable} OK ENABLE completed`)
+          const list = await conn.expect(/^LIST "" \*$/)
+          await conn.send(
+            '* LIST (\\HasNoChildren) "." "INBOX.Bücher"',
+            '* LIST (\\HasNoChildren) "." "INBOX.Notes&AGE-"',
+            `${list} OK LIST completed`
+          )
+          const status = await conn.expect(/^STATUS "INBOX\.Bücher" \(MESSAGES\)$/)
+          await conn.send('* STATUS "INBOX.Bücher" (MESSAGES 3)', `${status} OK STATUS completed`)
+          await Peer.acceptLogout(conn)
+        })
+        yield* Peer.check(
+          peer,
+          Effect.gen(function* () {
+            const client = yield* ImapClient.make(optionsFor(peer, { enable: ["UTF8=ACCEPT"] }))
+            assert.isTrue((yield* client.enabled).has("UTF8=ACCEPT"))
+            const boxes = yield* client.list("*")
+            assert.deepStrictEqual(
+              boxes.map((b) => b.name),
+              ["INBOX.Bücher", "INBOX.Notes&AGE-"]
+            )
+            assert.deepStrictEqual(yield* client.status("INBOX.Bücher", ["MESSAGES"]), { messages: 3 })
+          })
+        )
+      })
+  )
+
   it.live("selects without UIDNEXT (uidNext undefined) and appends after a `+ OK` continuation", () =>
     Effect.gen(function* () {
       const peer = yield* Peer.scoped(async (conn) => {
