@@ -111,7 +111,8 @@ const tagged = (r: Reader): Tagged | UnknownData => {
 
 const continuation = (r: Reader): Continuation => {
   r.pos++
-  // A bare `+` (nothing after it) is what several servers send for an empty challenge.
+  // A bare `+` with no SP: Yandex sends it for XOAUTH2's empty challenge, Proton Mail Bridge for
+  // AUTHENTICATE PLAIN without SASL-IR (both reported against other clients' parsers).
   if (r.peek() === SP) r.pos++
   const text = r.text()
   r.finish()
@@ -128,8 +129,9 @@ const untagged = (r: Reader): UntaggedData => {
   if (r.name() === 0) return unknown(r)
   const s = r.tokenStart
   const e = r.tokenEnd
-  // Keywords are case-insensitive (a few servers answer `* ok`); outside FETCH this runs once
-  // per response, so an upper-cased string switch costs nothing that matters.
+  // Keywords are case-insensitive (RFC 9051 9), and servers use it: `* 2 Recent` has been seen in
+  // the wild, Exchange/Office 365 mixes case, Archiveopteryx sent lower-case ESEARCH. Outside FETCH
+  // this runs once per response, so an upper-cased string switch costs nothing that matters.
   switch (decodeUtf8(r.buf, s, e).toUpperCase()) {
     case "OK":
       return status(r, "OK")

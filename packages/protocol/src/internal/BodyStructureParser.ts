@@ -146,7 +146,8 @@ const multipart = (r: Reader): BodyStructure => {
   let spaced = true
   while (r.peek() === LPAREN) {
     parts.push(bodyStructure(r))
-    // The grammar has no SP between parts; tolerated, the parentheses delimit them.
+    // The grammar has no SP between parts, but Exchange and Stalwart send one; the parentheses
+    // delimit the parts anyway.
     spaced = r.spaces()
   }
   if (!spaced) r.fail("expected SP before the multipart subtype")

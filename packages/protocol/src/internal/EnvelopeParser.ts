@@ -26,8 +26,8 @@ const address = (r: Reader): Address => {
 
 /**
  * env-from etc. = "(" 1*address ")" / nil. Tolerated, because the parentheses keep them
- * unambiguous: `()` read as NIL, and SP between addresses (the grammar has none, but servers that
- * join list elements with SP exist, and rejecting them would kill the connection for nothing).
+ * unambiguous: `()` read as NIL (Mail.ru's Dovecot sends it for a message without To:), and SP
+ * between addresses (the grammar has none; Outlook.com and GreenMail send one).
  */
 export const addressList = (r: Reader): ReadonlyArray<Address> => {
   if (r.tryNil()) return NO_ADDRESSES
