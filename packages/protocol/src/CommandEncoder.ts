@@ -10,7 +10,8 @@
  *
  * Safety: a CR, LF or NUL is never emitted outside a literal body. A value that would need one in a
  * place where no literal is allowed (keyword, atom, AUTHENTICATE response, tag) is refused, and so is
- * NUL anywhere but a BINARY APPEND (`~{n}`), invalid numbers and ill-formed UTF-16.
+ * NUL anywhere but a BINARY APPEND (`~{n}`), invalid numbers and ill-formed UTF-16. So are search keys
+ * nested deeper than `MAX_DEPTH` and, for values that defeat the types, an unknown `_tag`.
  *
  * Errors: `encode` returns `Result<EncodedCommand, EncodeError>` and never throws (internally it
  * throws `EncodeError` and catches it at the boundary). `Result` is yieldable in `Effect.gen`.
@@ -20,6 +21,7 @@ import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
 import { EncodeError } from "./EncodeError.ts"
 import * as Flag from "./Flag.ts"
+import { MAX_DEPTH } from "./internal/Reader.ts"
 import * as MailboxName from "./MailboxName.ts"
 import * as SearchKey from "./SearchKey.ts"
 import * as SequenceSet from "./SequenceSet.ts"
@@ -231,7 +233,15 @@ export const formatDateTime = (date: Date): string =>
 // ---------------------------------------------------------------------------------------------
 // Search keys
 
-const searchKey = (w: Writer, key: SearchKey.SearchKey, field: string): void => {
+/** The `_tag` of a value whose type was defeated (a cast, untyped JSON), for the refusal message. */
+const tagOf = (value: never): string => JSON.stringify((value as { readonly _tag?: unknown })._tag) ?? "undefined"
+
+/**
+ * One key, `depth` levels inside `(`, `NOT` and `OR`. The depth is bounded (each level is a stack
+ * frame) by the limit `CommandParser` applies too, so that what one refuses the other never makes.
+ */
+const searchKey = (w: Writer, key: SearchKey.SearchKey, field: string, depth: number): void => {
+  if (depth > MAX_DEPTH) refuse(field, `search keys nested deeper than ${MAX_DEPTH}`)
   switch (key._tag) {
     case "All":
     case "Answered":
@@ -298,17 +308,17 @@ const searchKey = (w: Writer, key: SearchKey.SearchKey, field: string): void => 
       return
     case "Or":
       w.text("OR ")
-      searchKey(w, key.left, `${field}.left`)
+      searchKey(w, key.left, `${field}.left`, depth + 1)
       w.text(" ")
-      searchKey(w, key.right, `${field}.right`)
+      searchKey(w, key.right, `${field}.right`, depth + 1)
       return
     case "Not":
       w.text("NOT ")
-      searchKey(w, key.key, `${field}.key`)
+      searchKey(w, key.key, `${field}.key`, depth + 1)
       return
     case "And":
       if (key.keys.length === 0) refuse(field, "empty AND group")
-      w.list(key.keys, (k, i) => searchKey(w, k, `${field}.keys[${i}]`))
+      w.list(key.keys, (k, i) => searchKey(w, k, `${field}.keys[${i}]`, depth + 1))
       return
     case "ModSeq":
       w.text("MODSEQ ")
@@ -328,6 +338,8 @@ const searchKey = (w: Writer, key: SearchKey.SearchKey, field: string): void => 
       w.text("X-GM-RAW ")
       w.astring(key.query, `${field}.query`)
       return
+    default:
+      refuse(field, `unknown search key ${tagOf(key)}`)
   }
 }
 
@@ -395,6 +407,8 @@ const fetchAttribute = (w: Writer, a: Command.FetchAttribute, field: string): vo
             w.text(t.not ? "HEADER.FIELDS.NOT " : "HEADER.FIELDS ")
             w.list(t.fields, (f, i) => w.astring(f, `${field}.section.fields[${i}]`))
             break
+          default:
+            refuse(`${field}.section.text`, `unknown section text ${tagOf(t)}`)
         }
       }
       w.text("]")
@@ -411,9 +425,12 @@ const fetchAttribute = (w: Writer, a: Command.FetchAttribute, field: string): vo
     case "Preview":
       w.text(a.lazy ? "PREVIEW (LAZY)" : "PREVIEW")
       return
-    default:
-      w.text(simpleAttributeWords[a._tag])
+    default: {
+      // Own properties only: a forged `_tag` such as "toString" must not find Object.prototype's.
+      const word = Object.hasOwn(simpleAttributeWords, a._tag) ? simpleAttributeWords[a._tag] : undefined
+      w.text(word ?? refuse(field, `unknown fetch attribute ${JSON.stringify(a._tag) ?? "undefined"}`))
       return
+    }
   }
 }
 
@@ -656,11 +673,11 @@ const body = (w: Writer, c: Command.Command): void => {
       if (k._tag === "And" && k.keys.length > 1) {
         k.keys.forEach((key, i) => {
           if (i > 0) w.text(" ")
-          searchKey(w, key, `${f}.criteria.keys[${i}]`)
+          searchKey(w, key, `${f}.criteria.keys[${i}]`, 0)
         })
         return
       }
-      searchKey(w, k, `${f}.criteria`)
+      searchKey(w, k, `${f}.criteria`, 0)
       return
     }
     case "Fetch":
@@ -701,6 +718,8 @@ const body = (w: Writer, c: Command.Command): void => {
       w.text(" ")
       w.mailbox(c.mailbox, `${f}.mailbox`)
       return
+    default:
+      refuse("command", `unknown command ${tagOf(c)}`)
   }
 }
 

@@ -13,6 +13,7 @@ import * as Command from "./Command.ts"
 import { fetchAttributeWords } from "./CommandEncoder.ts"
 import * as Flag from "./Flag.ts"
 import * as MailboxName from "./MailboxName.ts"
+import { MAX_DEPTH } from "./internal/Reader.ts"
 import { excerptAt, ParseError } from "./ParseError.ts"
 import * as SearchKey from "./SearchKey.ts"
 import * as SequenceSet from "./SequenceSet.ts"
@@ -251,13 +252,18 @@ const searchDate = (r: Reader): Date => {
   return SearchKey.parseDate(text) ?? r.fail("invalid date", at)
 }
 
-const searchKey = (r: Reader): SearchKey.SearchKey => {
+/**
+ * One search key, `depth` levels inside `(`, `NOT` and `OR`: bounded like the response parser's
+ * lists (and the encoder's keys), since each level is a stack frame and hostile input is cheap.
+ */
+const searchKey = (r: Reader, depth: number): SearchKey.SearchKey => {
+  if (depth > MAX_DEPTH) r.fail(`search keys nested deeper than ${MAX_DEPTH}`)
   const c = r.peek()
   if (c === 0x28)
     return {
       _tag: "And",
       keys: r.nonEmpty(
-        r.list(() => searchKey(r)),
+        r.list(() => searchKey(r, depth + 1)),
         "search group"
       )
     }
@@ -299,12 +305,12 @@ const searchKey = (r: Reader): SearchKey.SearchKey => {
     case "UID":
       return SearchKey.uid(r.set("uid"))
     case "OR": {
-      const left = searchKey(r)
+      const left = searchKey(r, depth + 1)
       r.sp()
-      return SearchKey.or(left, searchKey(r))
+      return SearchKey.or(left, searchKey(r, depth + 1))
     }
     case "NOT":
-      return SearchKey.not(searchKey(r))
+      return SearchKey.not(searchKey(r, depth + 1))
     case "MODSEQ": {
       if (isDigit(r.peek())) return SearchKey.modSeq(r.bigint())
       const name = r.string()
@@ -339,10 +345,10 @@ const search = (r: Reader, uid: boolean): Command.Search | Command.UidSearch => 
     options.charset = r.astring()
     r.sp()
   }
-  const keys: Array<SearchKey.SearchKey> = [searchKey(r)]
+  const keys: Array<SearchKey.SearchKey> = [searchKey(r, 0)]
   while (r.peek() === 0x20) {
     r.pos++
-    keys.push(searchKey(r))
+    keys.push(searchKey(r, 0))
   }
   const criteria: SearchKey.SearchKey = keys.length === 1 ? keys[0]! : { _tag: "And", keys: r.nonEmpty(keys, "search") }
   return uid ? Command.uidSearch(criteria, options) : Command.search(criteria, options)

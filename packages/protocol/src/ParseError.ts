@@ -13,8 +13,9 @@ import * as Data from "effect/Data"
 export class ParseError extends Data.TaggedError("ParseError")<{
   readonly message: string
   /**
-   * Where the problem is: an index into the frame for `ResponseParser.parse`, an absolute offset in
-   * the byte stream (counted from the first byte pushed) for `Framer`.
+   * Where the problem is: an index into the frame for `ResponseParser.parse` (into the command for
+   * `CommandParser.parse`, into the text's UTF-8 bytes for `SequenceSet.parse`), an absolute offset
+   * in the byte stream (counted from the first byte pushed) for `Framer`.
    */
   readonly offset: number
   /** Printable excerpt around `offset`: CR, LF, TAB, other control bytes and bytes >= 0x80 escaped. */

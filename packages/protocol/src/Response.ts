@@ -91,7 +91,7 @@ export interface ListData {
   /** Attributes as sent (e.g. `\HasNoChildren`, `\Sent`), original case. */
   readonly attributes: ReadonlyArray<string>
   readonly delimiter: string | undefined
-  /** Decoded from modified UTF-7 (unless UTF8=ACCEPT is in force and the server sent UTF-8). */
+  /** Decoded from modified UTF-7. Under UTF8=ACCEPT names are sent as UTF-8: use `rawMailbox` then. */
   readonly mailbox: string
   /** The name exactly as it was on the wire (modified UTF-7). */
   readonly rawMailbox: string
@@ -284,6 +284,16 @@ export interface BodySection {
   readonly data: Bytes | undefined
 }
 
+/** A FETCH item this parser does not know, e.g. `X-BLOB {3}` CRLF and three bytes. */
+export interface FetchUnknownItem {
+  /** The item name as sent, with any `[section]` and `<origin>`. */
+  readonly name: string
+  /** The value as sent (a list, string, literal or atom) as UTF-8 text: invalid bytes become U+FFFD. */
+  readonly raw: string
+  /** The same value as the exact bytes received, literal included: a view into the frame. */
+  readonly bytes: Bytes
+}
+
 /** The attributes of one `* n FETCH (...)`; absent keys were not sent. */
 export interface FetchAttributes {
   readonly uid?: Uid
@@ -303,7 +313,7 @@ export interface FetchAttributes {
   readonly gmailThreadId?: bigint
   readonly gmailLabels?: ReadonlyArray<string>
   /** Items this parser does not know, raw, in arrival order. */
-  readonly unknown?: ReadonlyArray<{ readonly name: string; readonly raw: string }>
+  readonly unknown?: ReadonlyArray<FetchUnknownItem>
 }
 export interface FetchData {
   readonly _tag: "Fetch"

@@ -322,7 +322,8 @@ const fetch = (w: Writer, a: FetchAttributes): void => {
   if (a.gmailMessageId !== undefined) item(`X-GM-MSGID ${a.gmailMessageId}`)
   if (a.gmailThreadId !== undefined) item(`X-GM-THRID ${a.gmailThreadId}`)
   if (a.gmailLabels !== undefined) item("X-GM-LABELS ").list(a.gmailLabels, labelOrString)
-  for (const u of a.unknown ?? []) item(`${u.name} ${u.raw}`)
+  // The value's exact bytes: `raw` is their UTF-8 reading, which loses anything that is not UTF-8.
+  for (const u of a.unknown ?? []) item(`${u.name} `).bytes(u.bytes)
   w.write(")")
 }
 

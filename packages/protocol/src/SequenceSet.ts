@@ -10,7 +10,7 @@
  */
 import type * as Brand from "effect/Brand"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import { ParseError } from "./ParseError.ts"
+import { excerptAt, ParseError } from "./ParseError.ts"
 
 export type Uid = number & Brand.Brand<"Uid">
 export const Uid = (n: number): Uid => n as Uid
@@ -143,11 +143,21 @@ const encodeRange = <K extends Kind>(r: Range<K>): string =>
 export const encode = <K extends Kind>(set: SetOrSaved<K>): string =>
   set._tag === "Saved" ? "$" : set.ranges.map(encodeRange).join(",")
 
-const fail = (text: string, offset: number, message: string): never => {
+const utf8 = new TextEncoder()
+
+/**
+ * Throws the ParseError for `text`, whose bytes it carries like every other ParseError; `at` is a
+ * char index and becomes a byte index so that it points into those bytes (CommandParser adds it to
+ * the set's position in the command).
+ */
+const fail = (text: string, at: number, message: string): never => {
+  const bytes = utf8.encode(text)
+  const offset = utf8.encode(text.slice(0, at)).length
   throw new ParseError({
     message: `invalid sequence set: ${message}`,
     offset,
-    excerpt: text.slice(Math.max(0, offset - 20), offset + 20)
+    excerpt: excerptAt(bytes, offset),
+    bytes
   })
 }
 
@@ -161,6 +171,12 @@ const parseBound = (text: string, start: number, end: number): number | "*" => {
   return n
 }
 
+/** The first `:` in `text[start, end)`, or -1; bounded so that parsing stays linear in the length. */
+const colonIn = (text: string, start: number, end: number): number => {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 0x3a) return i
+  return -1
+}
+
 /** Parses `1:3,5,7:*`. Throws `ParseError` on anything else (including `$`; see `parseSetOrSaved`). */
 export const parse = <K extends Kind>(text: string, kind: K): SequenceSet<K> => {
   if (text.length === 0) fail(text, 0, "empty")
@@ -169,11 +185,9 @@ export const parse = <K extends Kind>(text: string, kind: K): SequenceSet<K> => 
   while (pos <= text.length) {
     let comma = text.indexOf(",", pos)
     if (comma < 0) comma = text.length
-    const colon = text.indexOf(":", pos)
-    if (colon >= 0 && colon < comma) {
-      if (text.indexOf(":", colon + 1) >= 0 && text.indexOf(":", colon + 1) < comma) {
-        fail(text, colon + 1, "a range has two colons")
-      }
+    const colon = colonIn(text, pos, comma)
+    if (colon >= 0) {
+      if (colonIn(text, colon + 1, comma) >= 0) fail(text, colon + 1, "a range has two colons")
       const start = parseBound(text, pos, colon) as Bound<K>
       const end = parseBound(text, colon + 1, comma) as Bound<K>
       ranges.push({ start, end })

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import * as C from "../src/Command.ts"
 import * as CommandEncoder from "../src/CommandEncoder.ts"
 import { EncodeError } from "../src/EncodeError.ts"
+import { MAX_DEPTH } from "../src/internal/Reader.ts"
 import * as K from "../src/SearchKey.ts"
 import * as S from "../src/SequenceSet.ts"
 
@@ -335,6 +336,48 @@ describe("refusals", () => {
     ["empty STATUS", { _tag: "Status", mailbox: "a", items: [] as unknown as ["MESSAGES"] }, "Status.items"]
   ])("%s", (_name, command, field) => {
     expect(refused(command).field).toBe(field)
+  })
+  const nested = (n: number, wrap: (k: K.SearchKey) => K.SearchKey): K.SearchKey => {
+    let key: K.SearchKey = K.all
+    for (let i = 0; i < n; i++) key = wrap(key)
+    return key
+  }
+  const wrappers: ReadonlyArray<[string, (k: K.SearchKey) => K.SearchKey]> = [
+    ["NOT", K.not],
+    ["OR", (k) => K.or(k, K.seen)],
+    ["( )", (k) => K.and(k)]
+  ]
+  it.each(wrappers)("refuses search keys nested 10,000 deep in %s, without a stack overflow", (_name, wrap) => {
+    const e = refused(C.search(nested(10_000, wrap)))
+    expect(e.message).toMatch(/nested deeper/)
+    expect(e.field.startsWith("Search.criteria.")).toBe(true)
+  })
+  it.each(wrappers)("encodes search keys nested in %s up to the limit, not one level more", (_name, wrap) => {
+    expect(ok(C.search(nested(MAX_DEPTH, wrap))).trace.length).toBeGreaterThan(0)
+    refused(C.search(nested(MAX_DEPTH + 1, wrap)))
+  })
+  // Values that defeat the types (a cast, untyped JSON): refused, never sent as a truncated command.
+  const forged = <A>(tag: string): A => ({ _tag: tag }) as A
+  it.each<[string, C.Command, string]>([
+    ["unknown search key", C.search(forged("Bogus")), "Search.criteria"],
+    ["unknown search key inside NOT", C.search(K.not(forged("Bogus"))), "Search.criteria.key"],
+    ["unknown search key in a top-level AND", C.search(K.and(K.seen, forged("Bogus"))), "Search.criteria.keys[1]"],
+    ["unknown fetch attribute", C.fetch(seqs, [forged<C.FetchAttribute>("Bogus")]), "Fetch.items[0]"],
+    [
+      "unknown fetch attribute named after an Object method",
+      C.fetch(seqs, [forged<C.FetchAttribute>("toString")]),
+      "Fetch.items[0]"
+    ],
+    [
+      "unknown section text",
+      C.fetch(seqs, [C.Attr.bodySection({ part: [1], text: forged("Bogus") })]),
+      "Fetch.items[0].section.text"
+    ],
+    ["unknown command", forged("Bogus"), "command"]
+  ])("refuses an %s", (_name, command, field) => {
+    const e = refused(command)
+    expect(e.field).toBe(field)
+    expect(e.message).toMatch(/unknown .*"(Bogus|toString)"/)
   })
   it.each(["", "a b", "a+b", "a\r\n", "a(", "a{", 'a"', "a*", "日"])("refuses tag %j", (tag) => {
     expect(refused(C.noop, none, tag).field).toBe("tag")

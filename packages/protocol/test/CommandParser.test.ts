@@ -6,6 +6,7 @@ import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import * as C from "../src/Command.ts"
 import * as CommandParser from "../src/CommandParser.ts"
+import { MAX_DEPTH } from "../src/internal/Reader.ts"
 import { ParseError } from "../src/ParseError.ts"
 import * as K from "../src/SearchKey.ts"
 import * as S from "../src/SequenceSet.ts"
@@ -71,6 +72,26 @@ describe("errors", () => {
       expect((e as ParseError).offset).toBe(offset)
       expect(typeof (e as ParseError).excerpt).toBe("string")
     }
+  })
+  const deep = (n: number): Record<string, string> => ({
+    NOT: `${"NOT ".repeat(n)}ALL`,
+    "(": `${"(".repeat(n)}ALL${")".repeat(n)}`,
+    OR: `${"OR ".repeat(n)}${Array.from({ length: n + 1 }, () => "ALL").join(" ")}`
+  })
+  it.each(["NOT", "(", "OR"])("search keys nested 10,000 deep in %s are a ParseError, not a stack overflow", (k) => {
+    const input = bytes(`a1 SEARCH ${deep(10_000)[k]}\r\n`)
+    try {
+      CommandParser.parse(input)
+      expect.unreachable()
+    } catch (e) {
+      expect(e).toBeInstanceOf(ParseError)
+      expect((e as ParseError).message).toMatch(/nested deeper/)
+      expect((e as ParseError).bytes).toBe(input)
+    }
+  })
+  it.each(["NOT", "(", "OR"])("search keys nested %s up to the limit parse, one more level does not", (k) => {
+    expect(parse(`a1 SEARCH ${deep(MAX_DEPTH)[k]}\r\n`).command._tag).toBe("Search")
+    expect(() => parse(`a1 SEARCH ${deep(MAX_DEPTH + 1)[k]}\r\n`)).toThrow(ParseError)
   })
   it("rejects invalid UTF-8 in strings", () => {
     const input = Uint8Array.of(...bytes("a1 LOGIN {1}\r\n"), 0xff, ...bytes(" x\r\n"))

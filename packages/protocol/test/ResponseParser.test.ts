@@ -548,12 +548,40 @@ describe("FETCH", () => {
     ).toEqual({
       uid: 5,
       unknown: [
-        { name: "X-LIST", raw: '(1 (2 "a)") {1}\r\n))' },
-        { name: "X-ATOM", raw: "foo" },
-        { name: "SAVEDATE", raw: '"x"' },
-        { name: "X-SEC[1]<2>", raw: "NIL" }
+        { name: "X-LIST", raw: '(1 (2 "a)") {1}\r\n))', bytes: enc.encode('(1 (2 "a)") {1}\r\n))') },
+        { name: "X-ATOM", raw: "foo", bytes: enc.encode("foo") },
+        { name: "SAVEDATE", raw: '"x"', bytes: enc.encode('"x"') },
+        { name: "X-SEC[1]<2>", raw: "NIL", bytes: enc.encode("NIL") }
       ]
     })
+  })
+
+  it("an unknown item's value keeps its exact bytes, a literal that is not UTF-8 included", () => {
+    const frame = Uint8Array.of(
+      ...enc.encode("* 1 FETCH (X-BLOB {3}\r\n"),
+      0xff,
+      0xfe,
+      0x80,
+      ...enc.encode(" UID 4)\r\n")
+    )
+    const r = parse(frame)
+    if (r._tag !== "Fetch") throw new Error("expected Fetch")
+    expect(r.attributes).toEqual({
+      unknown: [
+        {
+          name: "X-BLOB",
+          raw: "{3}\r\n\ufffd\ufffd\ufffd",
+          bytes: Uint8Array.of(...enc.encode("{3}\r\n"), 0xff, 0xfe, 0x80)
+        }
+      ],
+      uid: 4
+    })
+  })
+
+  it("a non-synchronising literal `{n+}` given straight to the parser", () => {
+    const r = fetch("* 1 FETCH (BODY[] {3+}\r\nabc UID 2)\r\n")
+    expect(r.attributes.uid).toBe(2)
+    expect(r.attributes.body?.map((s) => [s.section, s.data && dec.decode(s.data)])).toEqual([["", "abc"]])
   })
 
   it("an empty FETCH list", () => {
@@ -619,6 +647,11 @@ describe("quirks of real servers", () => {
 
   it("Exchange: a trailing space inside STATUS items `(MESSAGES 1 )`", () => {
     expect(p("* STATUS INBOX (MESSAGES 1 UNSEEN 0 )\r\n")).toMatchObject({ items: { messages: 1, unseen: 0 } })
+  })
+
+  it("Exchange: a trailing space after the whole response, before CRLF", () => {
+    expect(p("* STATUS INBOX (MESSAGES 0) \r\n")).toMatchObject({ _tag: "Status", items: { messages: 0 } })
+    expect(p("* 1 FETCH (UID 7)  \r\n")).toMatchObject({ _tag: "Fetch", attributes: { uid: 7 } })
   })
 
   it("Exchange: trailing spaces before `)` in FETCH, FLAGS and envelope lists", () => {

@@ -77,3 +77,16 @@ describe("encoder string forms", () => {
     expect(dec.decode(encode(r))).toBe("* 1 FETCH (BODY[] {2}\r\na\u0000 BINARY[1]<0> ~{2}\r\na\u0000)\r\n")
   })
 })
+
+describe("unknown FETCH items", () => {
+  it("are encoded back from their exact bytes, not from their UTF-8 reading", () => {
+    const wire = new Uint8Array([
+      ...new TextEncoder().encode("* 1 FETCH (UID 4 X-BLOB {3}\r\n"),
+      0xff,
+      0xfe,
+      0x80,
+      ...new TextEncoder().encode(")\r\n")
+    ])
+    expect(encode(parse(wire))).toStrictEqual(wire)
+  })
+})

@@ -249,7 +249,10 @@ export const fetchAttributes: fc.Arbitrary<FetchAttributes> = partialRecord({
   gmailMessageId: number64,
   gmailThreadId: number64,
   gmailLabels: fc.array(label, { maxLength: 4 }),
-  unknown: fc.array(record({ name: xName, raw: rawValue }), { minLength: 1, maxLength: 2 })
+  unknown: fc.array(
+    record({ name: xName, raw: rawValue }).map((u) => ({ ...u, bytes: new TextEncoder().encode(u.raw) })),
+    { minLength: 1, maxLength: 2 }
+  )
 }).map((a) => a as FetchAttributes)
 
 // Responses -----------------------------------------------------------------------------------

@@ -6,9 +6,10 @@
  * RFC822 / RFC822.HEADER / RFC822.TEXT (as body sections "", "HEADER", "TEXT"), BINARY[section],
  * BINARY.SIZE[section], MODSEQ (RFC 7162), EMAILID / THREADID (RFC 8474), PREVIEW (RFC 8970),
  * X-GM-MSGID / X-GM-THRID / X-GM-LABELS (Gmail). Any other item is kept in `unknown` with its raw
- * value (a list, string, literal or atom). Section data stays a view into the frame.
+ * value (a list, string, literal or atom), as text and as bytes, since a literal in it may hold bytes
+ * that are not UTF-8. Section data and those bytes stay views into the frame.
  */
-import type { BodySection, FetchAttributes, FetchData } from "../Response.ts"
+import type { BodySection, FetchAttributes, FetchData, FetchUnknownItem } from "../Response.ts"
 import type { Uid } from "../SequenceSet.ts"
 import { bodyStructure } from "./BodyStructureParser.ts"
 import { envelope } from "./EnvelopeParser.ts"
@@ -28,7 +29,6 @@ import {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 type Attributes = Mutable<FetchAttributes>
-type Unknown = { readonly name: string; readonly raw: string }
 
 const UID = keyword("UID")
 const FLAGS = keyword("FLAGS")
@@ -131,7 +131,7 @@ class Collector {
   body: Array<BodySection> | undefined
   binary: Array<BodySection> | undefined
   binarySize: Array<{ readonly section: string; readonly size: number }> | undefined
-  unknown: Array<Unknown> | undefined
+  unknown: Array<FetchUnknownItem> | undefined
 
   addBody(s: BodySection): void {
     if (this.body === undefined) this.a.body = this.body = []
@@ -145,7 +145,7 @@ class Collector {
     if (this.binarySize === undefined) this.a.binarySize = this.binarySize = []
     this.binarySize.push({ section, size })
   }
-  addUnknown(u: Unknown): void {
+  addUnknown(u: FetchUnknownItem): void {
     if (this.unknown === undefined) this.a.unknown = this.unknown = []
     this.unknown.push(u)
   }
@@ -170,7 +170,7 @@ const unknownItem = (r: Reader, c: Collector, start: number): void => {
   const name = decodeUtf8(r.buf, start, r.pos)
   r.sp()
   const valueStart = r.skipValue()
-  c.addUnknown({ name, raw: r.rawFrom(valueStart) })
+  c.addUnknown({ name, raw: r.rawFrom(valueStart), bytes: r.bytesFrom(valueStart) })
 }
 
 /** One msg-att item; the cursor is on its name. */

@@ -589,4 +589,9 @@ export class Reader {
   rawFrom(start: number): string {
     return decodeUtf8(this.buf, start, this.pos)
   }
+
+  /** The bytes of `[start, pos)` as sent (a view into the frame): `rawFrom` without the decoding loss. */
+  bytesFrom(start: number): Uint8Array {
+    return this.buf.subarray(start, this.pos)
+  }
 }
