@@ -335,9 +335,9 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
       expect(r.stdout).toBe("")
       expect(r.stderr).not.toMatch(/\n\s+at /)
     }
-    expect(unknown.stderr).toMatch(/^imap: Unrecognized flag: --no-such-flag/)
-    expect(badValue.stderr).toMatch(/^imap: .*--limit/)
-    expect(badDate.stderr).toMatch(/YYYY-MM-DD/)
+    expectOneErrorLine(unknown, /^imap: Unrecognized flag: --no-such-flag.*\(see 'imap subjects --help'\)$/)
+    expectOneErrorLine(badValue, /^imap: .*--limit/)
+    expectOneErrorLine(badDate, /YYYY-MM-DD/)
   })
 
   it("2 for configuration errors: no host, no password without a terminal, an unreadable CA file", async () => {

@@ -33,8 +33,9 @@ const presenter: CliOutput.Presenter = {
         case "Version":
           return yield* Output.stdout(formatter.formatVersion(event.name, event.version))
         case "InvalidInvocation": {
-          for (const error of event.errors) yield* Output.stderr(`imap: ${error.message.replace(/\s*\n+\s*/g, " ")}`)
-          return yield* Output.stderr(`imap: see '${[...event.commandPath, "--help"].join(" ")}'`)
+          // One line, whatever effect/cli found: what is wrong, then where to look.
+          const what = event.errors.map((e) => e.message.replace(/\s*\n+\s*/g, " ")).join("; ")
+          return yield* Output.stderr(`imap: ${what} (see '${[...event.commandPath, "--help"].join(" ")}')`)
         }
       }
     })
