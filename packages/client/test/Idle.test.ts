@@ -435,3 +435,185 @@ describe("IDLE ended by the server", () => {
     })
   )
 })
+
+/** Gmail's greeting carries no capabilities, so the client asks before LOGIN. */
+const loginToGmail = async (conn: Peer.PeerConnection) => {
+  await conn.send("* OK Gimap ready for requests from 127.0.0.1 a1mb2345678xyz")
+  const tag = await conn.expect("CAPABILITY")
+  await conn.send(
+    "* CAPABILITY IMAP4rev1 UNSELECT IDLE NAMESPACE QUOTA ID XLIST CHILDREN X-GM-EXT-1",
+    `${tag} OK Thats all`
+  )
+  await Peer.acceptLogin(conn)
+}
+
+/** What the client sent of IDLE and DONE, tags removed. */
+const idleTraffic = (peer: Peer.ScriptedPeer) =>
+  peer.received.map((l) => l.replace(/^A\d+ /, "")).filter((l) => l === "IDLE" || l === "DONE")
+
+describe("IDLE re-issue defaults (TestClock, real sockets)", () => {
+  for (const [server, login, minutes] of [
+    ["other servers", (conn: Peer.PeerConnection) => Peer.login(conn), 28],
+    ["Gmail (greeting says Gimap)", loginToGmail, 9]
+  ] as const) {
+    it.effect(
+      `without reissueAfter, re-issues IDLE after ${minutes} minutes on ${server}, and not a second before`,
+      () =>
+        Effect.gen(function* () {
+          const reissued = yield* Deferred.make<void>()
+          const peer = yield* Peer.scoped(async (conn) => {
+            await login(conn)
+            await Peer.acceptSelect(conn, 2)
+            const first = await acceptIdle(conn)
+            await acceptDone(conn, first)
+            const second = await acceptIdle(conn)
+            signal(reissued)
+            await acceptDone(conn, second)
+            await Peer.acceptLogout(conn)
+          })
+          yield* Peer.check(
+            peer,
+            Effect.gen(function* () {
+              const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+              yield* client.select("INBOX")
+              const scope = yield* Scope.make()
+              // The liveness probe is pushed out of the way: only the re-issue timer may end this IDLE.
+              yield* Idle.keepIdling(client.connection, client.greeting.text, { livenessDeadline: "1 hour" }).pipe(
+                Scope.provide(scope)
+              )
+              yield* TestClock.adjust(`${minutes * 60 - 1} seconds`)
+              // Real time for a premature DONE to reach the peer.
+              yield* Effect.promise(() => sleep(100))
+              assert.deepStrictEqual(idleTraffic(peer), ["IDLE"])
+              yield* TestClock.adjust("1 second")
+              yield* Deferred.await(reissued)
+              yield* Scope.close(scope, Exit.void)
+            })
+          )
+        })
+    )
+  }
+})
+
+describe("the liveness probe answered (TestClock, real sockets)", () => {
+  it.effect("a silent connection that answers DONE and NOOP goes back to IDLE and keeps delivering events", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const first = await conn.expect("IDLE")
+        // One write: the EXISTS is counted as received before the silence timer starts.
+        await conn.send("+ idling", "* 3 EXISTS")
+        // Then silence, until the client probes.
+        await acceptDone(conn, first)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK NOOP completed.`)
+        const second = await acceptIdle(conn)
+        await conn.send("* 4 EXISTS")
+        await acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+          yield* client.select("INBOX")
+          const firstEvent = yield* Deferred.make<void>()
+          const seen: Array<Idle.MailboxEvent> = []
+          const consumer = yield* Idle.stream(client.connection, client.greeting.text, {
+            livenessDeadline: "5 minutes",
+            probeTimeout: "10 seconds"
+          }).pipe(
+            Stream.tap((e) => Effect.sync(() => seen.push(e))),
+            Stream.tap(() => Deferred.succeed(firstEvent, undefined)),
+            Stream.take(2),
+            Stream.runDrain,
+            Effect.forkChild
+          )
+          // The first event came after `+`: IDLE is established and its silence timer running.
+          yield* Deferred.await(firstEvent)
+          // The deadline (the silence check looks once a second), and well short of the probe's own
+          // 10-second timeout, which must not run out while the peer's answers are on the wire.
+          yield* TestClock.adjust("301 seconds")
+          yield* Fiber.join(consumer)
+          assert.deepStrictEqual(seen, [
+            { _tag: "Exists", count: 3 },
+            { _tag: "Exists", count: 4 }
+          ])
+          assert.isFalse(client.connection.isClosed())
+        })
+      )
+      assert.deepStrictEqual(
+        peer.received.slice(2).map((l) => l.replace(/^A\d+ /, "")),
+        ["IDLE", "DONE", "NOOP", "IDLE", "DONE", "LOGOUT"]
+      )
+    })
+  )
+})
+
+describe("IDLE events besides EXISTS and EXPUNGE", () => {
+  it.live(
+    "VANISHED, a flag change (with and without MODSEQ) and an ALERT arrive as typed events; other OKs do not",
+    () =>
+      Effect.gen(function* () {
+        const peer = yield* Peer.scoped(async (conn) => {
+          await Peer.login(conn)
+          await Peer.acceptSelect(conn, 4)
+          const tag = await acceptIdle(conn)
+          await conn.send(
+            "* VANISHED 5:7",
+            "* OK Still here",
+            "* 3 FETCH (UID 9 FLAGS (\\Seen))",
+            "* 4 FETCH (UID 10 FLAGS (\\Flagged $Important) MODSEQ (12345678901234))",
+            "* OK [ALERT] Mailbox is at 95% of quota"
+          )
+          await acceptDone(conn, tag)
+          await Peer.acceptLogout(conn)
+        })
+        yield* Peer.check(
+          peer,
+          Effect.gen(function* () {
+            const client = yield* ImapClient.make(optionsFor(peer))
+            yield* client.select("INBOX")
+            const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+              Stream.take(4),
+              Stream.runCollect
+            )
+            assert.deepStrictEqual(events, [
+              { _tag: "Vanished", uids: "5:7", earlier: false },
+              { _tag: "FlagsChanged", seq: 3, uid: 9, flags: ["\\Seen"], modSeq: undefined },
+              { _tag: "FlagsChanged", seq: 4, uid: 10, flags: ["\\Flagged", "$Important"], modSeq: 12345678901234n },
+              { _tag: "Alert", text: "Mailbox is at 95% of quota" }
+            ])
+          })
+        )
+      })
+  )
+
+  it.live("a BYE while idling is delivered as a Bye event, then the stream fails with ServerBye", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        await acceptIdle(conn)
+        await conn.send("* 3 EXISTS", "* BYE Server shutting down")
+        conn.close()
+      })
+      const client = yield* ImapClient.make(optionsFor(peer))
+      yield* client.select("INBOX")
+      const seen: Array<Idle.MailboxEvent> = []
+      const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+        Stream.runForEach((e) => Effect.sync(() => seen.push(e))),
+        Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("the stream outlived BYE") }),
+        Effect.flip
+      )
+      assert.deepStrictEqual(seen, [
+        { _tag: "Exists", count: 3 },
+        { _tag: "Bye", text: "Server shutting down" }
+      ])
+      assert.strictEqual(error.reason._tag, "ServerBye")
+      if (error.reason._tag === "ServerBye") assert.strictEqual(error.reason.text, "Server shutting down")
+      assert.isTrue(client.connection.isClosed())
+    })
+  )
+})

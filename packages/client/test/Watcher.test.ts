@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Checkpoint, Watcher } from "@pkg/client"
-import { Deferred, Effect, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Schedule, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
 const key = Checkpoint.keyOf("127.0.0.1", "u", "INBOX")
@@ -179,6 +179,86 @@ describe("Watcher against a scripted peer", () => {
         Effect.provide(storeLayer(store))
       )
       assert.strictEqual(Option.getOrThrow(yield* store.get(key)).lastUid, 2)
+    })
+  )
+})
+
+describe("Watcher: UIDVALIDITY and reconnects", () => {
+  it.live(
+    "skipExisting: a checkpoint of another UIDVALIDITY reports the change, skips the existing messages and stores the new epoch",
+    () =>
+      Effect.gen(function* () {
+        const commands: Array<string> = []
+        const peer = yield* Peer.scoped(async (conn) => {
+          await Peer.login(conn)
+          // UIDVALIDITY 7 now, UIDNEXT 5: messages 1-4 exist already.
+          await acceptExamine(conn, 4)
+          // `5:*` with nothing above 4 still returns the highest message (RFC 9051 6.4.8).
+          await answer(conn, commands, fetched(4))
+          await idleOnce(conn, "* 5 EXISTS")
+          await answer(conn, commands, fetched(5))
+          await idleUntilLogout(conn)
+        })
+        const store = yield* Checkpoint.makeMemory
+        yield* store.set(key, { uidValidity: 3, lastUid: 40 })
+        const events = yield* Watcher.watchEvents({
+          client: Peer.clientOptions(peer.port),
+          reconnect,
+          onUidValidityChange: "skipExisting"
+        }).pipe(Stream.take(3), Stream.runCollect, Effect.provide(storeLayer(store)))
+        assert.deepStrictEqual(events[0], {
+          _tag: "UidValidityChanged",
+          mailbox: "INBOX",
+          previous: 3,
+          current: 7,
+          policy: "skipExisting"
+        })
+        assert.deepStrictEqual(events[1], { _tag: "Watching", mailbox: "INBOX", uidValidity: 7, lastUid: 4 })
+        assert.deepStrictEqual(
+          events.slice(2).map((e) => (e._tag === "NewMessage" ? Number(e.uid) : e._tag)),
+          [5]
+        )
+        assert.deepStrictEqual(
+          commands.map((c) => /^UID FETCH (\S+) /.exec(c)?.[1]),
+          ["5:*", "5:*"]
+        )
+        const stored = Option.getOrThrow(yield* store.get(key))
+        assert.strictEqual(stored.uidValidity, 7)
+        assert.strictEqual(stored.lastUid, 5)
+      })
+  )
+
+  it.live("after a session that reached IDLE drops, the reconnect backoff starts again from its first delay", () =>
+    Effect.gen(function* () {
+      const delays: Array<number> = []
+      const growing = Schedule.exponential("10 millis").pipe(
+        Schedule.tap((m) => Effect.sync(() => delays.push(Duration.toMillis(m.duration))))
+      )
+      const peer = yield* Peer.scoped(async (conn, index) => {
+        // Sessions 0, 1 and 3 are cut before IDLE; 2 reaches IDLE and is then cut; 4 stays.
+        if (index === 0 || index === 1 || index === 3) return conn.destroy()
+        await Peer.login(conn)
+        await acceptExamine(conn, 0)
+        await answer(conn, [])
+        if (index === 2) {
+          await conn.expect("IDLE")
+          await conn.send("+ idling")
+          await sleep(50)
+          return conn.destroy()
+        }
+        await idleUntilLogout(conn)
+      })
+      const events = yield* Watcher.watchEvents({ client: Peer.clientOptions(peer.port), reconnect: growing }).pipe(
+        Stream.take(6),
+        Stream.runCollect,
+        Effect.provide(Checkpoint.layerMemory)
+      )
+      assert.deepStrictEqual(
+        events.map((e) => (e._tag === "Disconnected" ? `Disconnected ${e.attempt}` : e._tag)),
+        ["Disconnected 1", "Disconnected 2", "Watching", "Disconnected 1", "Disconnected 2", "Watching"]
+      )
+      // Without the reset the last two waits would have been 40 and 80 ms.
+      assert.deepStrictEqual(delays, [10, 20, 10, 20])
     })
   )
 })
