@@ -487,9 +487,13 @@ const main = async () => {
     if (withWatcher) watcherHost = await startWatcherThread(lanes)
     await Promise.all(
       lanes.map(async (lane) => {
-        lane.stops.push(await watchFloor(dovecot, lane))
-        lane.stops.push(await watchImapflow(dovecot, lane))
-        lane.stops.push(await watchOurs(dovecot, lane))
+        // The start order rotates per lane: Dovecot may notify a mailbox's sessions in the order they
+        // were opened, and no contestant should always be first (or last) to hear of a message.
+        const starts = [watchFloor, watchImapflow, watchOurs]
+        for (let k = 0; k < starts.length; k++) {
+          const start = starts[(lane.index + k) % starts.length] as (typeof starts)[number]
+          lane.stops.push(await start(dovecot, lane))
+        }
         // Last: the three EXISTS-level watchers are idling before the watcher's session starts.
         if (watcherHost !== undefined) lane.stops.push(watcherHost.watch(dovecot, lane))
       })
