@@ -9,7 +9,7 @@ import {
   type ListData,
   type NamespaceEntry,
   type ResponseCode,
-  type SearchKey,
+  SearchKey,
   SequenceSet,
   type StatusItems,
   type Tagged,
@@ -52,6 +52,15 @@ export interface CopyResult {
   readonly uidValidity: number | undefined
   readonly sourceUids: ReadonlyArray<SequenceSet.Uid>
   readonly destUids: ReadonlyArray<SequenceSet.Uid>
+}
+
+export interface MoveResult extends CopyResult {
+  /**
+   * False only on a server with neither MOVE nor UIDPLUS where other messages of the mailbox were
+   * also marked \Deleted: a plain EXPUNGE would have removed those too, so the moved messages were
+   * copied and marked \Deleted but left in place.
+   */
+  readonly expunged: boolean
 }
 
 export interface FetchOptions {
@@ -137,8 +146,11 @@ export interface ImapSession {
     options?: { readonly unchangedSince?: bigint }
   ) => Effect.Effect<{ readonly updated: ReadonlyArray<FetchData>; readonly modified: string | undefined }, ImapError>
   readonly copy: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
-  /** UID MOVE, or COPY + \Deleted + UID EXPUNGE of exactly these UIDs where MOVE is missing. */
-  readonly move: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
+  /**
+   * UID MOVE; where MOVE is missing, COPY + \Deleted + UID EXPUNGE of exactly these UIDs (UIDPLUS),
+   * or a plain EXPUNGE only if no other message is marked \Deleted (see `MoveResult.expunged`).
+   */
+  readonly move: (set: UidSet, mailbox: string) => Effect.Effect<MoveResult, ImapError>
   /** APPEND; the new UID where the server has UIDPLUS. */
   readonly append: (
     mailbox: string,
@@ -362,7 +374,8 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
               r._tag === "Exists" ||
               r._tag === "Recent" ||
               r._tag === "Flags" ||
-              (r._tag === "UntaggedStatus" && r.status === "OK" && r.code !== undefined)
+              // An ALERT is for the user, not the snapshot: left unclaimed, it is published.
+              (r._tag === "UntaggedStatus" && r.status === "OK" && r.code !== undefined && r.code._tag !== "Alert")
             ) {
               snapshot = SessionState.applyToMailbox(snapshot, r)
               return true
@@ -561,12 +574,17 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
 
     const move = Effect.fn("ImapClient.move")(function* (set: UidSet, mailbox: string) {
       if (has("MOVE")) {
-        let result: CopyResult = { uidValidity: undefined, sourceUids: [], destUids: [] }
+        let result: MoveResult = { uidValidity: undefined, sourceUids: [], destUids: [], expunged: true }
         yield* run(Command.uidMove(set, mailbox), {
           collect: (r) => {
             // RFC 6851 3.3: COPYUID comes in an untagged OK before the expunges.
             if (r._tag === "UntaggedStatus" && r.code?._tag === "CopyUid") {
-              result = { uidValidity: r.code.uidValidity, sourceUids: r.code.sourceUids, destUids: r.code.destUids }
+              result = {
+                uidValidity: r.code.uidValidity,
+                sourceUids: r.code.sourceUids,
+                destUids: r.code.destUids,
+                expunged: true
+              }
               return true
             }
             return false
@@ -578,9 +596,16 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       // messages the user marked \Deleted are not expunged behind their back.
       const result = copyResult(yield* run(Command.uidCopy(set, mailbox)))
       yield* run(Command.uidStore(set, "add", ["\\Deleted"], { silent: true }))
-      if (has("UIDPLUS")) yield* run(Command.uidExpunge(set))
-      else yield* run(Command.expunge)
-      return result
+      if (has("UIDPLUS")) {
+        yield* run(Command.uidExpunge(set))
+        return { ...result, expunged: true }
+      }
+      // Without UIDPLUS, EXPUNGE removes every \Deleted message: only safe when ours are the only ones.
+      const deleted = yield* search(SearchKey.deleted)
+      const others = deleted.filter((uid) => !SequenceSet.contains(set, uid))
+      if (others.length > 0) return { ...result, expunged: false }
+      yield* run(Command.expunge)
+      return { ...result, expunged: true }
     })
 
     const append = Effect.fn("ImapClient.append")(function* (

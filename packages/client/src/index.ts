@@ -5,7 +5,15 @@ export * as ImapConnection from "./ImapConnection.ts"
 export * as ImapError from "./ImapError.ts"
 export * as SessionState from "./SessionState.ts"
 export * as Trace from "./Trace.ts"
-export type { AppendResult, CopyResult, FetchOptions, ImapSession, MailboxInfo, Namespaces } from "./ImapSession.ts"
+export type {
+  AppendResult,
+  CopyResult,
+  FetchOptions,
+  ImapSession,
+  MailboxInfo,
+  MoveResult,
+  Namespaces
+} from "./ImapSession.ts"
 export * as Checkpoint from "./Checkpoint.ts"
 export * as Idle from "./Idle.ts"
 export * as Watcher from "./Watcher.ts"
