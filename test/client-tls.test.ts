@@ -1,8 +1,8 @@
 /**
  * TLS against the real Dovecot (its self-signed certificate is the CA): implicit TLS with and without
  * trust (untrusted is a non-retryable TlsFailed, `rejectUnauthorized: false` an explicit opt-out),
- * STARTTLS on the plain port with the post-login capabilities, and credentials that never go out
- * before the upgrade.
+ * STARTTLS on the plain port with the post-TLS capabilities (before login too) and the post-login
+ * ones, and credentials that never go out before the upgrade.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient, ImapConfig } from "@pkg/client"
@@ -74,6 +74,30 @@ describe("STARTTLS", () => {
       assert.isFalse(caps.has("STARTTLS"))
       const box = yield* client.select("INBOX")
       assert.isDefined(box.uidValidity)
+    })
+  )
+
+  it.live("without auth, holds the post-TLS capabilities before login, asked once after the upgrade", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const user = freshUser("starttls-noauth")
+      const client = yield* ImapClient.make(
+        optionsFor(user, {
+          port: server.port,
+          tls: "starttls",
+          auth: undefined,
+          trace: (d, l) => lines.push(`${d}: ${l}`)
+        })
+      )
+      const before = yield* client.capabilities
+      // Dovecot's pre-login list over TLS: no STARTTLS any more, but the mechanisms to log in with.
+      assert.isTrue(before.has("AUTH=PLAIN"))
+      assert.isFalse(before.has("STARTTLS"))
+      yield* client.login(ImapConfig.password(user, server.password))
+      assert.isTrue((yield* client.capabilities).has("MOVE"))
+      const commands = lines.filter((l) => l.startsWith("C: ")).map((l) => l.split(" ")[2])
+      const credentials = commands.findIndex((c) => c === "LOGIN" || c === "AUTHENTICATE")
+      assert.deepStrictEqual(commands.slice(0, credentials), ["STARTTLS", "CAPABILITY"])
     })
   )
 

@@ -2,6 +2,10 @@
  * Everything before the connection's reader fiber takes the socket: the greeting (OK, PREAUTH or
  * BYE, within a deadline) and STARTTLS. STARTTLS must run here, on a bare framer, so that no
  * decoder holds plaintext bytes across the TLS upgrade (effect4.md, CVE-2011-0411).
+ *
+ * Every wait has a deadline. Each step uses the configured timeout that bounds the same wait
+ * elsewhere: a command's reply (CAPABILITY, STARTTLS) the command timeout, as for any command on the
+ * connection; the TLS handshake the connect timeout, as for implicit TLS (Transport.upgrade).
  */
 import type { Response, Tagged, UntaggedStatus } from "@pkg/protocol"
 import { Framer, ResponseParser } from "@pkg/protocol"
@@ -80,7 +84,7 @@ const makeReader = (transport: Transport.Transport, trace: HandshakeTrace) => {
   }
 }
 
-const capabilitiesOf = (r: UntaggedStatus): ReadonlyArray<string> | undefined =>
+const capabilitiesOf = (r: UntaggedStatus | Tagged): ReadonlyArray<string> | undefined =>
   r.code?._tag === "Capability" ? r.code.capabilities : undefined
 
 export interface Established {
@@ -89,27 +93,79 @@ export interface Established {
   readonly secure: boolean
 }
 
-/** Runs one raw command during the handshake and returns its tagged reply, collecting untagged data. */
+/** What the handshake's raw commands share. */
+interface HandshakeIo {
+  readonly transport: Transport.Transport
+  readonly reader: ReturnType<typeof makeReader>
+  readonly trace: HandshakeTrace
+  readonly commandTimeout: Duration.Duration
+}
+
+/**
+ * Runs one raw command (`CAPABILITY`, `STARTTLS`: one word, no arguments) during the handshake and
+ * returns its tagged reply, collecting untagged data. Bounded by the command timeout: the whole
+ * exchange is a line or two, so it is held to it end to end, not only between reads.
+ */
 const rawCommand = (
-  transport: Transport.Transport,
-  reader: ReturnType<typeof makeReader>,
-  trace: HandshakeTrace,
+  io: HandshakeIo,
   tag: string,
-  line: string,
+  command: string,
   onUntagged: (r: Response) => void
 ): Effect.Effect<Tagged, ImapError> =>
   Effect.gen(function* () {
-    trace.line("C", `${tag} ${line}`)
-    yield* trace.flush
-    yield* transport.write([encoder.encode(`${tag} ${line}\r\n`)])
+    io.trace.line("C", `${tag} ${command}`)
+    yield* io.trace.flush
+    yield* io.transport.write([encoder.encode(`${tag} ${command}\r\n`)])
     while (true) {
-      const r = yield* reader.next
+      const r = yield* io.reader.next
       if (r._tag === "Tagged" && r.tag === tag) return r
       if (r._tag === "UntaggedStatus" && r.status === "BYE") {
         return yield* Effect.fail(fromReason(new ServerBye({ text: r.text, code: ImapConnection.codeName(r) })))
       }
       onUntagged(r)
     }
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: io.commandTimeout,
+      orElse: () =>
+        Effect.fail(
+          fromReason(new Timeout({ phase: "command", millis: Duration.toMillis(io.commandTimeout), command }))
+        )
+    })
+  )
+
+/** CAPABILITY during the handshake: the untagged list, or a capability code on the tagged OK. */
+const askCapabilities = (io: HandshakeIo, tag: string): Effect.Effect<ReadonlyArray<string>, ImapError> => {
+  let capabilities: ReadonlyArray<string> = []
+  return rawCommand(io, tag, "CAPABILITY", (r) => {
+    if (r._tag === "Capability") capabilities = r.capabilities
+  }).pipe(Effect.map((done) => capabilitiesOf(done) ?? capabilities))
+}
+
+/**
+ * STARTTLS (RFC 9051 6.2.1) on a connection greeted with OK: ensures it is offered, upgrades, and
+ * returns the capabilities asked for again over TLS. The ones learned in clear text are discarded,
+ * never trusted (a man in the middle may have added or removed some, e.g. LOGINDISABLED).
+ */
+const startTls = (
+  io: HandshakeIo,
+  greetingCapabilities: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<string>, ImapError> =>
+  Effect.gen(function* () {
+    const capabilities = greetingCapabilities.length > 0 ? greetingCapabilities : yield* askCapabilities(io, "T0")
+    if (!capabilities.some((c) => c.toUpperCase() === "STARTTLS")) {
+      return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
+    }
+    const ok = yield* rawCommand(io, "T1", "STARTTLS", () => {})
+    if (ok.status !== "OK") {
+      return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
+    }
+    const dropped = io.reader.discardBuffered()
+    if (dropped > 0) yield* Effect.logWarning(`discarded ${dropped} bytes/responses sent in clear text after STARTTLS`)
+    yield* io.transport.upgrade
+    // Asked here, not left to login: a session opened without `auth` must know them too, and login
+    // then has no reason to ask again.
+    return yield* askCapabilities(io, "T2")
   })
 
 export const establish = (options: ResolvedOptions): Effect.Effect<Established, ImapError, Scope.Scope> =>
@@ -141,7 +197,7 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
       )
     }
     let capabilities = capabilitiesOf(greeting) ?? []
-    let state: SessionState.SessionState =
+    const state: SessionState.SessionState =
       greeting.status === "PREAUTH" ? SessionState.authenticated : SessionState.notAuthenticated
 
     if (options.tls === "starttls") {
@@ -149,25 +205,7 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
         // RFC 9051 6.2.1: STARTTLS is impossible after PREAUTH; refusing beats continuing in clear text.
         return yield* Effect.fail(fromReason(new TlsFailed({ message: "server sent PREAUTH; STARTTLS impossible" })))
       }
-      if (capabilities.length === 0) {
-        yield* rawCommand(transport, reader, trace, "T0", "CAPABILITY", (r) => {
-          if (r._tag === "Capability") capabilities = r.capabilities
-        })
-      }
-      if (!capabilities.some((c) => c.toUpperCase() === "STARTTLS")) {
-        return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
-      }
-      const ok = yield* rawCommand(transport, reader, trace, "T1", "STARTTLS", () => {})
-      if (ok.status !== "OK") {
-        return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
-      }
-      const dropped = reader.discardBuffered()
-      if (dropped > 0)
-        yield* Effect.logWarning(`discarded ${dropped} bytes/responses sent in clear text after STARTTLS`)
-      yield* transport.upgrade
-      // Capabilities learned before TLS are not to be trusted (RFC 9051 6.2.1).
-      capabilities = []
-      state = SessionState.notAuthenticated
+      capabilities = yield* startTls({ transport, reader, trace, commandTimeout: options.commandTimeout }, capabilities)
     }
 
     const connection = yield* ImapConnection.make(transport, reader.framer, state, capabilities, {

@@ -121,6 +121,25 @@ export interface ImapConnection {
 
 const tagPrefix = "A"
 
+/**
+ * Writes go out in slices of at most this many bytes, each bounded by the command timeout: a 32 MB
+ * literal on a slow link may take minutes, but a server that accepts no slice for that long has
+ * stopped reading (a deadline on progress, like the reader's on silence, not on length).
+ */
+const writeSlice = 256 * 1024
+
+/** `chunks` as the writes to make: as given when small (one corked write), else zero-copy slices. */
+const slices = (chunks: ReadonlyArray<Uint8Array>): ReadonlyArray<ReadonlyArray<Uint8Array>> => {
+  let total = 0
+  for (const c of chunks) total += c.length
+  if (total <= writeSlice) return [chunks]
+  const out: Array<ReadonlyArray<Uint8Array>> = []
+  for (const c of chunks) {
+    for (let at = 0; at < c.length; at += writeSlice) out.push([c.subarray(at, at + writeSlice)])
+  }
+  return out
+}
+
 /** The response code as the atom errors carry (`TRYCREATE`, `UNAVAILABLE`), if any. */
 export const codeName = (r: Tagged | UntaggedStatus): string | undefined => {
   const code = r.code
@@ -185,6 +204,8 @@ export const make = (
     let current = initialState
     let capabilities: ReadonlySet<string> = new Set(initialCapabilities.map((c) => c.toUpperCase()))
     let dead: ImapError | undefined
+    /** Set when the caller's scope closes: the transport then ends the socket gracefully itself. */
+    let closing = false
     let received = 0
     let nextTag = 1
     const pending = new Map<string, Pending>()
@@ -197,6 +218,13 @@ export const make = (
     const listeners = new Set<(r: UntaggedData) => void>()
     const pausers = new Set<object>()
     let gate: Deferred.Deferred<void> | undefined
+    /**
+     * The reader waits at the gate: for a paused stream's consumer, not for the server. It parks only
+     * when `mayPause` holds, and any other command opens the gate at once (buffering wins).
+     */
+    let parked = false
+    /** Bumped when the reader parks and when it leaves the gate: silence counts only from the later. */
+    let gateMoves = 0
     const openGate = () => {
       if (gate !== undefined) {
         Deferred.doneUnsafe(gate, Exit.void)
@@ -350,7 +378,11 @@ export const make = (
         if (SubscriptionRef.getUnsafe(state) !== current) yield* SubscriptionRef.set(state, current)
         while (mayPause()) {
           gate ??= Deferred.makeUnsafe<void>()
+          parked = true
+          gateMoves++
           yield* Deferred.await(gate)
+          parked = false
+          gateMoves++
         }
       }
     }).pipe(
@@ -358,20 +390,57 @@ export const make = (
       Effect.ensuring(
         Effect.suspend(() => {
           die(fromReason(new ConnectionClosed({ message: "connection closed" })))
-          return SubscriptionRef.set(state, current)
+          // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
+          // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
+          // Destroying it also fails a write blocked on a full TCP window.
+          return Effect.andThen(closing ? Effect.void : transport.close, SubscriptionRef.set(state, current))
         })
       )
     )
     readerFiber = yield* Effect.forkScoped(reader)
     // Interrupting the reader on scope close must also release every waiter.
     yield* Effect.addFinalizer(() =>
-      Effect.sync(() => die(fromReason(new ConnectionClosed({ message: "connection closed by the client" }))))
+      Effect.sync(() => {
+        closing = true
+        die(fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
+      })
     )
 
-    const write = (chunks: ReadonlyArray<Uint8Array>, line: string) => {
-      if (tracing) trace("C", line)
-      return logTrace ? Effect.andThen(flushTrace, transport.write(chunks)) : transport.write(chunks)
-    }
+    /** Fails the connection (every waiter gets this error): the server was silent, or not reading, for `millis`. */
+    const timedOut = (millis: number, command: string | undefined): Effect.Effect<never, ImapError> =>
+      Effect.suspend(() => {
+        const error = fromReason(new Timeout({ phase: "command", millis, command }))
+        die(error)
+        return Effect.fail(error)
+      })
+
+    /** One slice, bounded: interrupting a half-written command is safe only because it kills the connection. */
+    const writeWithin = (chunks: ReadonlyArray<Uint8Array>, command: string | undefined) =>
+      Effect.suspend(() => {
+        // A dead connection's socket is destroyed: a write to it would wait for a `drain` never to come.
+        if (dead !== undefined) return Effect.fail(dead)
+        const millis = Duration.toMillis(options.commandTimeout)
+        return transport.write(chunks).pipe(
+          Effect.timeoutOption(millis),
+          Effect.flatMap((o) => (o._tag === "Some" ? Effect.void : timedOut(millis, command)))
+        )
+      })
+
+    /**
+     * Writes under the command timeout per slice: the writer runs uninterruptibly, so a server that
+     * stops reading would otherwise hold it (and every caller queued behind it) forever.
+     */
+    const write = (chunks: ReadonlyArray<Uint8Array>, line: string, command?: string) =>
+      Effect.suspend(() => {
+        if (dead !== undefined) return Effect.fail(dead)
+        if (tracing) trace("C", line)
+        const parts = slices(chunks)
+        const writes =
+          parts.length === 1
+            ? writeWithin(parts[0]!, command)
+            : Effect.forEach(parts, (slice) => writeWithin(slice, command), { discard: true })
+        return logTrace ? Effect.andThen(flushTrace, writes) : writes
+      })
 
     /**
      * The server's `+` (its text), or undefined when the tagged reply came instead. Bounded like a
@@ -400,12 +469,13 @@ export const make = (
         const expectsMore = (i: number) =>
           i < wire.segments.length - 1 || hold !== undefined || p.request.onChallenge !== undefined
         let next = expectsMore(0) ? awaitContinuation(p) : undefined
-        yield* write([wire.segments[0]!], wire.trace)
+        const name = p.request.name
+        yield* write([wire.segments[0]!], wire.trace, name)
         for (let i = 1; i < wire.segments.length; i++) {
           const text = yield* next!
           if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
           next = expectsMore(i) ? awaitContinuation(p) : undefined
-          yield* write([wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`)
+          yield* write([wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
         }
         if (hold !== undefined) {
           const text = yield* next!
@@ -417,7 +487,7 @@ export const make = (
             Effect.as(Effect.raceFirst(hold.until, Deferred.await(closed)), false),
             Effect.as(Effect.exit(Deferred.await(p.done)), true)
           )
-          if (!endedByServer) yield* write([hold.done], "DONE")
+          if (!endedByServer) yield* write([hold.done], "DONE", name)
           return
         }
         if (p.request.onChallenge) {
@@ -425,7 +495,7 @@ export const make = (
             const text = yield* next!
             if (text === undefined) return
             next = awaitContinuation(p)
-            yield* write([yield* p.request.onChallenge(text)], "(authentication response)")
+            yield* write([yield* p.request.onChallenge(text)], "(authentication response)", name)
           }
         }
       })
@@ -441,18 +511,20 @@ export const make = (
     ): Effect.Effect<A, ImapError> =>
       Effect.suspend(() => {
         // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
+        // Silence is excused only while the reader is parked for a paused stream (the consumer's
+        // pace, not the server's); once another command needs the reader, the server must answer.
         let seen = received
+        let seenMoves = gateMoves
         const check: Effect.Effect<A, ImapError> = wait.pipe(
           Effect.timeoutOption(timeoutMillis),
           Effect.flatMap((o) => {
             if (o._tag === "Some") return Effect.succeed(o.value)
-            if (received !== seen || pausers.size > 0) {
+            if (received !== seen || gateMoves !== seenMoves || (parked && dead === undefined)) {
               seen = received
+              seenMoves = gateMoves
               return check
             }
-            const error = fromReason(new Timeout({ phase: "command", millis: timeoutMillis, command: p.request.name }))
-            die(error)
-            return Effect.fail(error)
+            return timedOut(timeoutMillis, p.request.name)
           })
         )
         return check
@@ -506,6 +578,8 @@ export const make = (
           if (Exit.isFailure(sent)) {
             const error = Cause.findErrorOption(sent.cause)
             if (error._tag === "Some") die(error.value)
+            // A write cut short by the socket's destruction fails with what killed the connection.
+            if (dead !== undefined) return yield* Effect.fail(dead)
             return yield* Effect.failCause(sent.cause)
           }
           // An interrupted caller leaves the pending entry in place: the reader drains its reply.

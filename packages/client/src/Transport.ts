@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import type * as Socket from "effect/socket/Socket"
+import * as Socket from "effect/socket/Socket"
 import { readFile } from "node:fs/promises"
 import { isIP } from "node:net"
 import { ConnectionClosed, ConnectionFailed, fromReason, type ImapError, Timeout, TlsFailed } from "./ImapError.ts"
@@ -20,7 +20,11 @@ export interface TlsOptions {
   readonly ca?: string | Uint8Array | undefined
   /** Read `ca` from this PEM file (IMAP_CA_FILE) when opening. */
   readonly caFile?: string | undefined
-  /** Verify the server certificate. Default true; false is an explicit, logged opt-out. */
+  /**
+   * Verify the server certificate. Default true; false is an explicit opt-out that the application
+   * must make visible to its user (the CLI warns for --insecure). Not logged here: Effect's default
+   * logger writes to stdout, where it would corrupt a command's output.
+   */
   readonly rejectUnauthorized?: boolean | undefined
   /** SNI and certificate name; defaults to the host when it is a name. */
   readonly servername?: string | undefined
@@ -39,6 +43,8 @@ export interface Transport {
   readonly write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, ImapError>
   /** STARTTLS: upgrade the same socket in place (fails if already TLS). */
   readonly upgrade: Effect.Effect<void, ImapError>
+  /** Destroys the socket now (a dead connection), rather than when the scope closes. */
+  readonly close: Effect.Effect<void>
   readonly secure: boolean
 }
 
@@ -50,15 +56,51 @@ const errno = (cause: unknown): string | undefined =>
 const causeMessage = (cause: unknown): string =>
   cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "unknown cause"
 
-/** Node's TLS verification failures carry these codes; anything else during a TLS open is a connect failure. */
+/**
+ * Every certificate verification code Node reports (OpenSSL's `X509_V_ERR_*` names without the
+ * prefix, the list in Node's deps/ncrypto). Matching names by pattern once missed
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE (a private CA whose chain the server does not send), so a
+ * certificate the client will never trust passed for a retryable network failure.
+ */
+const certificateCodes: ReadonlySet<string> = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_CRL",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CRL_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "CRL_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "ERROR_IN_CRL_LAST_UPDATE_FIELD",
+  "ERROR_IN_CRL_NEXT_UPDATE_FIELD",
+  "OUT_OF_MEM",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH"
+])
+
+/**
+ * A failed TLS handshake, as opposed to a failed or cut TCP connection (ECONNREFUSED, ECONNRESET,
+ * ...: errno codes, retryable): a certificate verification code, Node's own TLS checks
+ * (ERR_TLS_CERT_ALTNAME_INVALID for a name mismatch) or an OpenSSL protocol error (ERR_SSL_*, e.g. a
+ * plaintext server on the TLS port).
+ */
 const isTlsCode = (code: string | undefined): boolean =>
-  code !== undefined &&
-  (code.includes("CERT") ||
-    code.includes("SELF_SIGNED") ||
-    code.startsWith("ERR_TLS") ||
-    code.startsWith("ERR_SSL") ||
-    code === "HOSTNAME_MISMATCH" ||
-    code === "DEPTH_ZERO_SELF_SIGNED_CERT")
+  code !== undefined && (certificateCodes.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_"))
 
 export const mapSocketError =
   (options: Pick<TransportOptions, "host" | "port">, secure: boolean) =>
@@ -138,6 +180,14 @@ export const open = (input: TransportOptions): Effect.Effect<Transport, ImapErro
       })
     )
     const writer = yield* socket.writer
+    // Runs before the socket's own finalizers: once they ran, a write would wait for a reopen forever.
+    let released = false
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        released = true
+      })
+    )
+    const close = Effect.suspend(() => (released ? Effect.void : Effect.ignore(writer.write(new Socket.CloseEvent()))))
     let secure = implicit
     const toError = (e: Socket.SocketError) => mapSocketError(options, secure)(e)
     const pull = reader.pull.pipe(
@@ -155,6 +205,11 @@ export const open = (input: TransportOptions): Effect.Effect<Transport, ImapErro
       return Effect.mapError(writer.writeAll(chunks as unknown as NonEmptyReadonlyArray<Uint8Array>), toError)
     }
     const tls = tlsConnectionOptions(options.host, options.tlsOptions)
+    // The STARTTLS handshake gets the deadline of the implicit one (`openTimeout` above): a server
+    // that says OK and then never answers the ClientHello must not hold the client forever.
+    const upgradeTimeout = Effect.fail(
+      fromReason(new Timeout({ phase: "connect", millis: openTimeout, command: "STARTTLS" }))
+    )
     const upgrade = Effect.suspend(() => {
       if (secure) return Effect.fail(fromReason(new TlsFailed({ message: "connection is already TLS" })))
       return reader
@@ -165,6 +220,8 @@ export const open = (input: TransportOptions): Effect.Effect<Transport, ImapErro
         })
         .pipe(
           Effect.mapError((e) => mapSocketError(options, true)(e)),
+          // Interrupting the upgrade destroys the half-open TLS socket (NodeSocket's upgrade).
+          Effect.timeoutOrElse({ duration: options.connectTimeout, orElse: () => upgradeTimeout }),
           Effect.tap(() =>
             Effect.sync(() => {
               secure = true
@@ -176,6 +233,7 @@ export const open = (input: TransportOptions): Effect.Effect<Transport, ImapErro
       pull,
       write,
       upgrade,
+      close,
       get secure() {
         return secure
       }

@@ -351,6 +351,102 @@ describe("silence while waiting for a continuation", () => {
   )
 })
 
+/**
+ * A server that answers LOGIN and then stops reading the socket at the first APPEND: the client's
+ * writes fill the TCP window and block. `drain()` makes it read (and discard) again; `ended` resolves
+ * when it has read the client's end of the connection.
+ */
+const stopsReadingAtAppend = Effect.acquireRelease(
+  Effect.promise(async () => {
+    const sockets = new Set<net.Socket>()
+    let resolveEnded: () => void = () => {}
+    const ended = new Promise<void>((resolve) => {
+      resolveEnded = resolve
+    })
+    const server = net.createServer((socket) => {
+      sockets.add(socket)
+      socket.on("error", () => {})
+      socket.on("close", () => resolveEnded())
+      let buffered = ""
+      const onData = (d: Buffer) => {
+        buffered += d.toString("latin1")
+        const login = /^(\S+) LOGIN u p\r\n/.exec(buffered)
+        if (login !== null) {
+          buffered = ""
+          socket.write(`${login[1]} OK [CAPABILITY ${Peer.basicCapabilities}] Logged in\r\n`)
+        } else if (buffered.includes(" APPEND ")) {
+          socket.off("data", onData)
+          socket.pause()
+        }
+      }
+      socket.on("data", onData)
+      socket.write(`* OK [CAPABILITY ${Peer.basicCapabilities}] ready\r\n`)
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const drain = () => {
+      for (const s of sockets) s.resume()
+    }
+    return { port: (server.address() as net.AddressInfo).port, drain, ended, server, sockets }
+  }),
+  ({ server, sockets }) =>
+    Effect.promise(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy()
+          server.close(() => resolve())
+        })
+    )
+)
+
+describe("a server that stops reading", () => {
+  it.live("a 32 MB APPEND it never reads fails with Timeout(command), and the session closes promptly", () =>
+    Effect.gen(function* () {
+      const peer = yield* stopsReadingAtAppend
+      const started = Date.now()
+      yield* Effect.gen(function* () {
+        const client = yield* ImapClient.make(optionsFor(peer.port, { timeouts: { command: "300 millis" } }))
+        // LITERAL+: the whole message goes out at once, far more than the TCP window holds.
+        const error = yield* client.append("INBOX", new Uint8Array(32 * 1024 * 1024).fill(120)).pipe(Effect.flip)
+        assert.strictEqual(error.reason._tag, "Timeout")
+        if (error.reason._tag === "Timeout") {
+          assert.strictEqual(error.reason.phase, "command")
+          assert.strictEqual(error.reason.command, "APPEND")
+        }
+        // The socket was destroyed, not left holding the rest of the message until the scope ends:
+        // once the server reads again, it finds the end of the stream after what was in flight.
+        peer.drain()
+        yield* Effect.promise(() => peer.ended).pipe(
+          Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("the socket was left open") })
+        )
+      }).pipe(Effect.scoped)
+      // Failing, and closing the session (no LOGOUT on a dead connection), took about the deadline.
+      assert.isBelow(Date.now() - started, 3000)
+    })
+  )
+})
+
+describe("a dead connection", () => {
+  it.live("closes its socket at once after a command timeout, not when the caller's scope ends", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await conn.expect("NOOP")
+        await Promise.race([
+          conn.ended,
+          sleep(1000).then(() => {
+            throw new Error("the client kept the dead connection's socket open")
+          })
+        ])
+      })
+      // In the test's scope, as a layer would hold it for the life of the app.
+      const client = yield* ImapClient.make(optionsFor(peer.port, { timeouts: { command: "300 millis" } }))
+      const error = yield* client.noop().pipe(Effect.flip)
+      assert.strictEqual(error.reason._tag, "Timeout")
+      yield* Peer.finished(peer)
+    })
+  )
+})
+
 describe("greetings", () => {
   it.live("a BYE greeting (server full) fails with a retryable ServerBye carrying its text and code", () =>
     Effect.gen(function* () {

@@ -16,14 +16,17 @@ const uids = (from: number, to: number) => SequenceSet.range("uid", SequenceSet.
 const bodyItems = [Command.Attr.uid, Command.Attr.bodySection(undefined, { peek: true })] as const
 const flagItems = [Command.Attr.uid, Command.Attr.flags] as const
 
-/** `count` FETCH responses with a body of `size` bytes each, then the tagged OK. */
-const fetchReply = (tag: string, count: number, size: number) => {
+/** FETCH responses for UIDs `from`..`to`, with a body of `size` bytes each. */
+const fetchResponses = (from: number, to: number, size: number) => {
   const body = `${"x".repeat(size - 2)}\r\n`
   const parts: Array<string> = []
-  for (let i = 1; i <= count; i++) parts.push(`* ${i} FETCH (UID ${i} BODY[] {${size}}\r\n${body})\r\n`)
-  parts.push(`${tag} OK Fetch completed.\r\n`)
+  for (let i = from; i <= to; i++) parts.push(`* ${i} FETCH (UID ${i} BODY[] {${size}}\r\n${body})\r\n`)
   return parts.join("")
 }
+
+/** `count` FETCH responses with a body of `size` bytes each, then the tagged OK. */
+const fetchReply = (tag: string, count: number, size: number) =>
+  `${fetchResponses(1, count, size)}${tag} OK Fetch completed.\r\n`
 
 describe("backpressure", () => {
   it.live("a slow consumer stops the client reading: received bytes stay bounded and the server's write blocks", () =>
@@ -176,6 +179,51 @@ describe("stopping early and interleaving", () => {
           })
         )
       })
+  )
+
+  it.live("a consumer's NOOP behind a paused stream still times out when the server goes silent", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 100)
+        await conn.expect("UID FETCH 1:100 (UID BODY.PEEK[])")
+        // A fifth of the reply, then nothing: not the rest, and no answer to the NOOP. The consumer
+        // takes the first part at once; the second fills its buffer and pauses the reader.
+        await conn.sendRaw(fetchResponses(1, 10, 5))
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        await conn.sendRaw(fetchResponses(11, 20, 5))
+        await conn.expect("NOOP")
+        await conn.ended
+      })
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "300 millis" } }))
+      yield* client.select("INBOX")
+      let noopAt = 0
+      const error = yield* client.fetch(uids(1, 100), bodyItems, { highWater: 4 }).pipe(
+        Stream.mapEffect((m) =>
+          Number(m.attributes.uid) !== 1
+            ? Effect.succeed(m)
+            : Effect.gen(function* () {
+                // Longer than the command timeout: the paused FETCH alone is the consumer's doing.
+                yield* Effect.sleep("600 millis")
+                noopAt = Date.now()
+                yield* client.noop()
+                return m
+              })
+        ),
+        Stream.runDrain,
+        Effect.timeoutOrElse({
+          duration: "5 seconds",
+          orElse: () => Effect.die("the NOOP hung behind a paused stream")
+        }),
+        Effect.flip
+      )
+      assert.isAbove(noopAt, 0, "the paused FETCH was cut off before its consumer issued the NOOP")
+      assert.strictEqual(error.reason._tag, "Timeout")
+      if (error.reason._tag === "Timeout") assert.strictEqual(error.reason.phase, "command")
+      // The NOOP made the reader read again: silence now counts, from about then.
+      assert.isBelow(Date.now() - noopAt, 1500)
+      assert.isTrue(client.connection.isClosed())
+    })
   )
 
   it.live("a consumer that fails mid-stream leaves the rest of the reply drained, not misrouted", () =>
