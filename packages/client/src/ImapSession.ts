@@ -32,6 +32,7 @@ import * as ImapConfig from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
 import * as SessionState from "./SessionState.ts"
+import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface MailboxInfo {
   readonly name: string
@@ -485,8 +486,11 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       modSeq: bigint,
       opts?: { readonly vanished?: boolean }
     ) {
-      const changed: Array<FetchData> = []
+      // One entry per UID: with the mailbox selected, the server may send an unsolicited update of
+      // another session's change before the reply itself (Dovecot does), for the same message.
+      const changed = new Map<number, FetchData>()
       const vanished: Array<string> = []
+      const gone: Array<string> = []
       const useVanished = opts?.vanished === true && enabled.has("QRESYNC")
       yield* run(
         Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
@@ -496,18 +500,27 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         {
           collect: (r) => {
             if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
-              changed.push(r)
+              changed.set(r.attributes.uid, r)
               return true
             }
             if (r._tag === "Vanished" && r.earlier) {
               vanished.push(r.uids)
               return true
             }
+            // Expunged while the command ran (another session): gone, not changed. Not claimed, so
+            // it is still published as news and counted by the mailbox state.
+            if (r._tag === "Vanished") gone.push(r.uids)
             return false
           }
         }
       )
-      return { changed, vanished }
+      if (useVanished) vanished.push(...gone)
+      for (const text of [...vanished, ...gone]) {
+        for (const [low, high] of UidSetText.ranges(text)) {
+          for (const uid of changed.keys()) if (uid >= low && uid <= high) changed.delete(uid)
+        }
+      }
+      return { changed: [...changed.values()], vanished }
     })
 
     const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {

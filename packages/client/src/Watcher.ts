@@ -265,6 +265,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
               )
             )
             // CONDSTORE/QRESYNC: report the flag changes and expunges missed while disconnected.
+            const reportedGone = new Set<number>()
             const serverModSeq = box.highestModSeq
             if (serverModSeq !== undefined && modSeqMark !== undefined && last > 0) {
               const since = BigInt(modSeqMark)
@@ -288,7 +289,11 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                     modSeq: f.attributes.modSeq
                   })
                 }
-                for (const set of found.vanished) events.push({ _tag: "Expunged", mailbox, uids: expandUids(set) })
+                for (const set of found.vanished) {
+                  const uids = expandUids(set)
+                  for (const uid of uids) reportedGone.add(uid)
+                  events.push({ _tag: "Expunged", mailbox, uids })
+                }
                 modSeqMark = serverModSeq.toString()
                 for (const [i, e] of events.entries()) emit(e, i === events.length - 1 ? checkpoint() : undefined)
                 if (events.length === 0) yield* advance(checkpoint())
@@ -316,7 +321,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                   }
                   emit({ _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq }, checkpoint())
                 } else if (r._tag === "Vanished" && !r.earlier) {
-                  emit({ _tag: "Expunged", mailbox, uids: expandUids(r.uids) }, checkpoint())
+                  // A VANISHED that arrived during the resync is in its result too: report it once.
+                  const uids = expandUids(r.uids).filter((uid) => !reportedGone.has(uid))
+                  if (uids.length > 0) emit({ _tag: "Expunged", mailbox, uids }, checkpoint())
                 }
               }
               if (batch.some((r) => r._tag === "Exists")) yield* fetchNew

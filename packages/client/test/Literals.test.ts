@@ -1,0 +1,288 @@
+/**
+ * How a value that needs a literal goes on the wire, by what the server offers (RFC 7888): with
+ * LITERAL+ a non-synchronising `{n+}` followed at once by the bytes; with LITERAL- the same up to
+ * 4096 bytes and a synchronising `{n}` above; with neither a synchronising `{n}` whose bytes wait
+ * for the server's `+`, and are never sent when the server answers with a tagged NO instead.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ImapClient, ImapConfig } from "@pkg/client"
+import { Effect } from "effect"
+import * as Peer from "../../../test/support/ScriptedPeer.ts"
+
+const encoder = new TextEncoder()
+const byteLength = (s: string) => encoder.encode(s).length
+
+/** Non-ASCII: a quoted string cannot carry it without UTF8=ACCEPT, so the encoder picks a literal. */
+const literalPassword = "pässwörd-ß"
+/** A SP makes it a string, and past 1024 bytes a string goes as a literal. */
+const longName = (c: string) => `Long ${c.repeat(1100)}`
+const message = (size: number) => {
+  const head = "Subject: literal\r\n\r\n"
+  return head + "x".repeat(size - head.length)
+}
+
+/** Reads a command line that ends in a literal marker; fails the script if it does not. */
+const literalCommand = async (conn: Peer.PeerConnection, before: RegExp) => {
+  const [tag, text] = await conn.command()
+  const m = /^(.*)\{(\d+)(\+?)\}$/.exec(text)
+  if (m === null || !before.test(m[1]!)) throw new Error(`expected ${before} and a literal, got ${text}`)
+  return { tag, size: Number(m[2]), nonSync: m[3] === "+" }
+}
+
+/** The literal's bytes arrive without any `+` from us (a client waiting for one would time out here). */
+const readUnprompted = async (conn: Peer.PeerConnection, size: number) => conn.bytes(size, 1000)
+
+/** A synchronising literal: nothing follows the marker until we say `+`; then exactly `size` bytes do. */
+const readAfterContinuation = async (conn: Peer.PeerConnection, size: number) => {
+  await conn.expectSilence(200)
+  await conn.send("+ Ready for literal data")
+  return conn.bytes(size)
+}
+
+/** The CRLF that ends a command after its last literal. */
+const endOfCommand = async (conn: Peer.PeerConnection) => {
+  const rest = await conn.line()
+  if (rest !== "") throw new Error(`expected the command to end after the literal, got ${JSON.stringify(rest)}`)
+}
+
+const auth = ImapConfig.password("u", literalPassword)
+
+describe("with LITERAL+", () => {
+  const caps = "IMAP4rev1 LITERAL+"
+
+  it.live("sends a LOGIN password that needs a literal as {n+} followed at once by its bytes, unprompted", () =>
+    Effect.gen(function* () {
+      const trace: Array<string> = []
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.greet(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^LOGIN u $/)
+        if (!nonSync || size !== byteLength(literalPassword)) throw new Error(`bad marker {${size}${nonSync}}`)
+        const bytes = await readUnprompted(conn, size)
+        if (bytes.toString("utf8") !== literalPassword) throw new Error("password bytes differ")
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK [CAPABILITY ${caps}] Logged in`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(
+            Peer.clientOptions(peer.port, { auth, trace: (direction, line) => direction === "C" && trace.push(line) })
+          )
+          assert.strictEqual((yield* client.currentState)._tag, "Authenticated")
+        })
+      )
+      assert.include(trace, "A1 LOGIN u <redacted>")
+      assert.isFalse(trace.some((l) => l.includes(literalPassword)))
+    })
+  )
+
+  it.live("sends an APPEND message above 4096 bytes as {n+} too, without waiting for `+`", () =>
+    Effect.gen(function* () {
+      const body = message(10_000)
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
+        if (!nonSync || size !== 10_000) throw new Error(`bad marker {${size}${nonSync}}`)
+        if ((await readUnprompted(conn, size)).toString("utf8") !== body) throw new Error("message differs")
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK APPEND completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.append("INBOX", body)
+        })
+      )
+    })
+  )
+
+  it.live("sends a mailbox name longer than a quoted string may be as {n+}", () =>
+    Effect.gen(function* () {
+      const name = longName("a")
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^CREATE $/)
+        if (!nonSync || size !== name.length) throw new Error(`bad marker {${size}${nonSync}}`)
+        if ((await readUnprompted(conn, size)).toString("utf8") !== name) throw new Error("name differs")
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK CREATE completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.create(name)
+        })
+      )
+    })
+  )
+})
+
+describe("with LITERAL-", () => {
+  const caps = "IMAP4rev1 LITERAL-"
+
+  it.live("sends a literal of exactly 4096 bytes as {4096+}, without waiting for `+`", () =>
+    Effect.gen(function* () {
+      const body = message(4096)
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
+        if (!nonSync || size !== 4096) throw new Error(`expected {4096+}, got {${size}${nonSync ? "+" : ""}}`)
+        if ((await readUnprompted(conn, size)).toString("utf8") !== body) throw new Error("message differs")
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK APPEND completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.append("INBOX", body)
+        })
+      )
+    })
+  )
+
+  it.live("sends a literal of 4097 bytes as a synchronising {4097} and its bytes only after `+`", () =>
+    Effect.gen(function* () {
+      const body = message(4097)
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
+        if (nonSync || size !== 4097) throw new Error(`expected {4097}, got {${size}${nonSync ? "+" : ""}}`)
+        if ((await readAfterContinuation(conn, size)).toString("utf8") !== body) throw new Error("message differs")
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK APPEND completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.append("INBOX", body)
+        })
+      )
+    })
+  )
+})
+
+describe("with neither LITERAL+ nor LITERAL-", () => {
+  const caps = "IMAP4rev1"
+
+  it.live("sends a LOGIN password that needs a literal as a synchronising {n} and its bytes only after `+`", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.greet(conn, caps)
+        const { tag, size, nonSync } = await literalCommand(conn, /^LOGIN u $/)
+        if (nonSync || size !== byteLength(literalPassword)) throw new Error(`bad marker {${size}${nonSync}}`)
+        if ((await readAfterContinuation(conn, size)).toString("utf8") !== literalPassword) {
+          throw new Error("password bytes differ")
+        }
+        await endOfCommand(conn)
+        await conn.send(`${tag} OK [CAPABILITY ${caps}] Logged in`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth }))
+          assert.strictEqual((yield* client.currentState)._tag, "Authenticated")
+        })
+      )
+    })
+  )
+
+  it.live("waits for a `+` before each literal of a command that has two (RENAME of two long names)", () =>
+    Effect.gen(function* () {
+      const from = longName("a")
+      const to = longName("b")
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const first = await literalCommand(conn, /^RENAME $/)
+        if (first.nonSync || first.size !== from.length) throw new Error("bad first marker")
+        const firstBytes = await readAfterContinuation(conn, first.size)
+        if (firstBytes.toString("utf8") !== from) throw new Error("first name differs")
+        // The rest of the line announces the second literal; its bytes wait for a second `+`.
+        const second = await conn.line()
+        if (second !== ` {${to.length}}`) throw new Error(`expected the second marker, got ${second.slice(0, 40)}`)
+        if ((await readAfterContinuation(conn, to.length)).toString("utf8") !== to) {
+          throw new Error("second name differs")
+        }
+        await endOfCommand(conn)
+        await conn.send(`${first.tag} OK RENAME completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.rename(from, to)
+        })
+      )
+    })
+  )
+
+  it.live(
+    "a LOGIN answered with a tagged NO instead of `+` fails with AuthenticationFailed, never sends the password, and a retry works",
+    () =>
+      Effect.gen(function* () {
+        const peer = yield* Peer.scoped(async (conn) => {
+          await Peer.greet(conn, caps)
+          const { tag, nonSync } = await literalCommand(conn, /^LOGIN u $/)
+          if (nonSync) throw new Error("expected a synchronising literal")
+          await conn.send(`${tag} NO [AUTHENTICATIONFAILED] Authentication failed.`)
+          // Had the password followed, it would be the next line instead of the retry.
+          await Peer.acceptLogin(conn, caps)
+          await Peer.acceptLogout(conn)
+        })
+        yield* Peer.check(
+          peer,
+          Effect.gen(function* () {
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: undefined }))
+            const error = yield* client.login(ImapConfig.password("u", literalPassword)).pipe(Effect.flip)
+            assert.strictEqual(error.reason._tag, "AuthenticationFailed")
+            if (error.reason._tag === "AuthenticationFailed")
+              assert.strictEqual(error.reason.code, "AUTHENTICATIONFAILED")
+            assert.isFalse(client.connection.isClosed())
+            yield* client.login(ImapConfig.password("u", "p"))
+            assert.strictEqual((yield* client.currentState)._tag, "Authenticated")
+          })
+        )
+        assert.isFalse(peer.received.some((l) => l.includes(literalPassword)))
+      })
+  )
+
+  it.live("a CREATE answered with a tagged NO instead of `+` fails with CommandFailed and sends no name", () =>
+    Effect.gen(function* () {
+      const name = longName("c")
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn, caps)
+        const { tag, nonSync } = await literalCommand(conn, /^CREATE $/)
+        if (nonSync) throw new Error("expected a synchronising literal")
+        await conn.send(`${tag} NO [LIMIT] Mailbox name too long`)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK NOOP completed`)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          const error = yield* client.create(name).pipe(Effect.flip)
+          assert.strictEqual(error.reason._tag, "CommandFailed")
+          if (error.reason._tag === "CommandFailed") {
+            assert.deepStrictEqual(
+              [error.reason.command, error.reason.status, error.reason.code],
+              ["CREATE", "NO", "LIMIT"]
+            )
+          }
+          yield* client.noop()
+        })
+      )
+    })
+  )
+})
