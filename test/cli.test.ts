@@ -342,11 +342,14 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
 
   it("2 for configuration errors: no host, no password without a terminal, an unreadable CA file", async () => {
     const user = freshUser("cli-config")
-    const [noHost, noPassword, noCa] = await Promise.all([
+    const [noHost, noPassword, noCa, badPort] = await Promise.all([
       imap(user, ["list"], { env: { IMAP_HOST: undefined } }),
       imap(user, ["list"], { env: { IMAP_PASSWORD: undefined } }),
-      imap(user, ["list", "--ca-file", path.join(scratch, "missing.pem")])
+      imap(user, ["list", "--ca-file", path.join(scratch, "missing.pem")]),
+      imap(user, ["list"], { env: { IMAP_PORT: "abc" } })
     ])
+    expect(badPort.code).toBe(2)
+    expectOneErrorLine(badPort, /^imap: IMAP_PORT is not a valid value for --port: expected .*number/)
     expect(noHost.code).toBe(2)
     expect(noHost.stderr).toMatch(/--host/)
     expect(noPassword.code).toBe(2)

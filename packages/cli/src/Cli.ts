@@ -19,6 +19,19 @@ export const version = "0.1.0"
 
 export const command = root.pipe(Command.withSubcommands([capabilities, list, subjects, watch, fetch, append, search]))
 
+/**
+ * effect/cli reports a bad environment fallback as `Invalid value for flag --port: "config".
+ * Expected: SchemaError(Expected ... at ["IMAP_PORT"])`: said again in the user's terms.
+ */
+export const describeUsage = (message: string): string => {
+  const bad = /^Invalid value for flag (--[\w-]+): "config"\. Expected: SchemaError\((.*) at \["(\w+)"\]\)$/.exec(
+    message
+  )
+  if (bad === null) return message
+  const [, flag, expected, variable] = bad
+  return `${variable} is not a valid value for ${flag}: ${expected?.replace(/^Expected/, "expected")}`
+}
+
 /** Help and version on stdout as usual; usage errors on stderr only, one line each. */
 const presenter: CliOutput.Presenter = {
   present: (event) =>
@@ -34,7 +47,7 @@ const presenter: CliOutput.Presenter = {
           return yield* Output.stdout(formatter.formatVersion(event.name, event.version))
         case "InvalidInvocation": {
           // One line, whatever effect/cli found: what is wrong, then where to look.
-          const what = event.errors.map((e) => e.message.replace(/\s*\n+\s*/g, " ")).join("; ")
+          const what = event.errors.map((e) => describeUsage(e.message.replace(/\s*\n+\s*/g, " "))).join("; ")
           return yield* Output.stderr(`imap: ${what} (see '${[...event.commandPath, "--help"].join(" ")}')`)
         }
       }
