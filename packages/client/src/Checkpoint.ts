@@ -108,7 +108,7 @@ export const makeFile = (file: string) =>
     const write = (next: Record<string, Checkpoint>) =>
       Effect.tryPromise({
         try: async () => {
-          const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
+          const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
           const handle = await fs.open(tmp, "w")
           try {
             await handle.writeFile(JSON.stringify(next))
@@ -117,7 +117,7 @@ export const makeFile = (file: string) =>
             await handle.close()
           }
           await fs.rename(tmp, file)
-          await syncDirectory(path.dirname(file))
+          await syncDirectory(dir)
         },
         catch: (cause) => new CheckpointError({ message: `cannot write ${file}`, cause })
       })

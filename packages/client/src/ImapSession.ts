@@ -514,13 +514,12 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
           }
         }
       )
-      if (useVanished) vanished.push(...gone)
       for (const text of [...vanished, ...gone]) {
         for (const [low, high] of UidSetText.ranges(text)) {
           for (const uid of changed.keys()) if (uid >= low && uid <= high) changed.delete(uid)
         }
       }
-      return { changed: [...changed.values()], vanished }
+      return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
     })
 
     const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
@@ -565,13 +564,14 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       return { updated, modified }
     })
 
-    const copyResult = (t: Tagged): CopyResult =>
-      t.code?._tag === "CopyUid"
-        ? { uidValidity: t.code.uidValidity, sourceUids: t.code.sourceUids, destUids: t.code.destUids }
+    /** COPYUID (UIDPLUS), on COPY's tagged OK or in MOVE's untagged OK; nothing known without it. */
+    const copyResult = (code: ResponseCode | undefined): CopyResult =>
+      code?._tag === "CopyUid"
+        ? { uidValidity: code.uidValidity, sourceUids: code.sourceUids, destUids: code.destUids }
         : { uidValidity: undefined, sourceUids: [], destUids: [] }
 
     const copy = Effect.fn("ImapClient.copy")(function* (set: UidSet, mailbox: string) {
-      return copyResult(yield* run(Command.uidCopy(set, mailbox)))
+      return copyResult((yield* run(Command.uidCopy(set, mailbox))).code)
     })
 
     const expunge = Effect.fn("ImapClient.expunge")(function* (set?: UidSet) {
@@ -587,27 +587,22 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
 
     const move = Effect.fn("ImapClient.move")(function* (set: UidSet, mailbox: string) {
       if (has("MOVE")) {
-        let result: MoveResult = { uidValidity: undefined, sourceUids: [], destUids: [], expunged: true }
+        let copied = copyResult(undefined)
         yield* run(Command.uidMove(set, mailbox), {
           collect: (r) => {
             // RFC 6851 3.3: COPYUID comes in an untagged OK before the expunges.
             if (r._tag === "UntaggedStatus" && r.code?._tag === "CopyUid") {
-              result = {
-                uidValidity: r.code.uidValidity,
-                sourceUids: r.code.sourceUids,
-                destUids: r.code.destUids,
-                expunged: true
-              }
+              copied = copyResult(r.code)
               return true
             }
             return false
           }
         })
-        return result
+        return { ...copied, expunged: true }
       }
       // RFC 6851 fallback: COPY, flag \Deleted, and expunge only these UIDs (UIDPLUS) so that other
       // messages the user marked \Deleted are not expunged behind their back.
-      const result = copyResult(yield* run(Command.uidCopy(set, mailbox)))
+      const result = copyResult((yield* run(Command.uidCopy(set, mailbox))).code)
       yield* run(Command.uidStore(set, "add", ["\\Deleted"], { silent: true }))
       if (has("UIDPLUS")) {
         yield* run(Command.uidExpunge(set))

@@ -234,7 +234,7 @@ export const formatDateTime = (date: Date): string =>
 // Search keys
 
 /** The `_tag` of a value whose type was defeated (a cast, untyped JSON), for the refusal message. */
-const tagOf = (value: never): string => JSON.stringify((value as { readonly _tag?: unknown })._tag) ?? "undefined"
+const tagOf = (value: unknown): string => JSON.stringify((value as { readonly _tag?: unknown })._tag) ?? "undefined"
 
 /**
  * One key, `depth` levels inside `(`, `NOT` and `OR`. The depth is bounded (each level is a stack
@@ -428,7 +428,7 @@ const fetchAttribute = (w: Writer, a: Command.FetchAttribute, field: string): vo
     default: {
       // Own properties only: a forged `_tag` such as "toString" must not find Object.prototype's.
       const word = Object.hasOwn(simpleAttributeWords, a._tag) ? simpleAttributeWords[a._tag] : undefined
-      w.text(word ?? refuse(field, `unknown fetch attribute ${JSON.stringify(a._tag) ?? "undefined"}`))
+      w.text(word ?? refuse(field, `unknown fetch attribute ${tagOf(a)}`))
       return
     }
   }
