@@ -322,6 +322,39 @@ export const acceptSelect = async (conn: PeerConnection, exists = 0, mailbox = "
   )
 }
 
+/** Reads IDLE and answers `continuation`, then `pushed` in the same write (e.g. an EXISTS); returns the tag. */
+export const acceptIdle = async (
+  conn: PeerConnection,
+  continuation = "+ idling",
+  ...pushed: ReadonlyArray<string>
+): Promise<string> => {
+  const tag = await conn.expect("IDLE")
+  await conn.send(continuation, ...pushed)
+  return tag
+}
+
+/** Reads DONE (within `timeoutMs`) and answers the IDLE's tagged OK, as Dovecot words it. */
+export const acceptDone = async (conn: PeerConnection, tag: string, timeoutMs?: number): Promise<void> => {
+  const done = await conn.line(timeoutMs)
+  if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
+  await conn.send(`${tag} OK Idle completed (0.001 + 1.000 secs).`)
+}
+
+/**
+ * Reads the next command, checks it against `expected` if given, answers `lines` and a tagged OK;
+ * returns the command's text (without its tag), for a script that records what the client sent.
+ */
+export const answer = async (
+  conn: PeerConnection,
+  lines: ReadonlyArray<string>,
+  expected?: RegExp
+): Promise<string> => {
+  const [tag, text] = await conn.command()
+  if (expected !== undefined && !expected.test(text)) throw new Error(`expected ${expected}, got ${text}`)
+  await conn.send(...lines, `${tag} OK done`)
+  return text
+}
+
 /** Answers LOGOUT (BYE, tagged OK) and closes the connection. */
 export const acceptLogout = async (conn: PeerConnection) => {
   const tag = await conn.expect("LOGOUT")

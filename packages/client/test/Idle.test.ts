@@ -19,20 +19,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const signal = (d: Deferred.Deferred<void>) => Deferred.doneUnsafe(d, Exit.void)
 const waitFor = (d: Deferred.Deferred<void>) => Effect.runPromise(Deferred.await(d))
 
-/** Reads IDLE, answers `+ text`; returns the tag. */
-const acceptIdle = async (conn: Peer.PeerConnection, text = "+ idling") => {
-  const tag = await conn.expect("IDLE")
-  await conn.send(text)
-  return tag
-}
-
-/** Reads DONE, answers the IDLE's tagged OK. */
-const acceptDone = async (conn: Peer.PeerConnection, tag: string) => {
-  const done = await conn.line()
-  if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
-  await conn.send(`${tag} OK Idle completed (0.001 + 1.000 secs).`)
-}
-
 describe("starting IDLE", () => {
   for (const continuation of ["+ idling", "+ OK", "+ entering ENHANCED idle mode"]) {
     it.live(`is ready only once the server sent \`${continuation}\``, () =>
@@ -45,7 +31,7 @@ describe("starting IDLE", () => {
           await sleep(100)
           continuationSent = true
           await conn.send(continuation)
-          await acceptDone(conn, tag)
+          await Peer.acceptDone(conn, tag)
           await Peer.acceptLogout(conn)
         })
         yield* Peer.check(
@@ -97,10 +83,10 @@ describe("the IDLE stream", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        const tag = await acceptIdle(conn)
+        const tag = await Peer.acceptIdle(conn)
         await conn.send("* 3 EXISTS")
         // The tagged OK only follows DONE, which the client sends once it has its event.
-        await acceptDone(conn, tag)
+        await Peer.acceptDone(conn, tag)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -126,7 +112,7 @@ describe("the IDLE stream", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        const tag = await acceptIdle(conn)
+        const tag = await Peer.acceptIdle(conn)
         await conn.send("* 1 EXPUNGE")
         const done = await conn.line()
         if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
@@ -160,13 +146,13 @@ describe("the IDLE stream", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        const first = await acceptIdle(conn)
-        await acceptDone(conn, first)
+        const first = await Peer.acceptIdle(conn)
+        await Peer.acceptDone(conn, first)
         const status = await conn.expect("STATUS Archive (MESSAGES)")
         await conn.send("* STATUS Archive (MESSAGES 4)", `${status} OK done`)
-        const second = await acceptIdle(conn)
+        const second = await Peer.acceptIdle(conn)
         signal(idlingAgain)
-        await acceptDone(conn, second)
+        await Peer.acceptDone(conn, second)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -202,12 +188,12 @@ describe("the IDLE stream", () => {
         signal(idleRead)
         await waitFor(noopQueued)
         await conn.send("+ idling")
-        await acceptDone(conn, tag)
+        await Peer.acceptDone(conn, tag)
         const noop = await conn.expect("NOOP")
         await conn.send(`${noop} OK done`)
         // IDLE again, ended by the scope closing.
-        const again = await acceptIdle(conn)
-        await acceptDone(conn, again)
+        const again = await Peer.acceptIdle(conn)
+        await Peer.acceptDone(conn, again)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -235,7 +221,7 @@ describe("the IDLE stream", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        await acceptIdle(conn)
+        await Peer.acceptIdle(conn)
         await conn.send("* 3 EXISTS")
         conn.destroy()
       })
@@ -299,11 +285,11 @@ describe("IDLE timers (TestClock, real sockets)", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        const first = await acceptIdle(conn)
-        await acceptDone(conn, first)
-        const second = await acceptIdle(conn)
+        const first = await Peer.acceptIdle(conn)
+        await Peer.acceptDone(conn, first)
+        const second = await Peer.acceptIdle(conn)
         signal(reissued)
-        await acceptDone(conn, second)
+        await Peer.acceptDone(conn, second)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -333,7 +319,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
         const peer = yield* Peer.scoped(async (conn) => {
           await Peer.login(conn)
           await Peer.acceptSelect(conn, 2)
-          await acceptIdle(conn)
+          await Peer.acceptIdle(conn)
           const done = await conn.line()
           if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
           signal(doneSeen)
@@ -391,13 +377,13 @@ describe("IDLE ended by the server", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 0)
-        const first = await acceptIdle(conn)
+        const first = await Peer.acceptIdle(conn)
         await conn.send(`${first} OK IDLE terminated (timeout)`)
         // The next thing the client sends must be a new IDLE, not DONE.
         const second = await conn.expect("IDLE", 2000)
         await conn.send("+ idling")
         signal(reissued)
-        await acceptDone(conn, second)
+        await Peer.acceptDone(conn, second)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -421,7 +407,7 @@ describe("IDLE ended by the server", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 0)
-        await acceptIdle(conn)
+        await Peer.acceptIdle(conn)
         conn.destroy()
       })
       const client = yield* ImapClient.make(optionsFor(peer))
@@ -464,11 +450,11 @@ describe("IDLE re-issue defaults (TestClock, real sockets)", () => {
           const peer = yield* Peer.scoped(async (conn) => {
             await login(conn)
             await Peer.acceptSelect(conn, 2)
-            const first = await acceptIdle(conn)
-            await acceptDone(conn, first)
-            const second = await acceptIdle(conn)
+            const first = await Peer.acceptIdle(conn)
+            await Peer.acceptDone(conn, first)
+            const second = await Peer.acceptIdle(conn)
             signal(reissued)
-            await acceptDone(conn, second)
+            await Peer.acceptDone(conn, second)
             await Peer.acceptLogout(conn)
           })
           yield* Peer.check(
@@ -505,12 +491,12 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
         // One write: the EXISTS is counted as received before the silence timer starts.
         await conn.send("+ idling", "* 3 EXISTS")
         // Then silence, until the client probes.
-        await acceptDone(conn, first)
+        await Peer.acceptDone(conn, first)
         const noop = await conn.expect("NOOP")
         await conn.send(`${noop} OK NOOP completed.`)
-        const second = await acceptIdle(conn)
+        const second = await Peer.acceptIdle(conn)
         await conn.send("* 4 EXISTS")
-        await acceptDone(conn, second)
+        await Peer.acceptDone(conn, second)
         await Peer.acceptLogout(conn)
       })
       yield* Peer.check(
@@ -559,7 +545,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
         const peer = yield* Peer.scoped(async (conn) => {
           await Peer.login(conn)
           await Peer.acceptSelect(conn, 4)
-          const tag = await acceptIdle(conn)
+          const tag = await Peer.acceptIdle(conn)
           await conn.send(
             "* VANISHED 5:7",
             "* OK Still here",
@@ -567,7 +553,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
             "* 4 FETCH (UID 10 FLAGS (\\Flagged $Important) MODSEQ (12345678901234))",
             "* OK [ALERT] Mailbox is at 95% of quota"
           )
-          await acceptDone(conn, tag)
+          await Peer.acceptDone(conn, tag)
           await Peer.acceptLogout(conn)
         })
         yield* Peer.check(
@@ -595,7 +581,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn)
         await Peer.acceptSelect(conn, 2)
-        await acceptIdle(conn)
+        await Peer.acceptIdle(conn)
         await conn.send("* 3 EXISTS", "* BYE Server shutting down")
         conn.close()
       })

@@ -12,17 +12,14 @@ import * as Peer from "../../../test/support/ScriptedPeer.ts"
 const uids = (first: number, ...rest: ReadonlyArray<number>) =>
   SequenceSet.fromNumbers("uid", [SequenceSet.Uid(first), ...rest.map(SequenceSet.Uid)])
 
-/** Reads the next command, checks it, records it, answers `lines` and a tagged OK. */
+/** Answers the next command, which must match `expected`, with `lines`; records its text in `sent`. */
 const answer = async (
   conn: Peer.PeerConnection,
   sent: Array<string>,
   expected: RegExp,
   ...lines: ReadonlyArray<string>
 ) => {
-  const [tag, text] = await conn.command()
-  sent.push(text)
-  if (!expected.test(text)) throw new Error(`expected ${expected}, got ${text}`)
-  await conn.send(...lines, `${tag} OK done`)
+  sent.push(await Peer.answer(conn, lines, expected))
 }
 
 describe("MOVE where the server has no MOVE", () => {

@@ -30,21 +30,14 @@ const acceptExamine = async (conn: Peer.PeerConnection, exists: number, highestM
   )
 }
 
-/** Reads the next command, records its text, answers `lines` and a tagged OK. */
+/** Answers the next command with `lines` and a tagged OK, recording its text in `seen`. */
 const answer = async (conn: Peer.PeerConnection, seen: Array<string>, ...lines: ReadonlyArray<string>) => {
-  const [tag, text] = await conn.command()
-  seen.push(text)
-  await conn.send(...lines, `${tag} OK done`)
+  seen.push(await Peer.answer(conn, lines))
 }
 
-/** IDLE: `+`, then `pushed` (e.g. an EXISTS); waits for DONE and ends the IDLE. */
-const idleOnce = async (conn: Peer.PeerConnection, ...pushed: ReadonlyArray<string>) => {
-  const tag = await conn.expect("IDLE")
-  await conn.send("+ idling", ...pushed)
-  const done = await conn.line(10_000)
-  if (done !== "DONE") throw new Error(`expected DONE, got ${done}`)
-  await conn.send(`${tag} OK Idle completed.`)
-}
+/** IDLE: `+`, then `pushed` (e.g. an EXISTS); waits for DONE (the consumer may be slow) and ends the IDLE. */
+const idleOnce = async (conn: Peer.PeerConnection, ...pushed: ReadonlyArray<string>) =>
+  Peer.acceptDone(conn, await Peer.acceptIdle(conn, "+ idling", ...pushed), 10_000)
 
 /** IDLE until the client closes: DONE, then LOGOUT. */
 const idleUntilLogout = async (conn: Peer.PeerConnection) => {
@@ -97,8 +90,7 @@ describe("Watcher against a scripted peer", () => {
           await answer(conn, commands)
           await idleOnce(conn, "* 2 EXISTS")
           await answer(conn, commands, fetched(1), fetched(2))
-          await conn.expect("IDLE")
-          await conn.send("+ idling")
+          await Peer.acceptIdle(conn)
           // Both messages are buffered, the consumer is on the first: drop the connection.
           await sleep(100)
           conn.destroy()
@@ -108,11 +100,9 @@ describe("Watcher against a scripted peer", () => {
         await acceptExamine(conn, 2, 12)
         await answer(conn, commands)
         await answer(conn, commands)
-        const tag = await conn.expect("IDLE")
-        await conn.send("+ idling")
+        const tag = await Peer.acceptIdle(conn)
         signal(secondSessionIdle)
-        if ((await conn.line(10_000)) !== "DONE") throw new Error("expected DONE")
-        await conn.send(`${tag} OK Idle completed.`)
+        await Peer.acceptDone(conn, tag, 10_000)
         await Peer.acceptLogout(conn)
       })
       const store = yield* Checkpoint.makeMemory
@@ -241,8 +231,7 @@ describe("Watcher: UIDVALIDITY and reconnects", () => {
         await acceptExamine(conn, 0)
         await answer(conn, [])
         if (index === 2) {
-          await conn.expect("IDLE")
-          await conn.send("+ idling")
+          await Peer.acceptIdle(conn)
           await sleep(50)
           return conn.destroy()
         }
