@@ -209,6 +209,8 @@ export const make = (
     let received = 0
     let nextTag = 1
     const pending = new Map<string, Pending>()
+    /** `pending`'s values in order, for the per-response loop (a Map iterator per response adds up). */
+    const pendingList: Array<Pending> = []
     const waiting: Array<Waiting> = []
     let inFlight = 0
     let exclusiveInFlight = false
@@ -256,6 +258,8 @@ export const make = (
 
     const finish = (p: Pending) => {
       pending.delete(p.tag)
+      const i = pendingList.indexOf(p)
+      if (i >= 0) pendingList.splice(i, 1)
       inFlight--
       if (p.request.exclusive) exclusiveInFlight = false
       pump()
@@ -270,6 +274,7 @@ export const make = (
         Deferred.doneUnsafe(p.done, Exit.fail(error))
       }
       pending.clear()
+      pendingList.length = 0
       for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.void)
       waiting.length = 0
       openGate()
@@ -285,8 +290,8 @@ export const make = (
       }
       current = SessionState.reduce(current, r)
       let consumed = false
-      for (const p of pending.values()) {
-        if (p.request.collect?.(r)) {
+      for (let i = 0; i < pendingList.length; i++) {
+        if (pendingList[i]!.request.collect?.(r)) {
           consumed = true
           break
         }
@@ -364,7 +369,10 @@ export const make = (
         for (const chunk of chunks) {
           received += chunk.length
           try {
-            for (const frame of framer.push(chunk)) {
+            const frames = framer.push(chunk)
+            // An index loop: an iterator result object per response adds up over a large FETCH.
+            for (let i = 0; i < frames.length; i++) {
+              const frame = frames[i]!
               if (tracing) trace("S", Trace.printable(frame))
               dispatch(ResponseParser.parse(frame))
               if (dead !== undefined) break
@@ -570,6 +578,7 @@ export const make = (
           }
           const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined }
           pending.set(tag, p)
+          pendingList.push(p)
           if (request.onSend) current = request.onSend(current)
           // Writing is not interruptible: half a command (or a literal announced but not sent) would
           // leave the server waiting and desynchronise every later command.

@@ -420,7 +420,9 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
           if (!SequenceSet.contains(set, r.seq, exists)) return false
         }
         if (!content) return true
-        return Object.keys(a).some((k) => k !== "uid" && k !== "flags" && k !== "modSeq")
+        // for-in rather than Object.keys(...).some(...): no array and no closure per response.
+        for (const k in a) if (k !== "uid" && k !== "flags" && k !== "modSeq") return true
+        return false
       }
     }
 

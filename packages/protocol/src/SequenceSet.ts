@@ -213,12 +213,17 @@ const resolve = (b: number | "*", star: number): number => (b === "*" ? star : b
  * True if `n` is in the set. `star` is what `*` stands for: the message count for sequence numbers,
  * the highest UID for UIDs; by default the largest possible number, which treats `n:*` as "n and up".
  */
-export const contains = <K extends Kind>(set: SequenceSet<K>, n: number, star: number = MAX): boolean =>
-  set.ranges.some((r) => {
+export const contains = <K extends Kind>(set: SequenceSet<K>, n: number, star: number = MAX): boolean => {
+  // A loop, not `some`: the client asks this once per FETCH response, and a closure per call adds up.
+  const ranges = set.ranges
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!
     const a = resolve(r.start, star)
     const b = resolve(r.end, star)
-    return n >= Math.min(a, b) && n <= Math.max(a, b)
-  })
+    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true
+  }
+  return false
+}
 
 /**
  * The numbers of the set, ascending and unique, with `*` standing for `bound` and nothing above

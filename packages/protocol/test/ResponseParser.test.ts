@@ -361,6 +361,49 @@ describe("FETCH", () => {
     })
   })
 
+  it("ENVELOPE: a Sender and Reply-To sent as the same bytes as From share From's array", () => {
+    const from = '(("Terry Gray" NIL "gray" "cac.washington.edu"))'
+    const r = fetch(`* 1 FETCH (ENVELOPE (NIL "s" ${from} ${from} ${from} NIL NIL NIL NIL NIL))\r\n`)
+    const env = r.attributes.envelope!
+    expect(env.from).toEqual([{ name: "Terry Gray", adl: undefined, mailbox: "gray", host: "cac.washington.edu" }])
+    expect(env.sender).toBe(env.from)
+    expect(env.replyTo).toBe(env.from)
+  })
+
+  it("ENVELOPE: a Sender or Reply-To that differs from From by one byte is read on its own", () => {
+    const from = '(("Terry Gray" NIL "gray" "cac.washington.edu"))'
+    const sender = '(("Terry Gray" NIL "grey" "cac.washington.edu"))'
+    // Same bytes as From, then more: a longer list that merely starts like From.
+    const replyTo = '(("Terry Gray" NIL "gray" "cac.washington.edu")(NIL NIL "x" "y.org"))'
+    const env = fetch(`* 1 FETCH (ENVELOPE (NIL "s" ${from} ${sender} ${replyTo} NIL NIL NIL NIL NIL))\r\n`).attributes
+      .envelope!
+    expect(env.sender).not.toBe(env.from)
+    expect(env.sender).toEqual([{ name: "Terry Gray", adl: undefined, mailbox: "grey", host: "cac.washington.edu" }])
+    expect(env.replyTo).toEqual([
+      { name: "Terry Gray", adl: undefined, mailbox: "gray", host: "cac.washington.edu" },
+      { name: undefined, adl: undefined, mailbox: "x", host: "y.org" }
+    ])
+  })
+
+  it("ENVELOPE: a repeated From that holds a literal is shared too, and a NIL From is not compared", () => {
+    const from = '(({5}\r\nTerry NIL "gray" "example.org"))'
+    const env = fetch(`* 1 FETCH (ENVELOPE (NIL NIL ${from} ${from} NIL NIL NIL NIL NIL NIL))\r\n`).attributes.envelope!
+    expect(env.from[0]?.name).toBe("Terry")
+    expect(env.sender).toBe(env.from)
+    expect(env.replyTo).toEqual([])
+    const nil = fetch("* 1 FETCH (ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL))\r\n").attributes.envelope!
+    expect([nil.from, nil.sender, nil.replyTo]).toEqual([[], [], []])
+  })
+
+  it("FLAGS lists of every length come back whole and in order", () => {
+    const lists = [[], ["\\Seen"], ["\\Seen", "$Label1"], ["\\Seen", "\\Answered", "$A", "$B", "$C"]]
+    for (const flags of lists) {
+      // Extra spaces too, as Exchange sends them.
+      expect(fetch(`* 1 FETCH (FLAGS (${flags.join(" ")}))\r\n`).attributes.flags).toEqual(flags)
+      expect(fetch(`* 1 FETCH (FLAGS ( ${flags.join("  ")} ))\r\n`).attributes.flags).toEqual(flags)
+    }
+  })
+
   it("ENVELOPE fields as literals and escaped quoted strings; NIL everywhere", () => {
     const r = fetch('* 1 FETCH (ENVELOPE (NIL {4}\r\nh\u00e9y NIL NIL NIL NIL NIL NIL NIL "a \\"q\\" \\\\ b"))\r\n')
     expect(r.attributes.envelope).toMatchObject({ date: undefined, subject: "héy", from: [], messageId: 'a "q" \\ b' })

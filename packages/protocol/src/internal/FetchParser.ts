@@ -133,21 +133,22 @@ class Collector {
   binarySize: Array<{ readonly section: string; readonly size: number }> | undefined
   unknown: Array<FetchUnknownItem> | undefined
 
+  // The first element makes an exact-size array: `push` onto [] would reserve 17 slots per message.
   addBody(s: BodySection): void {
-    if (this.body === undefined) this.a.body = this.body = []
-    this.body.push(s)
+    if (this.body === undefined) this.a.body = this.body = [s]
+    else this.body.push(s)
   }
   addBinary(s: BodySection): void {
-    if (this.binary === undefined) this.a.binary = this.binary = []
-    this.binary.push(s)
+    if (this.binary === undefined) this.a.binary = this.binary = [s]
+    else this.binary.push(s)
   }
   addBinarySize(section: string, size: number): void {
-    if (this.binarySize === undefined) this.a.binarySize = this.binarySize = []
-    this.binarySize.push({ section, size })
+    if (this.binarySize === undefined) this.a.binarySize = this.binarySize = [{ section, size }]
+    else this.binarySize.push({ section, size })
   }
   addUnknown(u: FetchUnknownItem): void {
-    if (this.unknown === undefined) this.a.unknown = this.unknown = []
-    this.unknown.push(u)
+    if (this.unknown === undefined) this.a.unknown = this.unknown = [u]
+    else this.unknown.push(u)
   }
 }
 

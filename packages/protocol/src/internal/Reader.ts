@@ -332,12 +332,25 @@ export class Reader {
   /** `(` [flag *(SP flag)] `)`; empty lists and extra spaces tolerated. */
   flagList(): Array<string> {
     this.openList()
-    const flags: Array<string> = []
     this.spaces()
-    if (this.peek() !== RPAREN) {
-      do flags.push(this.flag())
-      while (this.more())
+    if (this.peek() === RPAREN) {
+      this.closeList()
+      return []
     }
+    // Exact size for the usual one or two flags: `push` onto [] reserves 17 slots.
+    const first = this.flag()
+    if (!this.more()) {
+      this.closeList()
+      return [first]
+    }
+    const second = this.flag()
+    if (!this.more()) {
+      this.closeList()
+      return [first, second]
+    }
+    const flags = [first, second]
+    do flags.push(this.flag())
+    while (this.more())
     this.closeList()
     return flags
   }
