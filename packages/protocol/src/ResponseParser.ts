@@ -59,8 +59,10 @@ import { respText, sequenceSetText } from "./internal/RespTextParser.ts"
  * a frame without its final CRLF is accepted too. Throws `ParseError` on malformed syntax.
  * Byte data in the result (`BODY[...]`, `BINARY[...]`, `Unknown.raw`) are views into `frame`.
  */
+const reader = new Reader(new Uint8Array(0))
+
 export const parse = (frame: Uint8Array): Response => {
-  const r = new Reader(frame)
+  const r = reader.reset(frame)
   const c = r.peek()
   if (c === STAR) return untagged(r)
   if (c === PLUS) return continuation(r)

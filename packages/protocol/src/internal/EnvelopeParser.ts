@@ -28,7 +28,7 @@ const address = (r: Reader): Address => {
  * env-from etc. = "(" 1*address ")" / nil. Tolerated, because the parentheses keep them
  * unambiguous: `()` read as NIL (Mail.ru's Dovecot sends it for a message without To:), and SP
  * between addresses (the grammar has none; Outlook.com and GreenMail send one).
- * A list of one address (most From, Sender and Reply-To) is built at its exact size: an array grown
+ * Lists of one or two addresses (most From, Sender, Reply-To and To) are built at their exact size: an array grown
  * by `push` reserves 17 slots, which was a third of the bytes a header FETCH allocated.
  */
 export const addressList = (r: Reader): ReadonlyArray<Address> => {
@@ -45,7 +45,13 @@ export const addressList = (r: Reader): ReadonlyArray<Address> => {
     r.closeList()
     return [first]
   }
-  const out: Array<Address> = [first]
+  const second = address(r)
+  r.spaces()
+  if (r.peek() === RPAREN) {
+    r.closeList()
+    return [first, second]
+  }
+  const out: Array<Address> = [first, second]
   do {
     out.push(address(r))
     r.spaces()

@@ -125,13 +125,25 @@ const parenthesised = <A>(r: Reader, read: (r: Reader) => A): A => {
 const readNumber64 = (r: Reader): bigint => r.number64()
 const readAtom = (r: Reader): string => r.atom()
 
-/** Builds one FETCH response's attributes; arrays are created on first use. */
+/**
+ * Builds one FETCH response's attributes; arrays are created on first use. One Collector serves
+ * every response (`reset`), as parsing is synchronous and never re-entered.
+ */
 class Collector {
-  readonly a: Attributes = {}
+  a: Attributes = {}
   body: Array<BodySection> | undefined
   binary: Array<BodySection> | undefined
   binarySize: Array<{ readonly section: string; readonly size: number }> | undefined
   unknown: Array<FetchUnknownItem> | undefined
+
+  reset(): this {
+    this.a = {}
+    this.body = undefined
+    this.binary = undefined
+    this.binarySize = undefined
+    this.unknown = undefined
+    return this
+  }
 
   // The first element makes an exact-size array: `push` onto [] would reserve 17 slots per message.
   addBody(s: BodySection): void {
@@ -151,6 +163,8 @@ class Collector {
     else this.unknown.push(u)
   }
 }
+
+const collector = new Collector()
 
 /** `RFC822`, `RFC822.HEADER`, `RFC822.TEXT`: body sections "", "HEADER", "TEXT" (RFC 3501 6.4.5). */
 const rfc822Section = (r: Reader, c: Collector, name: string): void => {
@@ -326,7 +340,7 @@ const labels = (r: Reader): Array<string> => {
 /** `(` msg-att `)` after `* n FETCH SP`; items may repeat (the last scalar wins, sections add up). */
 export const fetchData = (r: Reader, seq: number): FetchData => {
   r.openList()
-  const c = new Collector()
+  const c = collector.reset()
   r.spaces()
   // Items are separated by one SP; extra (or trailing, Exchange) spaces are tolerated.
   if (r.peek() !== RPAREN) {

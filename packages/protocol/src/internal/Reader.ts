@@ -169,8 +169,8 @@ const UINT32_MAX = 0xffffffff
 
 /** A cursor over one frame. `pos` only moves forward except when a `try*` reader backs out. */
 export class Reader {
-  readonly buf: Uint8Array
-  readonly end: number
+  buf: Uint8Array
+  end: number
   pos = 0
   /** Nesting depth of parenthesised lists being read, bounded by `MAX_DEPTH`. */
   depth = 0
@@ -181,6 +181,23 @@ export class Reader {
   constructor(buf: Uint8Array) {
     this.buf = buf
     this.end = buf.length
+  }
+
+  /**
+   * Points this cursor at a new frame, as if freshly made: the response parser keeps one Reader
+   * rather than allocating one per response (parsing is synchronous and never re-entered).
+   */
+  reset(buf: Uint8Array): this {
+    this.buf = buf
+    this.end = buf.length
+    this.pos = 0
+    this.depth = 0
+    this.tokenStart = 0
+    this.tokenEnd = 0
+    this.spanStart = 0
+    this.spanEnd = 0
+    this.unescaped = undefined
+    return this
   }
 
   fail(message: string, at: number = this.pos): never {
