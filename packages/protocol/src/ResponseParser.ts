@@ -59,14 +59,20 @@ import { respText, sequenceSetText } from "./internal/RespTextParser.ts"
  * a frame without its final CRLF is accepted too. Throws `ParseError` on malformed syntax.
  * Byte data in the result (`BODY[...]`, `BINARY[...]`, `Unknown.raw`) are views into `frame`.
  */
-const reader = new Reader(new Uint8Array(0))
+const NO_FRAME = new Uint8Array(0)
+const reader = new Reader(NO_FRAME)
 
 export const parse = (frame: Uint8Array): Response => {
   const r = reader.reset(frame)
-  const c = r.peek()
-  if (c === STAR) return untagged(r)
-  if (c === PLUS) return continuation(r)
-  return tagged(r)
+  try {
+    const c = r.peek()
+    if (c === STAR) return untagged(r)
+    if (c === PLUS) return continuation(r)
+    return tagged(r)
+  } finally {
+    // The shared reader must not keep the frame (maybe a large literal) alive until the next one.
+    r.reset(NO_FRAME)
+  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -2,6 +2,8 @@
  * ResponseParser: one test per response kind with exact expectations, then the real-server quirks
  * (each naming its server), then what must be a ParseError and what must be `Unknown`.
  */
+import { execFileSync } from "node:child_process"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, expect, it } from "vitest"
 import { ParseError } from "../src/ParseError.ts"
 import type { FetchData, Response } from "../src/Response.ts"
@@ -820,5 +822,35 @@ describe("malformed syntax is a ParseError with offset, excerpt and bytes", () =
 
   it("an unknown section in BODY[...]", () => {
     fails("* 1 FETCH (BODY[FOO] NIL)\r\n")
+  })
+})
+
+describe("the parser keeps nothing of a frame once it returns", () => {
+  // One Reader and one FETCH collector serve every response; they must let go of the frame (it may
+  // hold a large literal) when parse returns or throws, not when the next response arrives. In a
+  // fresh Node process on the built package, so that gc() can be called.
+  it("a parsed frame and a rejected frame are both collectable once the caller drops them", () => {
+    const dist = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href
+    const script = `
+      const { ResponseParser } = await import(${JSON.stringify(dist)})
+      const enc = new TextEncoder()
+      const body = "x".repeat(1 << 20)
+      const refs = []
+      const run = (text) => {
+        const frame = enc.encode(text)
+        refs.push(new WeakRef(frame.buffer))
+        try { return ResponseParser.parse(frame)._tag } catch (e) { return e._tag }
+      }
+      const tags = [
+        run("* 1 FETCH (UID 7 BODY[] {" + body.length + "}\\r\\n" + body + ")\\r\\n"),
+        run("* 2 FETCH (UID 8 BODY[] {" + body.length + "}\\r\\n" + body + " junk\\r\\n")
+      ]
+      await new Promise((r) => setTimeout(r, 0))
+      globalThis.gc()
+      console.log(JSON.stringify({ tags, alive: refs.map((r) => r.deref() !== undefined) }))`
+    const out = execFileSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], {
+      encoding: "utf8"
+    })
+    expect(JSON.parse(out)).toEqual({ tags: ["Fetch", "ParseError"], alive: [false, false] })
   })
 })

@@ -136,13 +136,17 @@ class Collector {
   binarySize: Array<{ readonly section: string; readonly size: number }> | undefined
   unknown: Array<FetchUnknownItem> | undefined
 
+  /** Starts a response; `release()` ends it, so that nothing of the last frame stays reachable. */
   reset(): this {
     this.a = {}
+    return this
+  }
+  release(): void {
+    this.a = RELEASED
     this.body = undefined
     this.binary = undefined
     this.binarySize = undefined
     this.unknown = undefined
-    return this
   }
 
   // The first element makes an exact-size array: `push` onto [] would reserve 17 slots per message.
@@ -164,6 +168,7 @@ class Collector {
   }
 }
 
+const RELEASED: Attributes = {}
 const collector = new Collector()
 
 /** `RFC822`, `RFC822.HEADER`, `RFC822.TEXT`: body sections "", "HEADER", "TEXT" (RFC 3501 6.4.5). */
@@ -341,13 +346,17 @@ const labels = (r: Reader): Array<string> => {
 export const fetchData = (r: Reader, seq: number): FetchData => {
   r.openList()
   const c = collector.reset()
-  r.spaces()
-  // Items are separated by one SP; extra (or trailing, Exchange) spaces are tolerated.
-  if (r.peek() !== RPAREN) {
-    do item(r, c)
-    while (r.more())
+  try {
+    r.spaces()
+    // Items are separated by one SP; extra (or trailing, Exchange) spaces are tolerated.
+    if (r.peek() !== RPAREN) {
+      do item(r, c)
+      while (r.more())
+    }
+    r.closeList()
+    r.finish()
+    return { _tag: "Fetch", seq, attributes: c.a }
+  } finally {
+    c.release()
   }
-  r.closeList()
-  r.finish()
-  return { _tag: "Fetch", seq, attributes: c.a }
 }
