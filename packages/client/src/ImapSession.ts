@@ -432,8 +432,9 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
      */
     const fetch = (set: AnySet, items: Command.FetchItems, opts?: FetchOptions): Stream.Stream<FetchData, ImapError> =>
       FetchStream.stream(connection, fetchRequest(set, items, opts), isOurs(set, items), {
-        highWater: opts?.highWater
-      }).pipe(Stream.withSpan("ImapClient.fetch"))
+        highWater: opts?.highWater,
+        span: "ImapClient.fetch"
+      })
 
     /**
      * One message (or one part) as a stream of byte chunks, fetched with partial FETCHes
