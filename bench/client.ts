@@ -32,9 +32,11 @@
  * Options: --runs N (5), --repeat N (3 warm FETCHes per child; 0 for none), --json, --only
  * SCENARIO[,SCENARIO], --profile DIR (after the runs, one more run per contestant and scenario under
  * `node --cpu-prof`, profiles written to DIR), --node-arg=ARG (repeatable: a Node/V8 option given to
- * every child alike, for diagnostics such as `--node-arg=--max-semi-space-size=8`).
+ * every child alike, for diagnostics such as `--node-arg=--max-semi-space-size=8`), --pin (Dovecot on
+ * CPU 1 and every contestant on CPU 0, with `taskset`: separates what a client costs from its
+ * competition with the server for a small machine's cores; a diagnostic, not the default).
  */
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { mkdir } from "node:fs/promises"
 import * as net from "node:net"
@@ -336,6 +338,27 @@ const child = async (name: ContestantName, scenario: Scenario, config: ChildConf
 // ---------------------------------------------------------------------------------------------
 // Parent
 
+/** --pin: every contestant runs on CPU 0 (Dovecot is moved to CPU 1 by `pinDovecot`). */
+let pinned = false
+
+/**
+ * Moves the Dovecot started with `configPath` (its master, every process it has forked, and through
+ * inheritance every `imap` process it forks later) to CPU 1.
+ */
+const pinDovecot = (configPath: string): void => {
+  const pids = (args: ReadonlyArray<string>): Array<string> => {
+    try {
+      return execFileSync("pgrep", args, { encoding: "utf8" }).trim().split("\n").filter(Boolean)
+    } catch {
+      return [] // pgrep exits 1 when nothing matches
+    }
+  }
+  const all = pids(["-f", `dovecot -c ${configPath}`])
+  if (all.length === 0) throw new Error("--pin: cannot find the Dovecot master")
+  for (let i = 0; i < all.length; i++) all.push(...pids(["-P", all[i]!]))
+  for (const pid of all) execFileSync("taskset", ["-a", "-p", "-c", "1", pid], { stdio: "ignore" })
+}
+
 const spawnChild = (
   name: ContestantName,
   scenario: Scenario,
@@ -344,7 +367,9 @@ const spawnChild = (
 ): Promise<Sample> =>
   new Promise((resolve, reject) => {
     const args = [...nodeArgs, import.meta.filename, "--child", name, scenario.name, JSON.stringify(config)]
-    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+    const proc = pinned
+      ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     proc.stdout.on("data", (c: Buffer) => {
@@ -403,6 +428,11 @@ const parent = async (): Promise<void> => {
       )
     }
     log(`# population: ${fixed(populateMs / 1000, 1)} s wall (excluded from the measurements)`)
+    if (args.includes("--pin")) {
+      pinDovecot(dovecot.configPath)
+      pinned = true
+      log("# pinned: Dovecot on CPU 1, every contestant on CPU 0")
+    }
 
     const results = new Map<string, Array<Sample>>()
     const key = (c: ContestantName, s: Scenario) => `${s.name}/${c}`
@@ -563,6 +593,7 @@ const parent = async (): Promise<void> => {
           `population ${fixed(populateMs / 1000, 1)} s. Load average at start ${fixed(loadAtStart)}, at end ${fixed(m.load)}.`
       )
       if (nodeArgs.length > 0) log(`Every child ran with: node ${nodeArgs.join(" ")}`)
+      if (pinned) log("Pinned (--pin): Dovecot on CPU 1, every contestant on CPU 0.")
       log("")
       for (const s of selected) log(`- ${s.name}: ${s.description}`)
       log("")
