@@ -28,8 +28,9 @@ const address = (r: Reader): Address => {
  * env-from etc. = "(" 1*address ")" / nil. Tolerated, because the parentheses keep them
  * unambiguous: `()` read as NIL (Mail.ru's Dovecot sends it for a message without To:), and SP
  * between addresses (the grammar has none; Outlook.com and GreenMail send one).
- * Lists of one or two addresses (most From, Sender, Reply-To and To) are built at their exact size: an array grown
- * by `push` reserves 17 slots, which was a third of the bytes a header FETCH allocated.
+ * Lists of one or two addresses (most From, Sender, Reply-To and To) are built at their exact size:
+ * an array grown by `push` reserves 17 slots, which was a third of the bytes a header FETCH
+ * allocated.
  */
 export const addressList = (r: Reader): ReadonlyArray<Address> => {
   if (r.tryNil()) return NO_ADDRESSES
