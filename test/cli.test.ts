@@ -6,10 +6,11 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { freePort } from "./support/FreePort.ts"
+import { completion, imapEnv, lines, type Result } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
@@ -17,29 +18,7 @@ const bin = path.join(import.meta.dirname, "..", "packages", "cli", "dist", "bin
 const scratch = mkdtempSync(path.join(os.tmpdir(), "imap-cli-test-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-interface Result {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** The environment of a user who configured the test server in IMAP_*; nothing else leaks in. */
-const envFor = (user: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("IMAP_")) env[k] = v
-  Object.assign(env, {
-    IMAP_HOST: server.host,
-    IMAP_PORT: String(server.port),
-    IMAP_USER: user,
-    IMAP_PASSWORD: server.password,
-    IMAP_TLS: "none"
-  })
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k]
-    else env[k] = v
-  }
-  return env
-}
+const envFor = (user: string, extra?: Record<string, string | undefined>) => imapEnv(server, user, extra)
 
 const spawnCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams =>
   spawn(process.execPath, [bin, ...args], { env, stdio: ["pipe", "pipe", "pipe"] })
@@ -48,23 +27,7 @@ const imap = (
   user: string,
   args: ReadonlyArray<string>,
   options: { readonly env?: Record<string, string | undefined>; readonly input?: string | Uint8Array } = {}
-): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawnCli(args, envFor(user, options.env))
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8")
-    })
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8")
-    })
-    child.once("error", reject)
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input)
-  })
-
-const lines = (text: string): Array<string> => text.split("\n").filter((l) => l !== "")
+): Promise<Result> => completion(spawnCli(args, envFor(user, options.env)), options.input)
 
 /** A long-running `imap watch`: its stdout and stderr lines as they come. */
 const startWatch = (user: string, args: ReadonlyArray<string>) => {
@@ -135,15 +98,6 @@ const multipart =
   "--b1--\r\n"
 
 /** A local port nothing listens on. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const address = s.address()
-      const port = typeof address === "object" && address !== null ? address.port : 1
-      s.close(() => resolve(port))
-    })
-  })
-
 /** One `imap: ...` line and no stack trace. */
 const expectOneErrorLine = (r: Result, pattern: RegExp) => {
   const err = lines(r.stderr)
@@ -316,7 +270,7 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
   })
 
   it("4 when nothing listens on the port", async () => {
-    const port = await closedPort()
+    const port = await freePort()
     const r = await imap(freshUser("cli-refused"), ["--port", String(port), "list"])
     expect(r.code).toBe(4)
     expectOneErrorLine(r, new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}`))
@@ -361,7 +315,7 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
   it("2 before connecting for a bad --part, --part with --headers, an empty message, an unwritable --checkpoint", async () => {
     // Nothing listens on the port: a command that connected first would exit 4, not 2.
     const user = freshUser("cli-precheck")
-    const env = { IMAP_PORT: String(await closedPort()) }
+    const env = { IMAP_PORT: String(await freePort()) }
     const [badPart, both, empty, checkpoint] = await Promise.all([
       imap(user, ["fetch", "1", "--part", "bogus"], { env }),
       imap(user, ["fetch", "1", "--part", "1", "--headers"], { env }),
@@ -523,7 +477,7 @@ describe("imap watch", { timeout: 60_000 }, () => {
   it("gives up with the error's exit code when the first connection fails", async () => {
     const user = freshUser("cli-watch-fail")
     const [refused, badPassword] = await Promise.all([
-      imap(user, ["--port", String(await closedPort()), "watch"]),
+      imap(user, ["--port", String(await freePort()), "watch"]),
       imap(user, ["watch"], { env: { IMAP_PASSWORD: "wrong" } })
     ])
     expect(refused.code).toBe(4)

@@ -4,67 +4,26 @@
  * (examples/app.test.ts is a vitest file of its own and runs with the suite.)
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
-import * as net from "node:net"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { freePort } from "./support/FreePort.ts"
+import { completion, imapEnv, lines, type Result } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
 const examples = path.join(import.meta.dirname, "..", "examples")
 
-interface Result {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const envFor = (user: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("IMAP_")) env[k] = v
-  return {
-    ...env,
-    IMAP_HOST: server.host,
-    IMAP_PORT: String(server.port),
-    IMAP_USER: user,
-    IMAP_PASSWORD: server.password,
-    IMAP_TLS: "none",
-    ...extra
-  }
-}
-
 const spawnExample = (file: string, env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams =>
   spawn(process.execPath, [path.join(examples, file)], { env, stdio: ["pipe", "pipe", "pipe"] })
 
-const run = (file: string, user: string, extra?: Record<string, string>): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawnExample(file, envFor(user, extra))
-    child.stdin.end()
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString("utf8")
-    })
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString("utf8")
-    })
-    child.once("error", reject)
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const envFor = (user: string, extra?: Record<string, string>) => imapEnv(server, user, extra)
 
-const lines = (text: string): Array<string> => text.split("\n").filter((l) => l !== "")
+const run = (file: string, user: string, extra?: Record<string, string>): Promise<Result> =>
+  completion(spawnExample(file, envFor(user, extra)))
 
 const message = (subject: string) =>
   `From: Alice <alice@example.com>\r\nTo: reader@example.com\r\nSubject: ${subject}\r\n` +
   `Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nbody of ${subject}\r\n`
-
-const closedPort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const address = s.address()
-      const port = typeof address === "object" && address !== null ? address.port : 1
-      s.close(() => resolve(port))
-    })
-  })
 
 describe("examples", { timeout: 60_000 }, () => {
   it("subjects.ts prints the UID and decoded subject of each message", async () => {
@@ -96,7 +55,7 @@ describe("examples", { timeout: 60_000 }, () => {
     await server.importMany(user, "INBOX", [message("robust")])
     const [ok, refused, badPassword, noMailbox] = await Promise.all([
       run("subjects-robust.ts", user),
-      closedPort().then((port) => run("subjects-robust.ts", user, { IMAP_PORT: String(port) })),
+      freePort().then((port) => run("subjects-robust.ts", user, { IMAP_PORT: String(port) })),
       run("subjects-robust.ts", user, { IMAP_PASSWORD: "wrong" }),
       run("subjects-robust.ts", user, { IMAP_MAILBOX: "Missing" })
     ])

@@ -12,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { promisify } from "node:util"
+import { freePort } from "./FreePort.ts"
 
 /** What a test needs to reach the server; serializable so globalSetup can `provide` it. */
 export interface DovecotInfo {
@@ -57,17 +58,6 @@ const DEFAULT_PASSWORD = "imaptest-password"
 // Non-root shells often lack /usr/sbin on PATH; Debian installs dovecot there and doveadm in /usr/bin.
 const binary = (name: string): string =>
   ["/usr/sbin", "/usr/bin"].map((dir) => path.join(dir, name)).find((p) => existsSync(p)) ?? name
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, HOST, () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 /** Runs a command, feeding `input` on stdin; rejects with its stderr on a non-zero exit. */
 const run = async (command: string, args: ReadonlyArray<string>, input?: string | Uint8Array): Promise<string> => {
@@ -236,8 +226,8 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
   // A free port can be taken between probing and Dovecot's bind: retry with fresh ports.
   let lastError: Error | undefined
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort()
-    const tlsPort = await freePort()
+    const port = await freePort(HOST)
+    const tlsPort = await freePort(HOST)
     await writeFile(configPath, renderConfig({ dir, port, tlsPort, password, uid, gid, root }))
     const child = spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })
     let stderr = ""

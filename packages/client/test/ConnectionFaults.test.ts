@@ -9,6 +9,7 @@ import { ImapClient } from "@pkg/client"
 import { Command, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import * as net from "node:net"
+import { freePort } from "../../../test/support/FreePort.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
 const optionsFor = Peer.clientOptions
@@ -19,17 +20,7 @@ const uid = (n: number) => SequenceSet.single("uid", SequenceSet.Uid(n))
 const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes)
 
 /** A port nothing listens on: bound once by the OS, then released. */
-const closedPort = () =>
-  Effect.promise(
-    () =>
-      new Promise<number>((resolve) => {
-        const server = net.createServer()
-        server.listen(0, "127.0.0.1", () => {
-          const { port } = server.address() as net.AddressInfo
-          server.close(() => resolve(port))
-        })
-      })
-  )
+const closedPort = () => Effect.promise(() => freePort())
 
 describe("literals split across reads", () => {
   it.live("reassembles a body literal whose size line and bytes arrive in separate, delayed writes", () =>
