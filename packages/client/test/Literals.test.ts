@@ -45,6 +45,28 @@ const endOfCommand = async (conn: Peer.PeerConnection) => {
   if (rest !== "") throw new Error(`expected the command to end after the literal, got ${JSON.stringify(rest)}`)
 }
 
+/**
+ * Reads a command that ends in one literal holding `expected`: its marker must be `{n+}` (the bytes
+ * then follow unprompted) or `{n}` (they wait for our `+`), as `kind` says, with n its UTF-8 size,
+ * and the command must end right after it. Returns the tag.
+ */
+const acceptLiteral = async (
+  conn: Peer.PeerConnection,
+  before: RegExp,
+  kind: "unprompted" | "after +",
+  expected: string
+): Promise<string> => {
+  const { tag, size, nonSync } = await literalCommand(conn, before)
+  const n = byteLength(expected)
+  if (nonSync !== (kind === "unprompted") || size !== n) {
+    throw new Error(`expected {${n}${kind === "unprompted" ? "+" : ""}}, got {${size}${nonSync ? "+" : ""}}`)
+  }
+  const bytes = kind === "unprompted" ? await readUnprompted(conn, size) : await readAfterContinuation(conn, size)
+  if (bytes.toString("utf8") !== expected) throw new Error("literal bytes differ")
+  await endOfCommand(conn)
+  return tag
+}
+
 const auth = ImapConfig.password("u", literalPassword)
 
 describe("with LITERAL+", () => {
@@ -55,11 +77,7 @@ describe("with LITERAL+", () => {
       const trace: Array<string> = []
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.greet(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^LOGIN u $/)
-        if (!nonSync || size !== byteLength(literalPassword)) throw new Error(`bad marker {${size}${nonSync}}`)
-        const bytes = await readUnprompted(conn, size)
-        if (bytes.toString("utf8") !== literalPassword) throw new Error("password bytes differ")
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^LOGIN u $/, "unprompted", literalPassword)
         await conn.send(`${tag} OK [CAPABILITY ${caps}] Logged in`)
         await Peer.acceptLogout(conn)
       })
@@ -82,10 +100,7 @@ describe("with LITERAL+", () => {
       const body = message(10_000)
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
-        if (!nonSync || size !== 10_000) throw new Error(`bad marker {${size}${nonSync}}`)
-        if ((await readUnprompted(conn, size)).toString("utf8") !== body) throw new Error("message differs")
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "unprompted", body)
         await conn.send(`${tag} OK APPEND completed`)
         await Peer.acceptLogout(conn)
       })
@@ -104,10 +119,7 @@ describe("with LITERAL+", () => {
       const name = longName("a")
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^CREATE $/)
-        if (!nonSync || size !== name.length) throw new Error(`bad marker {${size}${nonSync}}`)
-        if ((await readUnprompted(conn, size)).toString("utf8") !== name) throw new Error("name differs")
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^CREATE $/, "unprompted", name)
         await conn.send(`${tag} OK CREATE completed`)
         await Peer.acceptLogout(conn)
       })
@@ -130,10 +142,7 @@ describe("with LITERAL-", () => {
       const body = message(4096)
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
-        if (!nonSync || size !== 4096) throw new Error(`expected {4096+}, got {${size}${nonSync ? "+" : ""}}`)
-        if ((await readUnprompted(conn, size)).toString("utf8") !== body) throw new Error("message differs")
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "unprompted", body)
         await conn.send(`${tag} OK APPEND completed`)
         await Peer.acceptLogout(conn)
       })
@@ -152,10 +161,7 @@ describe("with LITERAL-", () => {
       const body = message(4097)
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.login(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^APPEND INBOX $/)
-        if (nonSync || size !== 4097) throw new Error(`expected {4097}, got {${size}${nonSync ? "+" : ""}}`)
-        if ((await readAfterContinuation(conn, size)).toString("utf8") !== body) throw new Error("message differs")
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "after +", body)
         await conn.send(`${tag} OK APPEND completed`)
         await Peer.acceptLogout(conn)
       })
@@ -177,12 +183,7 @@ describe("with neither LITERAL+ nor LITERAL-", () => {
     Effect.gen(function* () {
       const peer = yield* Peer.scoped(async (conn) => {
         await Peer.greet(conn, caps)
-        const { tag, size, nonSync } = await literalCommand(conn, /^LOGIN u $/)
-        if (nonSync || size !== byteLength(literalPassword)) throw new Error(`bad marker {${size}${nonSync}}`)
-        if ((await readAfterContinuation(conn, size)).toString("utf8") !== literalPassword) {
-          throw new Error("password bytes differ")
-        }
-        await endOfCommand(conn)
+        const tag = await acceptLiteral(conn, /^LOGIN u $/, "after +", literalPassword)
         await conn.send(`${tag} OK [CAPABILITY ${caps}] Logged in`)
         await Peer.acceptLogout(conn)
       })
