@@ -49,6 +49,7 @@ import {
   MB,
   machine,
   median,
+  openImapflow,
   populate,
   startDovecot,
   table,
@@ -219,18 +220,7 @@ const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
 }
 
 const runImapflow: Runner = async (config, scenario, repeat, afterFirst) => {
-  const { ImapFlow } = await import("imapflow")
-  const client = new ImapFlow({
-    host: config.host,
-    port: config.port,
-    secure: false,
-    // Dovecot offers STARTTLS; the other contestants speak clear text, so must imapflow.
-    doSTARTTLS: false,
-    auth: { user: scenario.user, pass: config.password },
-    logger: false
-  })
-  await client.connect()
-  await client.mailboxOpen("INBOX", { readOnly: true })
+  const client = await openImapflow(config.host, config.port, scenario.user, config.password)
   // Not in imapflow's public types, but a plain net.Socket at run time: read its byte counter.
   const socket: unknown = Reflect.get(client, "socket")
   if (!(socket instanceof net.Socket)) throw new Error("imapflow has no net.Socket")

@@ -64,7 +64,6 @@ import { existsSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { Checkpoint, Idle, ImapClient, ImapConfig, Watcher } from "@pkg/client"
 import { Cause, Effect, Fiber, Stream } from "effect"
-import { ImapFlow } from "imapflow"
 import * as net from "node:net"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
 import {
@@ -76,6 +75,7 @@ import {
   median,
   messages,
   numberOption,
+  openImapflow,
   percentile,
   type RawImap,
   startDovecot,
@@ -220,16 +220,7 @@ const watchFloor = async (dovecot: Dovecot, lane: Lane): Promise<() => Promise<v
 }
 
 const watchImapflow = async (dovecot: Dovecot, lane: Lane): Promise<() => Promise<void>> => {
-  const client = new ImapFlow({
-    host: dovecot.host,
-    port: dovecot.port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: lane.user, pass: dovecot.password },
-    logger: false
-  })
-  await client.connect()
-  await client.mailboxOpen("INBOX", { readOnly: true })
+  const client = await openImapflow(dovecot.host, dovecot.port, lane.user, dovecot.password)
   client.on("exists", (e) => record(lane, "imapflow", e.count, performance.now()))
   if (split) {
     // A second 'data' listener on imapflow's socket (already flowing): when the bytes came in.

@@ -1,12 +1,14 @@
 /**
  * Shared by the live benches (`bench/client.ts`, `bench/idle.ts`): a private Dovecot, realistic
  * generated mail (seeded, so every run imports the same bytes), a minimal raw IMAP connection for
- * the floors and the IDLE writer, statistics, markdown tables and a description of the machine.
+ * the floors and the IDLE writer, imapflow opened the same way for both, statistics, markdown tables
+ * and a description of the machine.
  */
 import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as net from "node:net"
 import { cpus, loadavg, platform, release } from "node:os"
+import type { ImapFlow } from "imapflow"
 import { type Dovecot, start } from "../test/support/Dovecot.ts"
 
 export type { Dovecot }
@@ -282,6 +284,26 @@ export const loginRaw = async (host: string, port: number, user: string, passwor
   const conn = await connectRaw(host, port)
   await conn.command(`LOGIN ${quote(user)} ${quote(password)}`)
   return conn
+}
+
+/**
+ * imapflow logged in and INBOX open read-only, in clear text like the other contestants (Dovecot
+ * offers STARTTLS, which imapflow would take by default). Loaded on demand: a process that races
+ * another contestant must not carry imapflow's modules.
+ */
+export const openImapflow = async (host: string, port: number, user: string, password: string): Promise<ImapFlow> => {
+  const { ImapFlow } = await import("imapflow")
+  const client = new ImapFlow({
+    host,
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass: password },
+    logger: false
+  })
+  await client.connect()
+  await client.mailboxOpen("INBOX", { readOnly: true })
+  return client
 }
 
 // ---------------------------------------------------------------------------------------------
