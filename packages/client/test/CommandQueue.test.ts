@@ -11,9 +11,6 @@ import { SearchKey, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, SubscriptionRef } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (peer: Peer.ScriptedPeer, extra?: Partial<ImapConfig.ImapClientOptions>) =>
-  Peer.clientOptions(peer.port, extra)
-
 /** Forks `effect` and runs it until it suspends: a command is queued by the time this returns. */
 const startNow = <A, E>(effect: Effect.Effect<A, E>) => Effect.forkChild(effect, { startImmediately: true })
 
@@ -38,7 +35,7 @@ describe("pipelining", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const [a, b] = yield* Effect.all([client.status("a", ["MESSAGES"]), client.status("b", ["MESSAGES"])], {
             concurrency: "unbounded"
           })
@@ -68,7 +65,7 @@ describe("pipelining", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const [, caps] = yield* Effect.all([client.noop(), client.refreshCapabilities], { concurrency: "unbounded" })
           assert.isTrue(caps.has("XFOO"))
         })
@@ -88,7 +85,7 @@ describe("pipelining", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           // Started at once, so a is queued (and tagged) before b.
           const a = yield* startNow(client.status("a", ["MESSAGES"]))
           const b = yield* client.status("b", ["MESSAGES"])
@@ -115,7 +112,7 @@ describe("pipelining", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const status = yield* startNow(client.status("a", ["MESSAGES"]))
           const select = yield* startNow(client.select("INBOX"))
           yield* client.noop()
@@ -141,7 +138,9 @@ describe("session state", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { trace: (d, l) => lines.push(`${d}: ${l}`) }))
+          const client = yield* ImapClient.make(
+            Peer.clientOptions(peer.port, { trace: (d, l) => lines.push(`${d}: ${l}`) })
+          )
           const search = yield* client.search(SearchKey.all).pipe(Effect.flip)
           assert.strictEqual(search.reason._tag, "InvalidState")
           assert.isFalse(search.isRetryable)
@@ -177,7 +176,7 @@ describe("state transitions", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const error = yield* client.select("Nope").pipe(Effect.flip)
           assert.strictEqual(error.reason._tag, "CommandFailed")
@@ -205,7 +204,7 @@ describe("state transitions", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
             yield* client.select("INBOX")
             yield* command === "CLOSE" ? client.close() : client.unselect()
             assert.strictEqual((yield* client.currentState)._tag, "Authenticated")
@@ -225,7 +224,7 @@ describe("state transitions", () => {
         await conn.expect("NOOP")
         await conn.ended
       })
-      const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "200 millis" } }))
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "200 millis" } }))
       yield* client.select("INBOX")
       assert.strictEqual((yield* SubscriptionRef.get(client.state))._tag, "Selected")
       yield* client.noop().pipe(Effect.flip)
@@ -251,7 +250,7 @@ describe("callers that give up", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const timedOut = yield* client.status("a", ["MESSAGES"]).pipe(Effect.timeout("100 millis"), Effect.flip)
           assert.strictEqual(timedOut._tag, "TimeoutError")
           yield* Deferred.succeed(gaveUp, undefined)
@@ -280,7 +279,7 @@ describe("callers that give up", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const fiber = yield* Effect.forkChild(client.noop())
           yield* Deferred.await(received)
           yield* Fiber.interrupt(fiber)
@@ -309,7 +308,7 @@ describe("callers that give up", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const select = yield* Effect.forkChild(client.select("INBOX"))
           yield* Deferred.await(selectSeen)
           const queued = yield* startNow(client.status("a", ["MESSAGES"]))
@@ -341,7 +340,7 @@ describe("APPEND with a synchronising literal", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const result = yield* client.append("INBOX", message)
           assert.deepStrictEqual([result.uidValidity, Number(result.uid)], [9, 4])
         })
@@ -363,7 +362,7 @@ describe("APPEND with a synchronising literal", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const error = yield* client.append("Nowhere", "Subject: x\r\n\r\ny\r\n").pipe(Effect.flip)
           assert.strictEqual(error.reason._tag, "CommandFailed")
           if (error.reason._tag === "CommandFailed") {
@@ -390,7 +389,7 @@ describe("APPEND with a synchronising literal", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const error = yield* client.expunge(SequenceSet.single("uid", SequenceSet.Uid(1))).pipe(Effect.flip)
           assert.strictEqual(error.reason._tag, "MissingCapability")

@@ -10,8 +10,6 @@ import { Command, SequenceSet } from "@pkg/protocol"
 import { Effect, Ref, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (peer: Peer.ScriptedPeer) => Peer.clientOptions(peer.port)
-
 const uids = (from: number, to: number) => SequenceSet.range("uid", SequenceSet.Uid(from), SequenceSet.Uid(to))
 const bodyItems = [Command.Attr.uid, Command.Attr.bodySection(undefined, { peek: true })] as const
 const flagItems = [Command.Attr.uid, Command.Attr.flags] as const
@@ -46,7 +44,7 @@ describe("backpressure", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const seen = yield* Ref.make(0)
           const samples: Array<{ readonly bytes: number; readonly flushed: boolean }> = []
@@ -95,7 +93,7 @@ describe("stopping early and interleaving", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const first = yield* client
             .fetch(uids(1, 300), bodyItems, { highWater: 4 })
@@ -128,7 +126,7 @@ describe("stopping early and interleaving", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const got = yield* client.fetch(uids(1, 200), bodyItems, { highWater: 4 }).pipe(
             Stream.mapEffect((m) =>
@@ -163,7 +161,7 @@ describe("stopping early and interleaving", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
             yield* client.select("INBOX")
             const got = yield* client.fetch(uids(1, 100), bodyItems, { highWater: 2 }).pipe(
               Stream.mapEffect((m) =>
@@ -241,7 +239,7 @@ describe("stopping early and interleaving", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const failed = yield* client.fetch(uids(1, 50), flagItems, { highWater: 2 }).pipe(
             Stream.runForEach((m) => (Number(m.attributes.uid) === 10 ? Effect.fail("consumer gave up") : Effect.void)),

@@ -6,14 +6,11 @@
  * virtual), and a dead connection ending the stream instead of stalling it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, type ImapConfig } from "@pkg/client"
+import { ImapClient } from "@pkg/client"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import * as Idle from "../src/Idle.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
-
-const optionsFor = (peer: Peer.ScriptedPeer, extra?: Partial<ImapConfig.ImapClientOptions>) =>
-  Peer.clientOptions(peer.port, extra)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const signal = (d: Deferred.Deferred<void>) => Deferred.doneUnsafe(d, Exit.void)
@@ -37,7 +34,7 @@ describe("starting IDLE", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
             yield* client.select("INBOX")
             yield* Effect.scoped(
               Effect.gen(function* () {
@@ -65,7 +62,7 @@ describe("starting IDLE", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(Effect.flip)
           assert.strictEqual(error.reason._tag, "CommandFailed")
@@ -92,7 +89,7 @@ describe("the IDLE stream", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
             Stream.take(1),
@@ -126,7 +123,7 @@ describe("the IDLE stream", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
             Stream.take(1),
@@ -158,7 +155,7 @@ describe("the IDLE stream", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
@@ -199,7 +196,7 @@ describe("the IDLE stream", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
@@ -225,7 +222,7 @@ describe("the IDLE stream", () => {
         await conn.send("* 3 EXISTS")
         conn.destroy()
       })
-      const client = yield* ImapClient.make(optionsFor(peer))
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
       const seen: Array<Idle.MailboxEvent> = []
       const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(
@@ -262,7 +259,7 @@ describe("servers without IDLE", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const started = Date.now()
           const events = yield* Idle.stream(client.connection, client.greeting.text, {
@@ -295,7 +292,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
           yield* client.select("INBOX")
           const scope = yield* Scope.make()
           yield* Idle.keepIdling(client.connection, client.greeting.text, {
@@ -326,7 +323,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
           // A dead server: nothing more is ever answered.
           await conn.ended
         })
-        const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+        const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
         yield* client.select("INBOX")
         const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, {
           livenessDeadline: "5 minutes",
@@ -358,7 +355,7 @@ describe("IDLE without an answer", () => {
         await conn.expect("IDLE")
         await conn.ended
       })
-      const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "300 millis" } }))
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "300 millis" } }))
       yield* client.select("INBOX")
       const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(
         Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("IDLE hung") }),
@@ -389,7 +386,7 @@ describe("IDLE ended by the server", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
@@ -410,7 +407,7 @@ describe("IDLE ended by the server", () => {
         await Peer.acceptIdle(conn)
         conn.destroy()
       })
-      const client = yield* ImapClient.make(optionsFor(peer))
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
       const idler = yield* Idle.keepIdling(client.connection, client.greeting.text)
       const exit = yield* Fiber.await(idler).pipe(
@@ -460,7 +457,7 @@ describe("IDLE re-issue defaults (TestClock, real sockets)", () => {
           yield* Peer.check(
             peer,
             Effect.gen(function* () {
-              const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+              const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
               yield* client.select("INBOX")
               const scope = yield* Scope.make()
               // The liveness probe is pushed out of the way: only the re-issue timer may end this IDLE.
@@ -502,7 +499,7 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { timeouts: { command: "1 hour" } }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
           yield* client.select("INBOX")
           const firstEvent = yield* Deferred.make<void>()
           const seen: Array<Idle.MailboxEvent> = []
@@ -559,7 +556,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
             yield* client.select("INBOX")
             const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
               Stream.take(4),
@@ -585,7 +582,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
         await conn.send("* 3 EXISTS", "* BYE Server shutting down")
         conn.close()
       })
-      const client = yield* ImapClient.make(optionsFor(peer))
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
       const seen: Array<Idle.MailboxEvent> = []
       const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(

@@ -11,9 +11,6 @@ import { Command, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, Redacted, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
-const optionsFor = (peer: Peer.ScriptedPeer, extra?: Partial<ImapConfig.ImapClientOptions>) =>
-  Peer.clientOptions(peer.port, extra)
-
 const loginMechanism: ImapConfig.Authentication = {
   _tag: "Password",
   user: "u",
@@ -67,7 +64,7 @@ describe("Cyrus 3.6 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
           const caps = yield* client.capabilities
           assert.isTrue(caps.has("MOVE"))
           assert.isTrue(caps.has("LOGINDISABLED"))
@@ -125,7 +122,7 @@ describe("Cyrus 3.6 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
           const box = yield* client.select("INBOX")
           assert.deepStrictEqual(box, {
             name: "INBOX",
@@ -198,7 +195,7 @@ describe("Cyrus 3.6 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
           const inbox = yield* client.select("INBOX")
           assert.strictEqual(inbox.exists, 3)
           const archive = yield* client.examine("INBOX.Archive")
@@ -244,7 +241,7 @@ describe("Courier 5.0 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: undefined }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: undefined }))
           const login = yield* Effect.forkChild(client.login(ImapConfig.password("u", "p")))
           yield* Deferred.await(loginSeen)
           yield* client.noop()
@@ -283,7 +280,7 @@ describe("Courier 5.0 transcript", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer, { enable: ["UTF8=ACCEPT"] }))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { enable: ["UTF8=ACCEPT"] }))
             assert.isTrue((yield* client.enabled).has("UTF8=ACCEPT"))
             const boxes = yield* client.list("*")
             assert.deepStrictEqual(
@@ -331,7 +328,7 @@ describe("Courier 5.0 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           const box = yield* client.select("INBOX")
           assert.isUndefined(box.uidNext)
           assert.strictEqual(box.uidValidity, 795650928)
@@ -371,7 +368,7 @@ describe("Dovecot 2.3 transcript", () => {
         yield* Peer.check(
           peer,
           Effect.gen(function* () {
-            const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+            const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
             const caps = yield* client.capabilities
             assert.isTrue(caps.has("NOTIFY"))
             assert.isTrue(caps.has("MOVE"))
@@ -394,7 +391,7 @@ describe("Dovecot 2.3 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
           assert.isTrue((yield* client.capabilities).has("QRESYNC"))
           yield* client.noop()
           assert.deepStrictEqual(peer.received.slice(0, 2), ["A1 LOGIN u p", "A2 NOOP"])
@@ -431,7 +428,7 @@ describe("Dovecot 2.3 transcript", () => {
       yield* Peer.check(
         peer,
         Effect.gen(function* () {
-          const client = yield* ImapClient.make(optionsFor(peer, { auth: loginMechanism }))
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { auth: loginMechanism }))
           const box = yield* client.examine("INBOX")
           assert.strictEqual(box.exists, 69)
           assert.strictEqual(box.recent, 1)
