@@ -161,6 +161,9 @@ export const protocolError = (e: unknown): ImapError => {
   return fromReason(new ProtocolFailed({ message, excerpt, cause: e }))
 }
 
+/** Capability names are atoms, which compare case-insensitively: the set keeps them upper-cased. */
+const capabilitySet = (names: ReadonlyArray<string>): ReadonlySet<string> => new Set(names.map((c) => c.toUpperCase()))
+
 const isMailboxEvent = (r: UntaggedData): boolean =>
   r._tag === "Exists" ||
   r._tag === "Expunge" ||
@@ -202,7 +205,7 @@ export const make = (
     const events = yield* PubSub.unbounded<UntaggedData>()
     const closed = yield* Deferred.make<never, ImapError>()
     let current = initialState
-    let capabilities: ReadonlySet<string> = new Set(initialCapabilities.map((c) => c.toUpperCase()))
+    let capabilities = capabilitySet(initialCapabilities)
     let dead: ImapError | undefined
     /** Set when the caller's scope closes: the transport then ends the socket gracefully itself. */
     let closing = false
@@ -284,9 +287,9 @@ export const make = (
     }
 
     const dispatchUntagged = (r: UntaggedData) => {
-      if (r._tag === "Capability") capabilities = new Set(r.capabilities.map((c) => c.toUpperCase()))
+      if (r._tag === "Capability") capabilities = capabilitySet(r.capabilities)
       else if (r._tag === "UntaggedStatus" && r.code?._tag === "Capability") {
-        capabilities = new Set(r.code.capabilities.map((c) => c.toUpperCase()))
+        capabilities = capabilitySet(r.code.capabilities)
       }
       current = SessionState.reduce(current, r)
       let consumed = false
@@ -324,7 +327,7 @@ export const make = (
         return
       }
       if (r.status === "OK" && r.code?._tag === "Capability") {
-        capabilities = new Set(r.code.capabilities.map((c) => c.toUpperCase()))
+        capabilities = capabilitySet(r.code.capabilities)
       }
       if (p.request.onTagged) current = p.request.onTagged(r, current)
       p.continuation?.(undefined)
@@ -610,7 +613,7 @@ export const make = (
       currentState: () => current,
       capabilities: () => capabilities,
       setCapabilities: (caps) => {
-        capabilities = new Set(caps.map((c) => c.toUpperCase()))
+        capabilities = capabilitySet(caps)
       },
       events,
       listen: (f) => {
