@@ -1,5 +1,5 @@
 /**
- * The connection core, shaped like `PgConnection`: one reader fiber, a tag -> pending-command map,
+ * The connection core, shaped like `PgConnection`: one reader fiber, the pending commands by tag,
  * a FIFO command queue that pipelines independent commands and serialises the ones that change
  * state, and one place where the connection dies (every waiter fails with the same error, once).
  *
@@ -211,9 +211,12 @@ export const make = (
     let closing = false
     let received = 0
     let nextTag = 1
-    const pending = new Map<string, Pending>()
-    /** `pending`'s values in order, for the per-response loop (a Map iterator per response adds up). */
-    const pendingList: Array<Pending> = []
+    /**
+     * Commands sent and not yet answered, oldest first (rarely more than a few: a tag is found by
+     * scanning). An array, not a Map: every untagged response walks it, and a Map iterator per
+     * response adds up over a large FETCH.
+     */
+    const pending: Array<Pending> = []
     const waiting: Array<Waiting> = []
     let inFlight = 0
     let exclusiveInFlight = false
@@ -238,7 +241,7 @@ export const make = (
     }
     /** Pausing is safe only when nothing but the paused streams waits for the reader. */
     const mayPause = () =>
-      pausers.size > 0 && waiting.length === 0 && pending.size <= pausers.size && dead === undefined
+      pausers.size > 0 && waiting.length === 0 && pending.length <= pausers.size && dead === undefined
 
     const pump = () => {
       if (waiting.length > 0) openGate()
@@ -260,9 +263,8 @@ export const make = (
     }
 
     const finish = (p: Pending) => {
-      pending.delete(p.tag)
-      const i = pendingList.indexOf(p)
-      if (i >= 0) pendingList.splice(i, 1)
+      const i = pending.indexOf(p)
+      if (i >= 0) pending.splice(i, 1)
       inFlight--
       if (p.request.exclusive) exclusiveInFlight = false
       pump()
@@ -272,12 +274,11 @@ export const make = (
       if (dead !== undefined) return
       dead = error
       current = SessionState.logout
-      for (const p of pending.values()) {
+      for (const p of pending) {
         p.continuation?.(undefined)
         Deferred.doneUnsafe(p.done, Exit.fail(error))
       }
-      pending.clear()
-      pendingList.length = 0
+      pending.length = 0
       for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.void)
       waiting.length = 0
       openGate()
@@ -293,8 +294,8 @@ export const make = (
       }
       current = SessionState.reduce(current, r)
       let consumed = false
-      for (let i = 0; i < pendingList.length; i++) {
-        if (pendingList[i]!.request.collect?.(r)) {
+      for (let i = 0; i < pending.length; i++) {
+        if (pending[i]!.request.collect?.(r)) {
           consumed = true
           break
         }
@@ -311,13 +312,13 @@ export const make = (
       }
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
-        const loggingOut = [...pending.values()].some((p) => p.request.name === "LOGOUT")
+        const loggingOut = pending.some((p) => p.request.name === "LOGOUT")
         if (!loggingOut) die(fromReason(new ServerBye({ text: r.text, code: codeName(r) })))
       }
     }
 
     const dispatchTagged = (r: Tagged) => {
-      const p = pending.get(r.tag)
+      const p = pending.find((q) => q.tag === r.tag)
       if (p === undefined) {
         die(
           fromReason(
@@ -347,7 +348,7 @@ export const make = (
         case "Tagged":
           return dispatchTagged(r)
         case "Continuation": {
-          for (const p of pending.values()) {
+          for (const p of pending) {
             if (p.continuation !== undefined) {
               const k = p.continuation
               p.continuation = undefined
@@ -580,8 +581,7 @@ export const make = (
             return yield* Effect.failCause(encoded.cause)
           }
           const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined }
-          pending.set(tag, p)
-          pendingList.push(p)
+          pending.push(p)
           if (request.onSend) current = request.onSend(current)
           // Writing is not interruptible: half a command (or a literal announced but not sent) would
           // leave the server waiting and desynchronise every later command.
