@@ -11,6 +11,8 @@
  * CONFIG`) so that its peak RSS is its own:
  * - effect-imap: `ImapClient.make` + `examine` + `fetch(...)` consumed with `Stream.runForEach`;
  * - imapflow: `connect` + `mailboxOpen(readOnly)` + the `fetch(range, query, { uid: true })` iterator;
+ * - socket+decoder: `@effect/platform-node`'s socket pulled in an Effect loop into `ResponseDecoder`,
+ *   FETCH responses counted: the socket and parser this client is built on, without the client;
  * - floor: `node:net`, LOGIN, ENABLE CONDSTORE (both clients enable it, so Dovecot adds MODSEQ to every
  *   FETCH for all three), EXAMINE, the same UID FETCH, and only counting bytes until the tagged OK.
  * The timed span is the FETCH alone: from issuing it to the last message consumed (connect, login and
@@ -51,6 +53,7 @@ import {
   median,
   openImapflow,
   populate,
+  quote,
   startDovecot,
   table,
   thousands
@@ -104,7 +107,7 @@ const scenarios: ReadonlyArray<Scenario> = [
   }
 ]
 
-const contestantNames = ["effect-imap", "imapflow", "floor"] as const
+const contestantNames = ["effect-imap", "imapflow", "socket+decoder", "floor"] as const
 type ContestantName = (typeof contestantNames)[number]
 const isContestant = (s: string | undefined): s is ContestantName => contestantNames.some((c) => c === s)
 
@@ -292,6 +295,80 @@ const runFloor: Runner = async (config, scenario, repeat, afterFirst) => {
   return { rssBefore, runs }
 }
 
+/**
+ * The mandated stack with nothing of the client on it: `@effect/platform-node`'s socket pulled in an
+ * Effect loop, every chunk through `ResponseDecoder`, FETCH responses counted. No command queue,
+ * dispatch, state, Stream or consumer fiber: what any client built on this socket and parser pays
+ * at least, so the gap between it and effect-imap is what the client itself adds.
+ */
+const runStack: Runner = async (config, scenario, repeat, afterFirst) => {
+  const NodeSocket = await import("@effect/platform-node/NodeSocket")
+  const Effect = await import("effect/Effect")
+  const { ResponseDecoder } = await import("@pkg/protocol")
+  const encoder = new TextEncoder()
+  const items = scenario.body ? "(BODY.PEEK[])" : ENVELOPE_ITEMS
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const socket = yield* NodeSocket.makeNet({ host: config.host, port: config.port, noDelay: true })
+      const { pull } = yield* socket.reader
+      const writer = yield* socket.writer
+      const decoder = ResponseDecoder.make()
+      let count = 0
+      let payload = 0
+      let received = 0
+      // Reads until the tagged reply to `tag` (undefined: the greeting), counting FETCH responses.
+      const readUntil = (tag: string | undefined) =>
+        Effect.gen(function* () {
+          for (;;) {
+            for (const chunk of yield* pull) {
+              const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk
+              received += bytes.length
+              for (const r of decoder.push(bytes)) {
+                if (r._tag === "Fetch") {
+                  count++
+                  if (scenario.body) payload += r.attributes.body?.[0]?.data?.length ?? 0
+                  continue
+                }
+                const reply =
+                  tag === undefined
+                    ? r._tag === "UntaggedStatus"
+                      ? r
+                      : undefined
+                    : r._tag === "Tagged" && r.tag === tag
+                      ? r
+                      : undefined
+                if (reply === undefined) continue
+                if (reply.status !== "OK") throw new Error(`${tag ?? "greeting"}: ${reply.status} ${reply.text}`)
+                return
+              }
+            }
+          }
+        })
+      const command = (tag: string, text: string) =>
+        Effect.andThen(writer.write(encoder.encode(`${tag} ${text}\r\n`)), readUntil(tag))
+      yield* readUntil(undefined)
+      yield* command("L", `LOGIN ${quote(scenario.user)} ${quote(config.password)}`)
+      yield* command("E", "ENABLE CONDSTORE")
+      yield* command("X", "EXAMINE INBOX")
+      const rssBefore = process.memoryUsage.rss()
+      const runs: Array<Fetched> = []
+      for (let i = 0; i <= repeat; i++) {
+        count = 0
+        payload = 0
+        const received0 = received
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        yield* command(`F${i + 1}`, `UID FETCH ${rangeText(scenario)} ${items}`)
+        const ms = performance.now() - t0
+        runs.push({ ms, cpuMs: cpuSince(cpu0), count, bytes: received - received0, payload })
+        if (i === 0) afterFirst()
+      }
+      return { rssBefore, runs }
+    })
+  )
+  return Effect.runPromise(program)
+}
+
 /** VmHWM of this process in bytes (0 where /proc is missing). */
 const highWaterRss = (): number => {
   try {
@@ -303,7 +380,13 @@ const highWaterRss = (): number => {
 }
 
 const child = async (name: ContestantName, scenario: Scenario, config: ChildConfig): Promise<void> => {
-  const run = name === "effect-imap" ? runOurs : name === "imapflow" ? runImapflow : runFloor
+  const runners: Record<ContestantName, Runner> = {
+    "effect-imap": runOurs,
+    imapflow: runImapflow,
+    "socket+decoder": runStack,
+    floor: runFloor
+  }
+  const run = runners[name]
   let maxRss = 0
   const { rssBefore, runs } = await run(config, scenario, config.repeat, () => {
     maxRss = highWaterRss()
