@@ -5,7 +5,7 @@
  * for the server's `+`, and are never sent when the server answers with a tagged NO instead.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient, ImapConfig, type ImapSession } from "@pkg/client"
 import { Effect } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 
@@ -69,6 +69,32 @@ const acceptLiteral = async (
 
 const auth = ImapConfig.password("u", literalPassword)
 
+/**
+ * A logged-in session on a server offering `caps`, where `op` must send one command that ends in a
+ * single literal holding `payload`, marked as `kind` says (see `acceptLiteral`).
+ */
+const sendsOneLiteral = (
+  caps: string,
+  before: RegExp,
+  kind: "unprompted" | "after +",
+  payload: string,
+  op: (client: ImapSession) => Effect.Effect<unknown, unknown>
+) =>
+  Effect.gen(function* () {
+    const peer = yield* Peer.scoped(async (conn) => {
+      await Peer.login(conn, caps)
+      const tag = await acceptLiteral(conn, before, kind, payload)
+      await conn.send(`${tag} OK completed`)
+      await Peer.acceptLogout(conn)
+    })
+    yield* Peer.check(
+      peer,
+      Effect.gen(function* () {
+        yield* op(yield* ImapClient.make(Peer.clientOptions(peer.port)))
+      })
+    )
+  })
+
 describe("with LITERAL+", () => {
   const caps = "IMAP4rev1 LITERAL+"
 
@@ -95,85 +121,29 @@ describe("with LITERAL+", () => {
     })
   )
 
-  it.live("sends an APPEND message above 4096 bytes as {n+} too, without waiting for `+`", () =>
-    Effect.gen(function* () {
-      const body = message(10_000)
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, caps)
-        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "unprompted", body)
-        await conn.send(`${tag} OK APPEND completed`)
-        await Peer.acceptLogout(conn)
-      })
-      yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.append("INBOX", body)
-        })
-      )
-    })
-  )
+  it.live("sends an APPEND message above 4096 bytes as {n+} too, without waiting for `+`", () => {
+    const body = message(10_000)
+    return sendsOneLiteral(caps, /^APPEND INBOX $/, "unprompted", body, (client) => client.append("INBOX", body))
+  })
 
-  it.live("sends a mailbox name longer than a quoted string may be as {n+}", () =>
-    Effect.gen(function* () {
-      const name = longName("a")
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, caps)
-        const tag = await acceptLiteral(conn, /^CREATE $/, "unprompted", name)
-        await conn.send(`${tag} OK CREATE completed`)
-        await Peer.acceptLogout(conn)
-      })
-      yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.create(name)
-        })
-      )
-    })
-  )
+  it.live("sends a mailbox name longer than a quoted string may be as {n+}", () => {
+    const name = longName("a")
+    return sendsOneLiteral(caps, /^CREATE $/, "unprompted", name, (client) => client.create(name))
+  })
 })
 
 describe("with LITERAL-", () => {
   const caps = "IMAP4rev1 LITERAL-"
 
-  it.live("sends a literal of exactly 4096 bytes as {4096+}, without waiting for `+`", () =>
-    Effect.gen(function* () {
-      const body = message(4096)
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, caps)
-        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "unprompted", body)
-        await conn.send(`${tag} OK APPEND completed`)
-        await Peer.acceptLogout(conn)
-      })
-      yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.append("INBOX", body)
-        })
-      )
-    })
-  )
+  it.live("sends a literal of exactly 4096 bytes as {4096+}, without waiting for `+`", () => {
+    const body = message(4096)
+    return sendsOneLiteral(caps, /^APPEND INBOX $/, "unprompted", body, (client) => client.append("INBOX", body))
+  })
 
-  it.live("sends a literal of 4097 bytes as a synchronising {4097} and its bytes only after `+`", () =>
-    Effect.gen(function* () {
-      const body = message(4097)
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, caps)
-        const tag = await acceptLiteral(conn, /^APPEND INBOX $/, "after +", body)
-        await conn.send(`${tag} OK APPEND completed`)
-        await Peer.acceptLogout(conn)
-      })
-      yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.append("INBOX", body)
-        })
-      )
-    })
-  )
+  it.live("sends a literal of 4097 bytes as a synchronising {4097} and its bytes only after `+`", () => {
+    const body = message(4097)
+    return sendsOneLiteral(caps, /^APPEND INBOX $/, "after +", body, (client) => client.append("INBOX", body))
+  })
 })
 
 describe("with neither LITERAL+ nor LITERAL-", () => {
