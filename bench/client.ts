@@ -44,6 +44,7 @@ import { mkdir } from "node:fs/promises"
 import * as net from "node:net"
 import * as path from "node:path"
 import type { Command } from "@pkg/protocol"
+import { completion } from "../test/support/Subprocess.ts"
 import {
   describeMachine,
   fixed,
@@ -437,29 +438,17 @@ const spawnChild = (
   scenario: Scenario,
   config: ChildConfig,
   nodeArgs: ReadonlyArray<string> = []
-): Promise<Sample> =>
-  new Promise((resolve, reject) => {
-    const args = [...nodeArgs, import.meta.filename, "--child", name, scenario.name, JSON.stringify(config)]
-    const proc = pinned
-      ? spawn("taskset", ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-      : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    let err = ""
-    proc.stdout.on("data", (c: Buffer) => {
-      out += c.toString("utf8")
-    })
-    proc.stderr.on("data", (c: Buffer) => {
-      err += c.toString("utf8")
-    })
-    proc.once("error", reject)
-    proc.once("close", (code) => {
-      const line = out.trim().split("\n").pop() ?? ""
-      if (code !== 0 || !line.startsWith("{")) {
-        return reject(new Error(`${name} ${scenario.name} exited with ${code}: ${err.trim() || out.trim()}`))
-      }
-      resolve(JSON.parse(line) as Sample)
-    })
+): Promise<Sample> => {
+  const args = [...nodeArgs, import.meta.filename, "--child", name, scenario.name, JSON.stringify(config)]
+  const proc = pinned ? spawn("taskset", ["-c", "0", process.execPath, ...args]) : spawn(process.execPath, args)
+  return completion(proc).then(({ code, stdout, stderr }) => {
+    const line = stdout.trim().split("\n").pop() ?? ""
+    if (code !== 0 || !line.startsWith("{")) {
+      throw new Error(`${name} ${scenario.name} exited with ${code}: ${stderr.trim() || stdout.trim()}`)
+    }
+    return JSON.parse(line) as Sample
   })
+}
 
 const parent = async (): Promise<void> => {
   const args = process.argv.slice(2)
