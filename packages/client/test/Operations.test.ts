@@ -22,26 +22,42 @@ const answer = async (
   sent.push(await Peer.answer(conn, lines, expected))
 }
 
+/**
+ * MOVE of `set` to Archive on a server offering `caps` (no MOVE) with INBOX selected: `script`
+ * answers the fallback's commands (recording them in `sent`). Returns the result and what was sent.
+ */
+const moveWithout = (
+  caps: string,
+  set: SequenceSet.SequenceSet<"uid">,
+  script: (conn: Peer.PeerConnection, sent: Array<string>) => Promise<void>
+) =>
+  Effect.gen(function* () {
+    const sent: Array<string> = []
+    const peer = yield* Peer.scoped(async (conn) => {
+      await Peer.login(conn, caps)
+      await Peer.acceptSelect(conn, 5)
+      await script(conn, sent)
+      await Peer.acceptLogout(conn)
+    })
+    const result = yield* Peer.check(
+      peer,
+      Effect.gen(function* () {
+        const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+        yield* client.select("INBOX")
+        return yield* client.move(set, "Archive")
+      })
+    )
+    return { result, sent }
+  })
+
 describe("MOVE where the server has no MOVE", () => {
   it.live("with UIDPLUS: COPY, \\Deleted, then UID EXPUNGE of exactly the moved UIDs", () =>
     Effect.gen(function* () {
-      const sent: Array<string> = []
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, "IMAP4rev1 LITERAL+ UIDPLUS")
-        await Peer.acceptSelect(conn, 5)
+      const { result, sent } = yield* moveWithout("IMAP4rev1 LITERAL+ UIDPLUS", uids(3, 5), async (conn, sent) => {
         await answer(conn, sent, /^UID COPY 3,5 Archive$/)
         await answer(conn, sent, /^UID STORE 3,5 \+FLAGS\.SILENT \(\\Deleted\)$/)
         await answer(conn, sent, /^UID EXPUNGE 3,5$/, "* 5 EXPUNGE", "* 3 EXPUNGE")
-        await Peer.acceptLogout(conn)
       })
-      const result = yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.select("INBOX")
-          return yield* client.move(uids(3, 5), "Archive")
-        })
-      )
       assert.isTrue(result.expunged)
       assert.strictEqual(sent.length, 3)
     })
@@ -49,24 +65,12 @@ describe("MOVE where the server has no MOVE", () => {
 
   it.live("without UIDPLUS, and other messages marked \\Deleted: copies and flags, but does not EXPUNGE", () =>
     Effect.gen(function* () {
-      const sent: Array<string> = []
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, "IMAP4rev1 LITERAL+")
-        await Peer.acceptSelect(conn, 5)
+      const { result, sent } = yield* moveWithout("IMAP4rev1 LITERAL+", uids(3), async (conn, sent) => {
         await answer(conn, sent, /^UID COPY 3 Archive$/)
         await answer(conn, sent, /^UID STORE 3 \+FLAGS\.SILENT \(\\Deleted\)$/)
         // UID 4 was marked \Deleted by the user, not for this move: a plain EXPUNGE would destroy it.
         await answer(conn, sent, /^UID SEARCH DELETED$/, "* SEARCH 3 4")
-        await Peer.acceptLogout(conn)
       })
-      const result = yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.select("INBOX")
-          return yield* client.move(uids(3), "Archive")
-        })
-      )
       assert.isFalse(result.expunged)
       assert.isFalse(sent.some((c) => c.includes("EXPUNGE")))
     })
@@ -74,24 +78,12 @@ describe("MOVE where the server has no MOVE", () => {
 
   it.live("without UIDPLUS, when only the moved messages are \\Deleted: EXPUNGE", () =>
     Effect.gen(function* () {
-      const sent: Array<string> = []
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn, "IMAP4rev1 LITERAL+")
-        await Peer.acceptSelect(conn, 5)
+      const { result, sent } = yield* moveWithout("IMAP4rev1 LITERAL+", uids(3), async (conn, sent) => {
         await answer(conn, sent, /^UID COPY 3 Archive$/)
         await answer(conn, sent, /^UID STORE 3 \+FLAGS\.SILENT \(\\Deleted\)$/)
         await answer(conn, sent, /^UID SEARCH DELETED$/, "* SEARCH 3")
         await answer(conn, sent, /^EXPUNGE$/, "* 3 EXPUNGE")
-        await Peer.acceptLogout(conn)
       })
-      const result = yield* Peer.check(
-        peer,
-        Effect.gen(function* () {
-          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
-          yield* client.select("INBOX")
-          return yield* client.move(uids(3), "Archive")
-        })
-      )
       assert.isTrue(result.expunged)
       assert.strictEqual(sent.at(-1), "EXPUNGE")
     })
