@@ -45,6 +45,14 @@ const idleUntilLogout = async (conn: Peer.PeerConnection) => {
   await Peer.acceptLogout(conn)
 }
 
+/** A mailbox of three messages, all fetched at start (`sinceUid: 0`), then IDLE until the client closes. */
+const threeMessagesThenIdle = async (conn: Peer.PeerConnection) => {
+  await Peer.login(conn)
+  await acceptExamine(conn, 3)
+  await answer(conn, [], fetched(1), fetched(2), fetched(3))
+  await idleUntilLogout(conn)
+}
+
 const storeLayer = (store: Checkpoint.CheckpointStore["Service"]) => Layer.succeed(Checkpoint.CheckpointStore, store)
 
 describe("Watcher against a scripted peer", () => {
@@ -137,12 +145,7 @@ describe("Watcher against a scripted peer", () => {
 
   it.live("a message whose handler fails is not committed, so a restart delivers it again", () =>
     Effect.gen(function* () {
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn)
-        await acceptExamine(conn, 3)
-        await answer(conn, [], fetched(1), fetched(2), fetched(3))
-        await idleUntilLogout(conn)
-      })
+      const peer = yield* Peer.scoped(threeMessagesThenIdle)
       const store = yield* Checkpoint.makeMemory
       const exit = yield* Watcher.watch({ client: Peer.clientOptions(peer.port), reconnect, sinceUid: 0 }).pipe(
         Stream.runForEach((m) => (m.uid === 2 ? Effect.fail("handler failed" as const) : Effect.void)),
@@ -156,12 +159,7 @@ describe("Watcher against a scripted peer", () => {
 
   it.live("a consumer that ends normally commits the last message it took", () =>
     Effect.gen(function* () {
-      const peer = yield* Peer.scoped(async (conn) => {
-        await Peer.login(conn)
-        await acceptExamine(conn, 3)
-        await answer(conn, [], fetched(1), fetched(2), fetched(3))
-        await idleUntilLogout(conn)
-      })
+      const peer = yield* Peer.scoped(threeMessagesThenIdle)
       const store = yield* Checkpoint.makeMemory
       yield* Watcher.watch({ client: Peer.clientOptions(peer.port), reconnect, sinceUid: 0 }).pipe(
         Stream.take(2),
