@@ -8,6 +8,7 @@
  * (then IDLE resumes), and NOOP polling where the server has no IDLE.
  */
 import { Command, type UntaggedData } from "@pkg/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -17,7 +18,6 @@ import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Commands from "./Commands.ts"
-import * as Handoff from "./internal/Handoff.ts"
 import type { ImapConnection } from "./ImapConnection.ts"
 import { fromReason, type ImapError, Timeout } from "./ImapError.ts"
 
@@ -203,7 +203,9 @@ export const keepIdling = (
 
 /**
  * The IDLE stream of a selected mailbox: mailbox events as they arrive. Ends with the connection's
- * error if it dies; closing the stream ends IDLE cleanly (DONE, tagged OK).
+ * error if it dies; closing the stream ends IDLE cleanly (DONE, tagged OK). A consumer that falls
+ * behind holds the connection's reader (TCP backpressure) rather than a growing buffer, and a run
+ * of EXISTS it has not taken is handed over as the newest count (ImapConnection.subscribe).
  */
 export const stream = (
   connection: ImapConnection,
@@ -212,19 +214,18 @@ export const stream = (
 ): Stream.Stream<MailboxEvent, ImapError> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      const handoff = Handoff.make<MailboxEvent, ImapError>("now")
-      // Listening before IDLE starts: nothing the server says in between is lost.
-      const remove = connection.listen((r) => {
-        const e = toEvent(r)
-        if (e !== undefined) handoff.push(e)
-      })
-      yield* Effect.addFinalizer(() => Effect.sync(remove))
+      // Subscribed before IDLE starts: nothing the server says in between is lost.
+      const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
       const idler = yield* keepIdling(connection, greetingText, options)
       yield* Effect.forkScoped(
         Effect.raceFirst(Fiber.join(idler), Deferred.await(connection.closed)).pipe(
-          Effect.catch((e: ImapError) => Effect.sync(() => handoff.end(Exit.fail(e))))
+          Effect.catch((e: ImapError) => Effect.sync(() => events.end(Exit.fail(e))))
         )
       )
-      return Stream.fromPull(Effect.succeed(handoff.pull))
+      const pull = Effect.map(
+        events.pull,
+        (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>
+      )
+      return Stream.fromPull(Effect.succeed(pull))
     })
   )

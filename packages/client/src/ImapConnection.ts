@@ -4,10 +4,13 @@
  * state, and one place where the connection dies (every waiter fails with the same error, once).
  *
  * Untagged data goes to the oldest pending command that claims it (its collector), always updates
- * the session state, and mailbox events are published for subscribers (IDLE, the watcher).
+ * the session state, and mailbox events go to each subscriber's inbox (IDLE, the watcher,
+ * `session.events`): coalesced and bounded, with the reader paused while a subscriber is behind
+ * and no command needs it (internal/EventInbox.ts).
  */
 import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protocol"
 import { type Framer, ResponseParser } from "@pkg/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -15,7 +18,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
-import * as PubSub from "effect/PubSub"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -30,6 +32,7 @@ import {
   ServerBye,
   Timeout
 } from "./ImapError.ts"
+import * as EventInbox from "./internal/EventInbox.ts"
 import * as SessionState from "./SessionState.ts"
 import * as Trace from "./Trace.ts"
 import type { Transport } from "./Transport.ts"
@@ -81,6 +84,8 @@ interface Pending {
   readonly done: Deferred.Deferred<Tagged, ImapError>
   /** Set while the writer waits for `+`; resolved with the text, or undefined if the command ended. */
   continuation: ((text: string | undefined) => void) | undefined
+  /** IDLE between its `+` and DONE: its reply is not due, so it does not need the reader. */
+  holding: boolean
 }
 
 interface Waiting {
@@ -94,13 +99,12 @@ export interface ImapConnection {
   readonly currentState: () => SessionState.SessionState
   readonly capabilities: () => ReadonlySet<string>
   readonly setCapabilities: (caps: ReadonlyArray<string>) => void
-  /** Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, FETCH, BYE, ALERT), as it arrives. */
-  readonly events: PubSub.PubSub<UntaggedData>
   /**
-   * The same data as `events`, handed synchronously to `f` inside the reader (no fiber hop: IDLE's
-   * latency path). `f` must not block. Returns the function that removes it.
+   * Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, FETCH flag updates, BYE, ALERT) from now
+   * until the scope closes, coalesced and bounded (see `EventSubscription`). The consumer is resumed
+   * once the reader has dispatched the chunk that brought the data (no fiber per event).
    */
-  readonly listen: (f: (r: UntaggedData) => void) => () => void
+  readonly subscribe: (options?: SubscribeOptions) => Effect.Effect<EventSubscription, never, Scope.Scope>
   /** Completes (with failure) when the connection dies; never succeeds. */
   readonly closed: Deferred.Deferred<never, ImapError>
   readonly isClosed: () => boolean
@@ -118,6 +122,37 @@ export interface ImapConnection {
   readonly pause: (key: object) => void
   readonly resume: (key: object) => void
 }
+
+export interface SubscribeOptions {
+  /** Only these events are kept (the watcher needs no EXPUNGE, so EXISTS coalesce across them). */
+  readonly accept?: ((r: UntaggedData) => boolean) | undefined
+}
+
+/**
+ * One subscriber's events. A run of EXISTS (or RECENT) is held as the newest one, repeated flag
+ * updates of a message as the newest, identical EXPUNGE lines as one counted entry; nothing moves
+ * across an EXPUNGE. While the subscriber is `subscriptionHighWater` entries behind, the reader stops
+ * reading the socket unless a command needs it; past `subscriptionLimit` entries (a flood coalescing
+ * cannot shrink, while a command needed the reader) the subscription fails with `ProtocolFailed`.
+ * It fails with the connection's error when the connection dies (after BYE is delivered).
+ */
+export interface EventSubscription {
+  /** Waits for at least one event and takes everything held (at most 4,096 events). */
+  readonly pull: Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, ImapError | Cause.Done>
+  /** Ends the subscription (after what it holds, on success) with the subscriber's own outcome. */
+  readonly end: (exit: Exit.Exit<unknown, ImapError>) => void
+  /** Entries held now (a coalesced run counts once): what a consumer that stopped pulling costs. */
+  readonly size: () => number
+}
+
+/** A subscriber this many entries behind pauses the reader (where no command needs it). */
+export const subscriptionHighWater = 256
+/**
+ * Entries (after coalescing) at which a subscription fails: at about 100 bytes each, 10 MB. Reached
+ * only where coalescing cannot shrink the flood (EXPUNGE and EXISTS alternating) and the reader must
+ * keep reading for a command; a mass expunge (`* 1 EXPUNGE` repeated) is one counted entry.
+ */
+export const subscriptionLimit = 100_000
 
 const tagPrefix = "A"
 
@@ -202,7 +237,6 @@ export const make = (
       )
     })
     const state = yield* SubscriptionRef.make(initialState)
-    const events = yield* PubSub.unbounded<UntaggedData>()
     const closed = yield* Deferred.make<never, ImapError>()
     let current = initialState
     let capabilities = capabilitySet(initialCapabilities)
@@ -223,7 +257,9 @@ export const make = (
     let wireBusy = false
     let wireWanted: (() => void) | undefined
     let readerFiber: Fiber.Fiber<unknown, unknown> | undefined
-    const listeners = new Set<(r: UntaggedData) => void>()
+    const inboxes = new Set<EventInbox.Inbox<ImapError>>()
+    /** Subscriptions at their high-water mark: each asks for the reader to be paused. */
+    const fullInboxes = new Set<EventInbox.Inbox<ImapError>>()
     const pausers = new Set<object>()
     let gate: Deferred.Deferred<void> | undefined
     /**
@@ -239,9 +275,16 @@ export const make = (
         gate = undefined
       }
     }
-    /** Pausing is safe only when nothing but the paused streams waits for the reader. */
-    const mayPause = () =>
-      pausers.size > 0 && waiting.length === 0 && pending.length <= pausers.size && dead === undefined
+    /**
+     * Pausing is safe only when nothing but the paused streams waits for the reader: no command
+     * queued, and every pending command either a paused stream or an IDLE before its DONE.
+     */
+    const mayPause = () => {
+      if (dead !== undefined || waiting.length > 0 || (pausers.size === 0 && fullInboxes.size === 0)) return false
+      let holding = 0
+      for (const p of pending) if (p.holding) holding++
+      return pending.length - holding <= pausers.size
+    }
 
     const pump = () => {
       if (waiting.length > 0) openGate()
@@ -281,6 +324,7 @@ export const make = (
       pending.length = 0
       for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.void)
       waiting.length = 0
+      for (const inbox of inboxes) inbox.end(Exit.fail(error))
       openGate()
       Deferred.doneUnsafe(closed, Exit.fail(error))
       // A connection declared dead (timeout, liveness probe) stops reading at once.
@@ -307,8 +351,7 @@ export const make = (
       // must not cost 50,000 publications).
       const news = isMailboxEvent(r) && r._tag !== "Fetch" && current._tag === "Selected"
       if (isBye || !consumed || news) {
-        PubSub.publishUnsafe(events, r)
-        for (const listener of listeners) listener(r)
+        for (const inbox of inboxes) inbox.push(r)
       }
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
@@ -492,6 +535,7 @@ export const make = (
         if (hold !== undefined) {
           const text = yield* next!
           if (text === undefined) return // IDLE refused: the tagged NO/BAD completes the command
+          p.holding = true
           yield* hold.ready
           // A connection that dies while idling must not leave this (uninterruptible) writer waiting;
           // nor may a server that ends IDLE itself (tagged reply without DONE): no DONE is due then.
@@ -499,6 +543,9 @@ export const make = (
             Effect.as(Effect.raceFirst(hold.until, Deferred.await(closed)), false),
             Effect.as(Effect.exit(Deferred.await(p.done)), true)
           )
+          // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+          p.holding = false
+          openGate()
           if (!endedByServer) yield* write([hold.done], "DONE", name)
           return
         }
@@ -580,7 +627,7 @@ export const make = (
             abandon()
             return yield* Effect.failCause(encoded.cause)
           }
-          const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined }
+          const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined, holding: false }
           pending.push(p)
           if (request.onSend) current = request.onSend(current)
           // Writing is not interruptible: half a command (or a literal announced but not sent) would
@@ -607,6 +654,37 @@ export const make = (
         })
       ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
 
+    const subscribe = (options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const inbox: EventInbox.Inbox<ImapError> = EventInbox.make<ImapError>({
+            accept: options?.accept,
+            highWater: subscriptionHighWater,
+            limit: subscriptionLimit,
+            maxBatch: 4096,
+            onPressure: (full) => {
+              if (full) fullInboxes.add(inbox)
+              else if (fullInboxes.delete(inbox)) openGate()
+            },
+            overflow: (held) =>
+              fromReason(
+                new ProtocolFailed({
+                  message: `more than ${subscriptionLimit} mailbox events the subscriber had not taken, while a command needed the connection (${held} held after coalescing)`,
+                  excerpt: ""
+                })
+              )
+          })
+          if (dead !== undefined) inbox.end(Exit.fail(dead))
+          else inboxes.add(inbox)
+          return inbox
+        }),
+        (inbox) =>
+          Effect.sync(() => {
+            inboxes.delete(inbox)
+            if (fullInboxes.delete(inbox)) openGate()
+          })
+      )
+
     return {
       run,
       state,
@@ -615,13 +693,7 @@ export const make = (
       setCapabilities: (caps) => {
         capabilities = capabilitySet(caps)
       },
-      events,
-      listen: (f) => {
-        listeners.add(f)
-        return () => {
-          listeners.delete(f)
-        }
-      },
+      subscribe,
       closed,
       isClosed: () => dead !== undefined,
       bytesReceived: () => received,

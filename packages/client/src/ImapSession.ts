@@ -92,8 +92,11 @@ export interface ImapSession {
   /** The protocol state and the selected mailbox's snapshot, as it changes. */
   readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
   readonly currentState: Effect.Effect<SessionState.SessionState>
-  /** Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, flag updates, BYE, ALERT). */
-  readonly events: Stream.Stream<UntaggedData>
+  /**
+   * Unsolicited and mailbox data (EXISTS, EXPUNGE, VANISHED, flag updates, BYE, ALERT), coalesced and
+   * bounded (`ImapConnection.subscribe`); fails with the connection's error when it dies.
+   */
+  readonly events: Stream.Stream<UntaggedData, ImapError>
   readonly refreshCapabilities: Effect.Effect<ReadonlySet<string>, ImapError>
   /** Authenticates a session opened without `auth` (or after a refused attempt). */
   readonly login: (auth: ImapConfig.Authentication) => Effect.Effect<void, ImapError>
@@ -671,7 +674,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       enabled: Effect.sync((): ReadonlySet<string> => enabled),
       state: connection.state as SubscriptionRef.SubscriptionRef<SessionState.SessionState>,
       currentState: Effect.sync(() => connection.currentState()),
-      events: Stream.fromPubSub(connection.events),
+      events: Stream.unwrap(Effect.map(connection.subscribe(), (s) => Stream.fromPull(Effect.succeed(s.pull)))),
       refreshCapabilities,
       login,
       list,

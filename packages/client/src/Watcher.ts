@@ -11,15 +11,27 @@
  * never gets ahead of the consumer: a checkpoint with nothing to deliver (a resync after a
  * reconnect) waits behind the events still buffered. So a restart misses nothing that was not
  * handled, and repeats at most the one message being handled when the consumer stopped.
+ *
+ * Memory: the hand-off holds at most `handoffCapacity` events; a session that has more to deliver
+ * (a replay of 50,000 messages) waits for the consumer, and while it waits its FETCH stops reading
+ * the socket. The session's own subscription to the connection keeps only what it acts on (EXISTS,
+ * live flag updates and VANISHED), coalesced: a flood of EXISTS is one fetch's worth of news.
  */
-import { Address, DateTime, EncodedWord, type Envelope, type FetchData, SequenceSet } from "@pkg/protocol"
+import {
+  Address,
+  DateTime,
+  EncodedWord,
+  type Envelope,
+  type FetchData,
+  SequenceSet,
+  type UntaggedData
+} from "@pkg/protocol"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { NonEmptyReadonlyArray } from "effect/Array"
@@ -33,6 +45,7 @@ import {
   UidValidityChanged as UidValidityChangedError
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
+import * as EventInbox from "./internal/EventInbox.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface NewMessage {
@@ -149,6 +162,16 @@ export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData)
   }
 }
 
+/**
+ * Events buffered between the sessions and the consumer at most: past it the session waits (and so
+ * does its FETCH's reading of the socket). One FETCH stream's worth of responses is buffered before it.
+ */
+export const handoffCapacity = 256
+
+/** What a session acts on: EXISTS (new mail), live flag updates, live VANISHED. */
+const watched = (r: UntaggedData): boolean =>
+  r._tag === "Exists" || (r._tag === "Fetch" && EventInbox.isFlagUpdate(r)) || (r._tag === "Vanished" && !r.earlier)
+
 /** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
   Stream.unwrap(
@@ -167,15 +190,24 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
         readonly checkpoint: Checkpoint.Checkpoint | undefined
       }> = []
       let wake: Deferred.Deferred<void> | undefined
+      /** Set while the producer waits for room in `buffer`. */
+      let room: Deferred.Deferred<void> | undefined
       let ended: Exit.Exit<never, ImapError> | undefined
       let uncommitted: Checkpoint.Checkpoint | undefined
       /** The checkpoint of the newest buffered event: where a reconnect resumes from. */
       let produced: Checkpoint.Checkpoint | undefined
-      const emit = (event: WatchEvent | undefined, checkpoint?: Checkpoint.Checkpoint) => {
-        buffer.push({ event, checkpoint })
-        if (checkpoint !== undefined) produced = checkpoint
-        if (wake) Deferred.doneUnsafe(wake, Exit.void)
-      }
+      /** Buffers the event, waiting first while the buffer is full (the consumer is behind). */
+      const emit = (event: WatchEvent | undefined, checkpoint?: Checkpoint.Checkpoint): Effect.Effect<void> =>
+        Effect.suspend(function put(): Effect.Effect<void> {
+          if (buffer.length >= handoffCapacity) {
+            room ??= Deferred.makeUnsafe<void>()
+            return Effect.andThen(Deferred.await(room), Effect.suspend(put))
+          }
+          buffer.push({ event, checkpoint })
+          if (checkpoint !== undefined) produced = checkpoint
+          if (wake) Deferred.doneUnsafe(wake, Exit.void)
+          return Effect.void
+        })
       // Uninterruptible, and cleared only once written: a consumer that stops while the write is in
       // flight must not leave the file behind what it was handed (the restart would repeat it).
       const commit: Effect.Effect<void> = Effect.uninterruptible(
@@ -204,8 +236,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           if (uncommitted === undefined && !buffer.some((e) => e.checkpoint !== undefined)) {
             return store.set(key, c).pipe(Effect.orDie)
           }
-          emit(undefined, c)
-          return Effect.void
+          return emit(undefined, c)
         })
 
       /** One connection's life: select, catch up, IDLE, fetch on EXISTS, until it fails. */
@@ -230,7 +261,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                 ? undefined
                 : { _tag: "UidValidityChanged", mailbox, previous: known.uidValidity, current: uidValidity, policy }
             if (changed !== undefined && policy === "fail") {
-              emit(changed)
+              yield* emit(changed)
               return yield* Effect.fail(
                 fromReason(new UidValidityChangedError({ mailbox, previous: changed.previous, current: uidValidity }))
               )
@@ -246,22 +277,20 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             let modSeqMark = changed === undefined ? known?.highestModSeq : undefined
             const checkpoint = (): Checkpoint.Checkpoint => ({ uidValidity, lastUid: last, highestModSeq: modSeqMark })
             // The new epoch's starting point is committed once the consumer is past the event.
-            if (changed !== undefined) emit(changed, checkpoint())
+            if (changed !== undefined) yield* emit(changed, checkpoint())
             else if (known === undefined) yield* advance(checkpoint())
             // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
-            const events = yield* PubSub.subscribe(client.connection.events)
+            const events = yield* client.connection.subscribe({ accept: watched })
             // Suspended: each EXISTS fetches from the UID delivered last, not from where the session began.
             const fetchNew = Effect.suspend(() =>
               client.fetch(SequenceSet.from("uid", SequenceSet.Uid(last + 1)), fetchItems).pipe(
-                Stream.runForEach((f) =>
-                  Effect.sync(() => {
-                    const uid = f.attributes.uid
-                    // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
-                    if (uid === undefined || uid <= last) return
-                    last = uid
-                    emit(toNewMessage(mailbox, uidValidity, f), checkpoint())
-                  })
-                )
+                Stream.runForEach((f) => {
+                  const uid = f.attributes.uid
+                  // `n:*` also returns the highest message when n is past it (RFC 9051 6.4.8).
+                  if (uid === undefined || uid <= last) return Effect.void
+                  last = uid
+                  return emit(toNewMessage(mailbox, uidValidity, f), checkpoint())
+                })
               )
             )
             // CONDSTORE/QRESYNC: report the flag changes and expunges missed while disconnected.
@@ -295,7 +324,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
                   events.push({ _tag: "Expunged", mailbox, uids })
                 }
                 modSeqMark = serverModSeq.toString()
-                for (const [i, e] of events.entries()) emit(e, i === events.length - 1 ? checkpoint() : undefined)
+                for (const [i, e] of events.entries()) {
+                  yield* emit(e, i === events.length - 1 ? checkpoint() : undefined)
+                }
                 if (events.length === 0) yield* advance(checkpoint())
               }
             } else if (serverModSeq !== undefined && modSeqMark === undefined) {
@@ -305,25 +336,31 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             yield* fetchNew
             const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle)
             onEstablished()
-            emit({ _tag: "Watching", mailbox, uidValidity, lastUid: last })
+            yield* emit({ _tag: "Watching", mailbox, uidValidity, lastUid: last })
             // The session ends when the connection dies or IDLE fails (an unanswered liveness probe).
             const closed = Effect.raceFirst(Deferred.await(client.connection.closed), Fiber.join(idler))
             while (true) {
-              const batch = yield* Effect.raceFirst(PubSub.takeAll(events), closed)
+              // The subscription fails with the connection's error; it never ends otherwise.
+              const batch = yield* Effect.raceFirst(
+                events.pull.pipe(Effect.catchIf(Cause.isDone, () => Effect.die("watcher subscription ended"))),
+                closed
+              )
               for (const r of batch) {
+                // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
                 if (r._tag === "Fetch") {
                   const a = r.attributes
-                  // Live flag changes only: a FETCH that carries more than UID/FLAGS/MODSEQ is data.
                   if (a.uid === undefined || a.flags === undefined || a.uid > last) continue
-                  if (Object.keys(a).some((k) => k !== "uid" && k !== "flags" && k !== "modSeq")) continue
                   if (a.modSeq !== undefined && (modSeqMark === undefined || a.modSeq > BigInt(modSeqMark))) {
                     modSeqMark = a.modSeq.toString()
                   }
-                  emit({ _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq }, checkpoint())
-                } else if (r._tag === "Vanished" && !r.earlier) {
+                  yield* emit(
+                    { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
+                    checkpoint()
+                  )
+                } else if (r._tag === "Vanished") {
                   // A VANISHED that arrived during the resync is in its result too: report it once.
                   const uids = expandUids(r.uids).filter((uid) => !reportedGone.has(uid))
-                  if (uids.length > 0) emit({ _tag: "Expunged", mailbox, uids }, checkpoint())
+                  if (uids.length > 0) yield* emit({ _tag: "Expunged", mailbox, uids }, checkpoint())
                 }
               }
               if (batch.some((r) => r._tag === "Exists")) yield* fetchNew
@@ -350,7 +387,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             step = yield* Schedule.toStepWithSleep(options.reconnect ?? defaultReconnect)
           }
           attempt++
-          emit({ _tag: "Disconnected", error: error.value, attempt })
+          yield* emit({ _tag: "Disconnected", error: error.value, attempt })
           const waited = yield* Effect.exit(step(error.value))
           if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
         }
@@ -380,6 +417,10 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             wake = undefined
           }
           const next = buffer.shift()!
+          if (room !== undefined) {
+            Deferred.doneUnsafe(room, Exit.void)
+            room = undefined
+          }
           if (next.checkpoint !== undefined) uncommitted = next.checkpoint
           if (next.event !== undefined) return [next.event] as const
           // Only a checkpoint: every event before it has been handled.
