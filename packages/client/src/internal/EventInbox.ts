@@ -243,6 +243,8 @@ export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
     if (ended !== undefined) return Exit.isSuccess(ended) ? Cause.done() : Effect.failCause(ended.cause)
     return Effect.flatMap(
       Effect.callback<void>((k) => {
+        // Checked again here: the fiber may have yielded since the check above (see Handoff.ts).
+        if (queue.size() > 0 || ended !== undefined) return k(Effect.void)
         waiter = () => k(Effect.void)
         return Effect.sync(() => {
           waiter = undefined

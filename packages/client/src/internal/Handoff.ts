@@ -58,6 +58,10 @@ export const make = <A, E>(wake: "now" | "batched"): Handoff<A, E> => {
     if (ended !== undefined) return Exit.isSuccess(ended) ? Cause.done() : Effect.failCause(ended.cause)
     return Effect.flatMap(
       Effect.callback<void>((k) => {
+        // Checked again here: the fiber may have yielded to the scheduler since the check above, and
+        // a push meanwhile found no waiter to wake (seen: a watcher's FETCH parked for good, the
+        // reader paused behind 537 responses nobody was woken for).
+        if (items.length > 0 || ended !== undefined) return k(Effect.void)
         waiter = () => k(Effect.void)
         return Effect.sync(() => {
           waiter = undefined
