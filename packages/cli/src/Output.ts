@@ -14,9 +14,15 @@ export const formatOf = (json: boolean): Format => (json ? "json" : "line")
 export const toJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
 
+/**
+ * Waits while stdout's queue is over its high-water mark: Node queues writes to a pipe in memory,
+ * so `imap watch --since-uid 0 | slow-reader` otherwise held the whole replay there (5 MB queued,
+ * 314 MB RSS, at 120,000 of 200,000 messages). Waiting lets the watcher's backpressure reach the socket.
+ */
 export const stdout = (text: string): Effect.Effect<void> =>
-  Effect.sync(() => {
-    process.stdout.write(`${text}\n`)
+  Effect.callback<void>((resume) => {
+    if (process.stdout.write(`${text}\n`)) resume(Effect.void)
+    else process.stdout.once("drain", () => resume(Effect.void))
   })
 
 export const stderr = (text: string): Effect.Effect<void> =>
