@@ -90,6 +90,12 @@ interface Pending {
 
 interface Waiting {
   readonly exclusive: boolean
+  /**
+   * IDLE: nobody waits on its turn to make progress, so a paused stream or a subscriber that is
+   * behind may keep the reader parked while it is queued (a watcher's next IDLE behind its FETCH
+   * must not turn that FETCH's backpressure off).
+   */
+  readonly patient: boolean
   readonly turn: Deferred.Deferred<void>
 }
 
@@ -275,19 +281,25 @@ export const make = (
         gate = undefined
       }
     }
+    /** A queued command other than IDLE: it needs the reader to get its turn and its reply. */
+    const needsReader = () => {
+      for (const w of waiting) if (!w.patient) return true
+      return false
+    }
+
     /**
      * Pausing is safe only when nothing but the paused streams waits for the reader: no command
-     * queued, and every pending command either a paused stream or an IDLE before its DONE.
+     * queued but IDLE, and every pending command either a paused stream or an IDLE before its DONE.
      */
     const mayPause = () => {
-      if (dead !== undefined || waiting.length > 0 || (pausers.size === 0 && fullInboxes.size === 0)) return false
+      if (dead !== undefined || needsReader() || (pausers.size === 0 && fullInboxes.size === 0)) return false
       let holding = 0
       for (const p of pending) if (p.holding) holding++
       return pending.length - holding <= pausers.size
     }
 
     const pump = () => {
-      if (waiting.length > 0) openGate()
+      if (needsReader()) openGate()
       if (waiting.length > 0 && wireBusy && wireWanted !== undefined) wireWanted()
       while (waiting.length > 0 && !wireBusy && !exclusiveInFlight) {
         const head = waiting[0]!
@@ -594,7 +606,11 @@ export const make = (
         Effect.gen(function* () {
           if (dead !== undefined) return yield* Effect.fail(dead)
           const turn = Deferred.makeUnsafe<void>()
-          const entry: Waiting = { exclusive: request.exclusive === true, turn }
+          const entry: Waiting = {
+            exclusive: request.exclusive === true,
+            patient: request.holdWire !== undefined,
+            turn
+          }
           waiting.push(entry)
           pump()
           const got = yield* restore(Deferred.await(turn)).pipe(Effect.exit)

@@ -238,6 +238,54 @@ describe("Watcher under a flood", () => {
   const fetched = (uid: number) =>
     `* ${uid} FETCH (UID ${uid} FLAGS () ENVELOPE ("Thu, 26 Nov 2026 10:00:00 +0000" "subject number ${uid}" NIL NIL NIL NIL NIL NIL NIL "<${uid}@example.com>") RFC822.SIZE 2048 INTERNALDATE "26-Nov-2026 10:00:00 +0000")\r\n`
 
+  it.live("a slow consumer of a burst that arrived while idling makes the FETCH wait (the next IDLE waits too)", () =>
+    Effect.gen(function* () {
+      const count = 30_000
+      let flushed = false
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        const tag = await conn.expect(/^EXAMINE INBOX/)
+        await conn.send(
+          "* 0 EXISTS",
+          "* OK [UIDVALIDITY 7] UIDs valid",
+          "* OK [UIDNEXT 1] Predicted next UID",
+          `${tag} OK [READ-ONLY] Examine completed.`
+        )
+        await Peer.answer(conn, [], /^UID FETCH 1:\* /)
+        const idle = await Peer.acceptIdle(conn, "+ idling", `* ${count} EXISTS`)
+        await Peer.acceptDone(conn, idle, 10_000)
+        const fetch = await conn.expect(/^UID FETCH 1:\* /)
+        let lines = ""
+        for (let uid = 1; uid <= count; uid++) lines += fetched(uid)
+        await conn.sendRaw(`${lines}${fetch} OK Fetch completed.\r\n`)
+        flushed = true
+        const again = await Peer.acceptIdle(conn)
+        await Peer.acceptDone(conn, again, 10_000)
+        await Peer.acceptLogout(conn)
+      })
+      let flushedWhileBehind: boolean | undefined
+      const uids = yield* Watcher.watch({
+        client: Peer.clientOptions(peer.port),
+        reconnect: Schedule.spaced("50 millis"),
+        sinceUid: 0
+      }).pipe(
+        Stream.tap((m) =>
+          m.uid === 1
+            ? Effect.sleep("400 millis").pipe(Effect.tap(() => Effect.sync(() => (flushedWhileBehind = flushed))))
+            : Effect.void
+        ),
+        Stream.map((m) => Number(m.uid)),
+        Stream.take(count),
+        Stream.runCollect,
+        Effect.provide(Checkpoint.layerMemory)
+      )
+      yield* Peer.finished(peer)
+      assert.isFalse(flushedWhileBehind)
+      assert.strictEqual(uids.length, count)
+      assert.isTrue(uids.every((uid, i) => uid === i + 1))
+    })
+  )
+
   it.live("a slow consumer over a large replay makes the FETCH wait; every message then arrives once, in order", () =>
     Effect.gen(function* () {
       const count = 30_000
