@@ -22,16 +22,21 @@
  * doing what `imap watch` does (open INBOX read-only, IDLE, on each `exists` fetch UID last+1:* and
  * print the subjects), run as a child of this bench against the same server and scenarios.
  *
- * Options: --only NAME[,NAME] (scenario names as printed), --no-imapflow, --json.
+ * Options: --only NAME[,NAME] (scenario names as printed), --no-imapflow, --json, --replay N (50,000:
+ * the size of the replayed mailbox), --node-arg=ARG
+ * (repeatable: a Node/V8 option for every client process alike, e.g. `--node-arg=--max-semi-space-size=2`
+ * to see how much of a peak is V8 growing its young generation under the allocation rate of a flood,
+ * up to 2 × 64 MiB on a machine with this much memory, rather than anything the client holds).
  * Child modes (used by the bench itself): --imapflow-child PORT SINCE, --watcher-child PORT.
  */
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import * as path from "node:path"
-import { describeMachine, fixed, MB, machine, table, thousands } from "./support.ts"
+import { describeMachine, fixed, MB, machine, numberOption, table, thousands } from "./support.ts"
 import * as FloodServer from "./FloodServer.ts"
 
 const root = path.join(import.meta.dirname, "..")
+const nodeArgs = process.argv.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length))
 const bin = path.join(root, "packages/cli/dist/bin.js")
 const args = process.argv.slice(2)
 
@@ -50,6 +55,8 @@ const flagPattern = [
 ]
 
 const base = { messages: 100, startAt: "idle", markerDelayMs: 200 } as const
+const replay = numberOption(args, "replay", 50_000)
+const replayName = `replay-${replay >= 1000 ? `${replay / 1000}k` : replay}`
 
 const scenarios: ReadonlyArray<Scenario> = [
   { ...base, name: "quiet", what: "no flood", pattern: [], lines: 0 },
@@ -75,18 +82,18 @@ const scenarios: ReadonlyArray<Scenario> = [
   },
   {
     ...base,
-    name: "replay-50k",
-    what: "`--since-uid 0` over 50,000 messages",
-    messages: 50_000,
+    name: replayName,
+    what: `\`--since-uid 0\` over ${thousands(replay)} messages`,
+    messages: replay,
     sinceUid: 0,
     pattern: [],
     lines: 0
   },
   {
     ...base,
-    name: "replay-50k-slow",
-    what: "Watcher.watch over 50,000, consumer sleeps 1 ms / 10 msgs",
-    messages: 50_000,
+    name: `${replayName}-slow`,
+    what: `Watcher.watch over ${thousands(replay)}, consumer sleeps 1 ms / 10 msgs`,
+    messages: replay,
     sinceUid: 0,
     pattern: [],
     lines: 0,
@@ -110,7 +117,7 @@ interface Result {
   readonly note: string
 }
 
-const timeoutMs = 300_000
+const timeoutMs = Number(process.env.FLOOD_TIMEOUT_MS ?? 300_000)
 
 /** Runs one contestant process against a fresh flood server until it prints the marker. */
 const runOne = async (scenario: Scenario, contestant: string): Promise<Result> => {
@@ -125,13 +132,16 @@ const runOne = async (scenario: Scenario, contestant: string): Promise<Result> =
   const env = { ...process.env, IMAP_HOST: "127.0.0.1", IMAP_PORT: String(server.port), IMAP_USER: "u" }
   Object.assign(env, { IMAP_PASSWORD: "p", IMAP_TLS: "none" })
   const t0 = performance.now()
-  const child = spawn(process.execPath, argv, { env, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [...nodeArgs, ...argv], { env, stdio: ["ignore", "pipe", "pipe"] })
   let stderr = ""
   let printed = 0
   let tail = ""
   try {
     const peak = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no marker within ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`no marker within ${timeoutMs} ms; stderr: ${stderr.slice(-300)}`)),
+        timeoutMs
+      )
       child.stderr.on("data", (c: Buffer) => {
         stderr = (stderr + c.toString("utf8")).slice(-4000)
       })
@@ -280,6 +290,7 @@ const main = async () => {
     return [r.scenario, s.what, r.contestant, thousands(s.lines), fixed(r.peakMb), delta, fixed(r.seconds, 2), r.note]
   })
   console.log(describeMachine(m))
+  if (nodeArgs.length > 0) console.log(`Node options for every client process: ${nodeArgs.join(" ")}`)
   console.log()
   console.log(
     table(
