@@ -49,6 +49,95 @@ const parseRange = (set: string): readonly [number, number] => {
   return [Math.min(low, high), Math.max(low, high)]
 }
 
+/** The flood lines still to write, in chunks of whole pattern periods (one buffer reused). */
+interface Flood {
+  readonly next: () => Buffer | undefined
+  readonly left: () => number
+}
+
+const makeFlood = (pattern: ReadonlyArray<string>, lines: number, onSent: (n: number) => void): Flood => {
+  let left = lines
+  const period = pattern.map((l) => `${l}\r\n`).join("")
+  const periods = Math.max(1, Math.floor(chunkBytes / Math.max(1, period.length)))
+  const block = Buffer.from(period.repeat(periods), "latin1")
+  const blockLines = periods * pattern.length
+  return {
+    left: () => left,
+    next: () => {
+      if (left <= 0) return undefined
+      const n = Math.min(left, blockLines)
+      left -= n
+      onSent(n)
+      if (n === blockLines) return block
+      const rest = Array.from({ length: n }, (_, i) => pattern[i % pattern.length]!)
+      return Buffer.from(`${rest.join("\r\n")}\r\n`, "latin1")
+    }
+  }
+}
+
+/** UID FETCH of `set` over UIDs 1..total (seq = UID), produced lazily; the newest past `initial` is the marker. */
+function* fetchReply(tag: string, set: string, total: number, initial: number): Generator<string> {
+  const [low, high] = parseRange(set)
+  let any = false
+  for (let uid = Math.max(1, low); uid <= Math.min(high, total); uid++) {
+    any = true
+    yield fetchLine(uid, uid, uid === total && total > initial ? markerSubject : `message ${uid}`)
+  }
+  // `n:*` with n past the last UID still returns the last message (RFC 9051 6.4.8).
+  if (!any && high === Number.POSITIVE_INFINITY && total > 0) yield fetchLine(total, total, `message ${total}`)
+  yield `${tag} OK Fetch completed.`
+}
+
+/** What the server answers to one command line; `idle` is the IDLE's tag while it runs. */
+interface Session {
+  messages: number
+  idleTag: string | undefined
+}
+
+/** The reply to `line` (lines, produced lazily), and whether it starts IDLE or a UID FETCH. */
+const respond = (
+  session: Session,
+  line: string,
+  initial: number
+): { readonly lines: Iterator<string>; readonly starts?: "idle" | "fetch"; readonly logout?: boolean } => {
+  const of = (...lines: Array<string>) => lines[Symbol.iterator]()
+  if (line === "DONE") {
+    const tag = session.idleTag
+    session.idleTag = undefined
+    return { lines: of(...(tag === undefined ? [] : [`${tag} OK Idle completed.`])) }
+  }
+  const [tag = "*", verb = "", ...rest] = line.split(" ")
+  const command = verb.toUpperCase()
+  switch (command) {
+    case "LOGIN":
+      return { lines: of(`${tag} OK [CAPABILITY ${capabilities}] Logged in`) }
+    case "CAPABILITY":
+      return { lines: of(`* CAPABILITY ${capabilities}`, `${tag} OK Capability completed.`) }
+    case "EXAMINE":
+    case "SELECT":
+      return {
+        lines: of(
+          "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
+          `* ${session.messages} EXISTS`,
+          "* 0 RECENT",
+          "* OK [UIDVALIDITY 7] UIDs valid",
+          `* OK [UIDNEXT ${session.messages + 1}] Predicted next UID`,
+          `${tag} OK [${command === "EXAMINE" ? "READ-ONLY" : "READ-WRITE"}] ${command} completed.`
+        )
+      }
+    case "UID":
+      if (rest[0]?.toUpperCase() !== "FETCH") return { lines: of(`${tag} OK done`) }
+      return { lines: fetchReply(tag, rest[1] ?? "1:*", session.messages, initial), starts: "fetch" }
+    case "IDLE":
+      session.idleTag = tag
+      return { lines: of("+ idling"), starts: "idle" }
+    case "LOGOUT":
+      return { lines: of("* BYE Logging out", `${tag} OK Logout completed.`), logout: true }
+    default:
+      return { lines: of(`${tag} OK done`) }
+  }
+}
+
 export const start = async (scenario: FloodScenario): Promise<FloodServer> => {
   let sent = 0
   let startedAt: number | undefined
@@ -58,42 +147,32 @@ export const start = async (scenario: FloodScenario): Promise<FloodServer> => {
   const serve = (socket: net.Socket) => {
     sockets.add(socket)
     socket.setNoDelay(true)
-    let messages = scenario.messages
+    const session: Session = { messages: scenario.messages, idleTag: undefined }
     let input = ""
-    let idleTag: string | undefined
-    let floodLeft = 0
-    let flooding = false
+    let flood: Flood | undefined
     let markerScheduled = false
     /** Replies not yet written: each an iterator of lines (a large FETCH is produced lazily). */
     const replies: Array<Iterator<string>> = []
     let pumping = false
     let closed = false
     let preferFlood = false
-    // One period of the pattern, repeated to about a chunk: written as is while whole periods remain.
-    const period = scenario.pattern.map((l) => `${l}\r\n`).join("")
-    const periods = Math.max(1, Math.floor(chunkBytes / Math.max(1, period.length)))
-    const block = Buffer.from(period.repeat(periods), "latin1")
-    const blockLines = periods * scenario.pattern.length
 
-    const appendMarker = () => {
-      messages++
-      replies.push([`* ${messages} EXISTS`][Symbol.iterator]())
-      void pump()
-    }
     const scheduleMarker = () => {
       if (markerScheduled) return
       markerScheduled = true
       setTimeout(() => {
-        if (!closed) appendMarker()
+        if (closed) return
+        session.messages++
+        replies.push([`* ${session.messages} EXISTS`][Symbol.iterator]())
+        void pump()
       }, scenario.markerDelayMs)
     }
     const startFlood = () => {
-      if (flooding || scenario.lines === 0) {
-        if (scenario.lines === 0) scheduleMarker()
-        return
-      }
-      flooding = true
-      floodLeft = scenario.lines
+      if (scenario.lines === 0) return scheduleMarker()
+      if (flood !== undefined) return
+      flood = makeFlood(scenario.pattern, scenario.lines, (n) => {
+        sent += n
+      })
       startedAt ??= performance.now()
     }
 
@@ -106,34 +185,21 @@ export const start = async (scenario: FloodScenario): Promise<FloodServer> => {
       }
       return out === "" ? undefined : out
     }
-    const nextFloodChunk = (): Buffer | undefined => {
-      if (floodLeft <= 0) return undefined
-      if (floodLeft >= blockLines) {
-        floodLeft -= blockLines
-        sent += blockLines
-        return block
-      }
-      const lines: Array<string> = []
-      for (let i = 0; floodLeft > 0; i++, floodLeft--, sent++)
-        lines.push(scenario.pattern[i % scenario.pattern.length]!)
-      return Buffer.from(`${lines.join("\r\n")}\r\n`, "latin1")
-    }
 
+    /** Writes replies and flood chunks alternately (neither starves the other), under backpressure. */
     const pump = async () => {
       if (pumping) return
       pumping = true
       while (!closed) {
-        // Alternate replies and flood chunks, so neither starves the other.
-        const flood = preferFlood || replies.length === 0 ? nextFloodChunk() : undefined
-        const chunk = flood ?? nextReplyChunk() ?? nextFloodChunk()
+        const floodChunk = preferFlood || replies.length === 0 ? flood?.next() : undefined
+        const chunk = floodChunk ?? nextReplyChunk() ?? flood?.next()
         preferFlood = !preferFlood
         if (chunk === undefined) break
-        const wasFlood = flooding && floodLeft === 0 && chunk === flood
         const ok = socket.write(chunk)
-        if (wasFlood) {
-          flooding = false
+        if (flood !== undefined && flood.left() === 0 && endedAt === undefined && typeof chunk !== "string") {
+          // The flood's last byte is in the kernel: append the marker after it.
           socket.write("", () => {
-            endedAt = performance.now()
+            endedAt ??= performance.now()
             scheduleMarker()
           })
         }
@@ -142,75 +208,14 @@ export const start = async (scenario: FloodScenario): Promise<FloodServer> => {
       pumping = false
     }
 
-    const fetchReply = (tag: string, set: string): Iterator<string> => {
-      const [low, high] = parseRange(set)
-      const total = messages
-      function* lines() {
-        let any = false
-        for (let uid = Math.max(1, low); uid <= Math.min(high, total); uid++) {
-          any = true
-          yield fetchLine(uid, uid, uid === total && total > scenario.messages ? markerSubject : `message ${uid}`)
-        }
-        // `n:*` with n past the last UID still returns the last message (RFC 9051 6.4.8).
-        if (!any && high === Number.POSITIVE_INFINITY && total > 0) yield fetchLine(total, total, `message ${total}`)
-        yield `${tag} OK Fetch completed.`
-      }
-      return lines()
-    }
-
-    const onCommand = (line: string) => {
-      if (line === "DONE") {
-        if (idleTag !== undefined) replies.push([`${idleTag} OK Idle completed.`][Symbol.iterator]())
-        idleTag = undefined
-        return
-      }
-      const [tag = "*", verb = "", ...rest] = line.split(" ")
-      const command = verb.toUpperCase()
-      const reply = (...lines: Array<string>) => replies.push(lines[Symbol.iterator]())
-      switch (command) {
-        case "LOGIN":
-          return reply(`${tag} OK [CAPABILITY ${capabilities}] Logged in`)
-        case "CAPABILITY":
-          return reply(`* CAPABILITY ${capabilities}`, `${tag} OK Capability completed.`)
-        case "EXAMINE":
-        case "SELECT":
-          return reply(
-            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)",
-            `* ${messages} EXISTS`,
-            "* 0 RECENT",
-            "* OK [UIDVALIDITY 7] UIDs valid",
-            `* OK [UIDNEXT ${messages + 1}] Predicted next UID`,
-            `${tag} OK [${command === "EXAMINE" ? "READ-ONLY" : "READ-WRITE"}] ${command} completed.`
-          )
-        case "UID":
-          if (rest[0]?.toUpperCase() === "FETCH") {
-            replies.push(fetchReply(tag, rest[1] ?? "1:*"))
-            if (scenario.startAt === "fetch") startFlood()
-            return
-          }
-          return reply(`${tag} OK done`)
-        case "IDLE":
-          idleTag = tag
-          reply("+ idling")
-          if (scenario.startAt === "idle") startFlood()
-          return
-        case "LOGOUT":
-          reply("* BYE Logging out", `${tag} OK Logout completed.`)
-          setTimeout(() => socket.end(), 10)
-          return
-        default:
-          return reply(`${tag} OK done`)
-      }
-    }
-
     socket.on("data", (d: Buffer) => {
       input += d.toString("latin1")
-      for (;;) {
-        const i = input.indexOf("\r\n")
-        if (i < 0) break
-        const line = input.slice(0, i)
+      for (let i = input.indexOf("\r\n"); i >= 0; i = input.indexOf("\r\n")) {
+        const reply = respond(session, input.slice(0, i), scenario.messages)
         input = input.slice(i + 2)
-        onCommand(line)
+        replies.push(reply.lines)
+        if (reply.starts === scenario.startAt) startFlood()
+        if (reply.logout === true) setTimeout(() => socket.end(), 10)
       }
       void pump()
     })
