@@ -4,8 +4,9 @@
  * to stderr. It runs until SIGINT/SIGTERM, which closes the stream: DONE ends IDLE, LOGOUT ends the
  * session, the checkpoint is saved, and the process exits 0.
  *
- * If the very first connection fails it gives up (a typo in --host should not retry forever);
- * once it has been watching, it reconnects with backoff for as long as it runs.
+ * If the very first connection fails it gives up (a typo in --host should not retry forever), unless
+ * the server is throttling; once it has been watching, it reconnects with backoff for as long as it
+ * runs, asking a token source (--access-token-command/-file) for a fresh token on every reconnect.
  */
 import { Checkpoint, type ImapError, Watcher } from "@pkg/client"
 import { Effect, Option, Stream } from "effect"
@@ -62,6 +63,10 @@ export const watch = Command.make(
             watching = true
             return Output.stderr(`watching ${e.mailbox} (uidvalidity ${e.uidValidity}, last uid ${e.lastUid})`)
           case "Disconnected":
+            // A throttling server exists and takes the login later: wait for it, even the first time.
+            if (e.error.reason._tag === "Throttled") {
+              return Output.stderr(`imap: ${Report.describeImapError(e.error)}; trying again (attempt ${e.attempt})`)
+            }
             if (!watching) return Effect.fail(e.error)
             return Output.stderr(
               `imap: connection lost (${Report.describeImapError(e.error)}); reconnecting (attempt ${e.attempt})`
