@@ -54,6 +54,8 @@ export const stderrExcerpt = (stderr: string): string => {
 }
 
 interface Finished {
+  /** Killed for taking longer than `commandTimeout`. */
+  readonly timedOut: boolean
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
   readonly stdout: string
@@ -74,14 +76,18 @@ const run = (command: string): Effect.Effect<Finished, ImapError.TokenUnavailabl
       // The end of stderr usually says why; keep a bounded tail.
       stderr = (stderr + chunk).slice(-4096)
     })
-    const timer = setTimeout(() => child.kill("SIGKILL"), commandTimeout)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill("SIGKILL")
+    }, commandTimeout)
     child.once("error", (cause) => {
       clearTimeout(timer)
       resume(Effect.fail(unavailable(`cannot run the access token command: ${cause.message}`, cause)))
     })
     child.once("close", (code, signal) => {
       clearTimeout(timer)
-      resume(Effect.succeed({ code, signal, stdout, stderr }))
+      resume(Effect.succeed({ timedOut, code, signal, stdout, stderr }))
     })
     return Effect.sync(() => {
       clearTimeout(timer)
@@ -91,10 +97,10 @@ const run = (command: string): Effect.Effect<Finished, ImapError.TokenUnavailabl
 
 /** What a finished command gave: the token, or the reason there is none (never quoting stdout). */
 export const outcome = (f: Finished): Redacted.Redacted<string> | ImapError.TokenUnavailable => {
+  if (f.timedOut) return unavailable(`access token command gave no token within ${commandTimeout / 1000} s`)
   const status = f.signal !== null ? `killed by ${f.signal}` : `exit status ${f.code}`
   if (f.signal !== null || f.code !== 0) {
-    const timedOut = f.signal === "SIGKILL" ? ` (no token within ${commandTimeout / 1000} s)` : ""
-    return unavailable(`access token command failed (${status}${timedOut}): ${stderrExcerpt(f.stderr)}`)
+    return unavailable(`access token command failed (${status}): ${stderrExcerpt(f.stderr)}`)
   }
   const token = firstLine(f.stdout)
   if (token === undefined) return unavailable(`access token command printed no token (${status})`)

@@ -23,7 +23,10 @@ export const Interrupted = 130
 /** The table printed in `imap --help` and the README. */
 export const table: ReadonlyArray<readonly [number, string]> = [
   [Success, "success"],
-  [Usage, "usage or configuration error (bad flag, missing host/user/password, unreadable file)"],
+  [
+    Usage,
+    "usage or configuration error (bad flag, missing host/user/password, password and token both set, unreadable file)"
+  ],
   [Authentication, "authentication failed, or no access token could be had (token file or command failed)"],
   [Connection, "connection or TLS failure, including timeouts and the server closing the connection"],
   [Rejected, "command rejected by the server (NO/BAD, not allowed in this state, missing capability)"],
