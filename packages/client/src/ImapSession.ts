@@ -413,7 +413,8 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       return (r: FetchData) => {
         const a = r.attributes
         if (set.kind === "uid") {
-          if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
+          // `*` is the highest UID in use, which only the server knows (Courier's `UID FETCH *`).
+          if (a.uid === undefined || !SequenceSet.mayContain(set, a.uid)) return false
         } else {
           const current = connection.currentState()
           const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
@@ -502,7 +503,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         }),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               changed.set(r.attributes.uid, r)
               return true
             }
@@ -555,7 +556,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         ),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               updated.push(r)
               return true
             }
