@@ -11,7 +11,7 @@ import * as ExitCode from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 import * as Report from "./Report.ts"
 
-const exitCodeHelp = ExitCode.table.map(([code, meaning]) => `  ${String(code).padEnd(3)} ${meaning}`).join("\n")
+const exitCodeHelp = ExitCode.table.map(([code, meaning]) => ` ${String(code).padStart(3)}  ${meaning}`).join("\n")
 
 export const root = Command.make("imap").pipe(
   Command.withSharedFlags(ConnectionFlags.flags),
