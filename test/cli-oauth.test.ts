@@ -128,12 +128,17 @@ describe("imap with an OAuth access token", { timeout: 60_000 }, () => {
       if (conn.received.length > 0) throw new Error(`client sent ${conn.received.join(" | ")}`)
     })
     const command = `echo ${tokenOf(3)}; echo "token endpoint: 503 Service Unavailable" >&2; exit 7`
-    const r = await imap(peer, ["capabilities", "--access-token-command", command])
+    const [r, traced] = await Promise.all([
+      imap(peer, ["capabilities", "--access-token-command", command]),
+      imap(peer, ["capabilities", "--trace", "--access-token-command", command])
+    ])
     expect(r.code, r.stderr).toBe(3)
     expect(r.stderr.trim()).toBe(
       "imap: no access token: access token command failed (exit status 7): token endpoint: 503 Service Unavailable"
     )
+    expect(traced.code, traced.stderr).toBe(3)
     expectNoToken(r)
+    expectNoToken(traced)
     await peer.finished()
   })
 

@@ -5,7 +5,10 @@
  * missing token are reported and which exit code they get.
  */
 import { ImapError } from "@pkg/client"
-import { Duration, Option, Redacted, Result } from "effect"
+import { Duration, Effect, Option, Redacted, Result } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import * as AccessToken from "../src/AccessToken.ts"
 import * as Credentials from "../src/Credentials.ts"
@@ -105,6 +108,33 @@ describe("AccessToken", () => {
     expect(AccessToken.stderrExcerpt("\u001b[31merror\u001b[0m:\r\nbad\u0007")).toBe("[31merror [0m: bad")
     expect(AccessToken.stderrExcerpt("")).toBe("nothing on stderr")
     expect(AccessToken.stderrExcerpt("x".repeat(1000))).toHaveLength(303)
+  })
+})
+
+describe("AccessToken.fromFile", () => {
+  it("reads the file again on every call, so a refresher can replace the token between connections", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "imap-token-file-"))
+    try {
+      const file = path.join(dir, "token")
+      const provider = AccessToken.fromFile(file)
+      const read = () =>
+        Effect.runPromise(
+          provider.pipe(
+            Effect.map(Redacted.value),
+            Effect.catch((e) => Effect.succeed(`error: ${e.message}`))
+          )
+        )
+      writeFileSync(file, "ya29.first\n")
+      expect(await read()).toBe("ya29.first")
+      writeFileSync(file, "ya29.second\n")
+      expect(await read()).toBe("ya29.second")
+      writeFileSync(file, "\n")
+      expect(await read()).toBe(`error: access token file ${file} is empty`)
+      rmSync(file)
+      expect(await read()).toMatch(/^error: cannot read access token file .*ENOENT/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
