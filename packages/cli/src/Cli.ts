@@ -40,11 +40,12 @@ const presenter: CliOutput.Presenter = {
       switch (event._tag) {
         case "Help":
           // `imap` without a subcommand is a usage error (exit 2): its help goes to stderr.
-          return yield* (event.reason === "Requested" ? Output.stdout : Output.stderr)(
+          return yield* Output.verbatim(
+            event.reason === "Requested" ? "stdout" : "stderr",
             formatter.formatHelpDoc(event.helpDoc)
           )
         case "Version":
-          return yield* Output.stdout(formatter.formatVersion(event.name, event.version))
+          return yield* Output.verbatim("stdout", formatter.formatVersion(event.name, event.version))
         case "InvalidInvocation": {
           // One line, whatever effect/cli found: what is wrong, then where to look.
           const what = event.errors.map((e) => describeUsage(e.message.replace(/\s*\n+\s*/g, " "))).join("; ")
@@ -57,7 +58,9 @@ const presenter: CliOutput.Presenter = {
 const helpOnStderr: CliOutput.Presenter = {
   present: (event) =>
     Effect.gen(function* () {
-      if (event._tag === "Help") yield* Output.stderr((yield* CliOutput.Formatter).formatHelpDoc(event.helpDoc))
+      if (event._tag === "Help") {
+        yield* Output.verbatim("stderr", (yield* CliOutput.Formatter).formatHelpDoc(event.helpDoc))
+      }
     })
 }
 

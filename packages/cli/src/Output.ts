@@ -1,27 +1,42 @@
 /**
  * What `imap` prints: data on stdout (a line per item, or a JSON object per line with `--json`),
  * everything else (progress, warnings, watch status, errors) on stderr so pipes only see data.
+ * Every line goes through `TerminalText`, so no control character a server or a sender chose
+ * reaches the terminal; only the help and version text that effect/cli formats (and may colour) is
+ * written verbatim.
  */
 import type { Watcher } from "@pkg/client"
 import { Address } from "@pkg/protocol"
 import { Effect } from "effect"
+import * as TerminalText from "./TerminalText.ts"
 
 export type Format = "line" | "json"
 
 export const formatOf = (json: boolean): Format => (json ? "json" : "line")
 
-/** JSON that survives bigints (MODSEQ, Gmail ids) by writing them as strings. */
+/**
+ * JSON that survives bigints (MODSEQ, Gmail ids) by writing them as strings, with every control
+ * and bidi character escaped (`TerminalText.json`): a JSON line is read on terminals too.
+ */
 export const toJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+  TerminalText.json(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)))
 
+/** A line of data, made safe for a terminal. */
 export const stdout = (text: string): Effect.Effect<void> =>
   Effect.sync(() => {
-    process.stdout.write(`${text}\n`)
+    process.stdout.write(`${TerminalText.text(text)}\n`)
   })
 
+/** A line (or lines) for the person at the terminal, made safe for it. */
 export const stderr = (text: string): Effect.Effect<void> =>
   Effect.sync(() => {
-    process.stderr.write(`${text}\n`)
+    process.stderr.write(`${TerminalText.text(text)}\n`)
+  })
+
+/** Text this program composed itself: effect/cli's help and version, with its own colours. */
+export const verbatim = (stream: "stdout" | "stderr", text: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process[stream].write(`${text}\n`)
   })
 
 /** One item as a line or as JSON, depending on the format. */
@@ -61,8 +76,8 @@ const shortDate = (d: Date | undefined): string =>
 
 /** UID, date, sender and subject, tab-separated (so `cut -f` works). */
 export const messageLine = (m: Watcher.NewMessage): string => {
-  const sender = m.from[0] === undefined ? "-" : Address.format(m.from[0]) || "-"
-  const subject = (m.subject ?? "(no subject)").replace(/[\r\n\t]+/g, " ")
+  const sender = m.from[0] === undefined ? "-" : TerminalText.field(Address.format(m.from[0])) || "-"
+  const subject = TerminalText.field(m.subject ?? "(no subject)")
   return `${m.uid}\t${shortDate(m.date)}\t${sender}\t${subject}`
 }
 

@@ -1,9 +1,10 @@
 /**
  * The small pure pieces of `imap`: how command-line text becomes IMAP (sections, dates, flags,
- * search keys, line ends), how errors become exit codes, and the line format. The commands
- * themselves run end to end in test/cli.test.ts.
+ * search keys, line ends) and which values IMAP cannot carry (caught before connecting), how errors
+ * become exit codes, and the line formats (messages, mailboxes, log lines) with hostile text in
+ * them. The commands themselves run end to end in test/cli*.test.ts.
  */
-import { ImapError, type Watcher } from "@pkg/client"
+import { ImapError, type MailboxInfo, type Watcher } from "@pkg/client"
 import { SearchKey, SequenceSet } from "@pkg/protocol"
 import { Option } from "effect"
 import { CliError } from "effect/cli"
@@ -11,7 +12,8 @@ import { describe, expect, it } from "vitest"
 import { parseFlags, toCrlf } from "../src/Append.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import { parseSection } from "../src/Fetch.ts"
-import { messageJson, messageLine } from "../src/Output.ts"
+import { mailboxLine } from "../src/Mailboxes.ts"
+import { messageJson, messageLine, toJson } from "../src/Output.ts"
 import { parseDay, toSearchKey } from "../src/Search.ts"
 
 describe("fetch --part", () => {
@@ -133,6 +135,24 @@ describe("message output", () => {
     expect(messageLine({ ...message, subject: undefined, from: [], date: undefined })).toBe("42\t-\t-\t(no subject)")
   })
 
+  it("shows a sender's or subject's control characters as escapes, never raw", () => {
+    const line = messageLine({
+      ...message,
+      subject: "\u001b]0;pwned\u0007\u001b[2J \u009b31m \u0000 \u202eexe.pdf",
+      from: [{ name: "Eve\u202e\u001b[8m", address: "eve@example.com\u0007" }]
+    })
+    expect(line).toBe(
+      '42\t2026-11-26 10:05\t"Eve\\u202e\\x1b[8m" <eve@example.com\\x07>\t\\x1b]0;pwned\\x07\\x1b[2J \\x9b31m \\x00 \\u202eexe.pdf'
+    )
+  })
+
+  it("as JSON, escapes C1 and bidi controls too, and the subject decodes back unchanged", () => {
+    const subject = "\u009b31m \u202e \u007f"
+    const json = toJson(messageJson({ ...message, subject }))
+    expect(json).not.toMatch(/[\u007f-\u009f\u202e]/)
+    expect(JSON.parse(json).subject).toBe(subject)
+  })
+
   it("or a JSON object with nulls for what is missing", () => {
     expect(messageJson({ ...message, subject: undefined, date: undefined, size: undefined })).toEqual({
       uid: 42,
@@ -144,5 +164,18 @@ describe("message output", () => {
       flags: ["\\Seen"],
       size: null
     })
+  })
+})
+
+describe("mailbox lines", () => {
+  it("show a name's and an attribute's control characters as escapes, and keep the tabs as separators", () => {
+    const box: MailboxInfo = {
+      name: "evil\u001b]0;x\u0007\tbox",
+      delimiter: "/",
+      attributes: ["\\HasNoChildren", "\\X\u009b2J"],
+      specialUse: undefined,
+      status: undefined
+    }
+    expect(mailboxLine(box)).toBe("evil\\x1b]0;x\\x07 box\t\\HasNoChildren \\X\\x9b2J")
   })
 })
