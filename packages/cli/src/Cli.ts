@@ -1,9 +1,10 @@
 /**
  * The `imap` command tree and how it runs: effect/cli parses, our presenter keeps stdout for data
- * (usage errors become one `imap: ...` line on stderr), and handlers report their own failures.
+ * (usage errors become one `imap: ...` line on stderr), handlers report their own failures, and
+ * every log line goes to stderr (`Output.logger`).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, Stdio } from "effect"
+import { Effect, Logger, Stdio } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { append } from "./Append.ts"
 import { fetch } from "./Fetch.ts"
@@ -76,4 +77,4 @@ export const main = Stdio.Stdio.use(({ args }) =>
       ? usage
       : Command.runWith(command, { version })(argv).pipe(Effect.provideService(CliOutput.Presenter, presenter))
   )
-).pipe(Effect.provide(NodeServices.layer))
+).pipe(Effect.provide([NodeServices.layer, Logger.layer([Output.logger])]))

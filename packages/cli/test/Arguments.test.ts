@@ -6,14 +6,14 @@
  */
 import { ImapError, type MailboxInfo, type Watcher } from "@pkg/client"
 import { SearchKey, SequenceSet } from "@pkg/protocol"
-import { Option } from "effect"
+import { Cause, Option } from "effect"
 import { CliError } from "effect/cli"
 import { describe, expect, it } from "vitest"
 import { parseFlags, toCrlf } from "../src/Append.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import { parseSection } from "../src/Fetch.ts"
 import { mailboxLine } from "../src/Mailboxes.ts"
-import { messageJson, messageLine, toJson } from "../src/Output.ts"
+import { logLine, messageJson, messageLine, toJson } from "../src/Output.ts"
 import { parseDay, toSearchKey } from "../src/Search.ts"
 
 describe("fetch --part", () => {
@@ -177,5 +177,16 @@ describe("mailbox lines", () => {
       status: undefined
     }
     expect(mailboxLine(box)).toBe("evil\\x1b]0;x\\x07 box\t\\HasNoChildren \\X\\x9b2J")
+  })
+})
+
+describe("log lines", () => {
+  const options = (logLevel: "Warn" | "Debug", message: unknown, cause: Cause.Cause<unknown> = Cause.empty) =>
+    ({ logLevel, message, cause, date: new Date(0), fiber: undefined as never }) as const
+
+  it("read `imap: <level>: <message>`, with the cause's lines after it", () => {
+    expect(logLine(options("Warn", ["discarded 5 bytes"]))).toBe("imap: warning: discarded 5 bytes")
+    expect(logLine(options("Debug", ["S: * OK", { n: 1 }]))).toBe('imap: debug: S: * OK {"n":1}')
+    expect(logLine(options("Warn", "x", Cause.fail("boom")))).toMatch(/^imap: warning: x\n.*boom/)
   })
 })
