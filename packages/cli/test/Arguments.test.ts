@@ -10,6 +10,7 @@ import { Cause, Option } from "effect"
 import { CliError } from "effect/cli"
 import { describe, expect, it } from "vitest"
 import { parseFlags, toCrlf } from "../src/Append.ts"
+import * as Arguments from "../src/Arguments.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import { parseSection } from "../src/Fetch.ts"
 import { mailboxLine } from "../src/Mailboxes.ts"
@@ -34,8 +35,21 @@ describe("fetch --part", () => {
     })
   })
 
-  it("rejects what is not a section", () => {
-    for (const bad of ["", "0", "1.0", "MIME", "1.BODY", "1TEXT", "HEADER.FIELDS ()", "1..2", "-1"]) {
+  it("rejects what is not a section, and part numbers beyond 4294967295", () => {
+    expect(parseSection("4294967295.1")).toEqual({ part: [4294967295, 1] })
+    for (const bad of [
+      "",
+      "0",
+      "1.0",
+      "MIME",
+      "1.BODY",
+      "1TEXT",
+      "HEADER.FIELDS ()",
+      "1..2",
+      "-1",
+      "4294967296",
+      "1.99999999999999999999"
+    ]) {
       expect(parseSection(bad), bad).toBeUndefined()
     }
   })
@@ -84,6 +98,61 @@ describe("append", () => {
     expect(text(toCrlf(Buffer.from("a\nb\n")))).toBe("a\r\nb\r\n")
     const crlf = Buffer.from("a\r\nb\nc\r\n")
     expect(text(toCrlf(crlf))).toBe("a\r\nb\nc\r\n")
+  })
+})
+
+describe("values IMAP cannot carry, refused before connecting", () => {
+  it.each([
+    [1, true],
+    [4294967295, true],
+    [0, false],
+    [-1, false],
+    [4294967296, false],
+    [99999999999, false],
+    [1.5, false]
+  ])("a UID (fetch): %s is %s", (n, ok) => {
+    expect(Arguments.isUid(n)).toBe(ok)
+  })
+
+  it.each([
+    [0, true],
+    [4294967294, true],
+    [4294967295, false],
+    [-1, false],
+    [99999999999, false]
+  ])("--since-uid %s is %s (N + 1 must be a UID)", (n, ok) => {
+    expect(Arguments.isSinceUid(n)).toBe(ok)
+  })
+
+  it.each([
+    ["\\Seen", undefined],
+    ["$Label", undefined],
+    ["\\Important", undefined],
+    ["a\r\nb", 'not a flag or keyword: "a\\r\\nb"'],
+    ["(x)", 'not a flag or keyword: "(x)"'],
+    ["a b", 'not a flag or keyword: "a b"'],
+    ["a\u0000", 'not a flag or keyword: "a\\u0000"'],
+    ['"q"', 'not a flag or keyword: "\\"q\\""'],
+    ["{3}", 'not a flag or keyword: "{3}"'],
+    ["caf\u00e9", 'not a flag or keyword: "café"']
+  ])("--flags %j: %s", (flag, problem) => {
+    const found = Arguments.flagProblem(flag)
+    if (problem === undefined) expect(found).toBeUndefined()
+    else expect(found?.startsWith(problem), found).toBe(true)
+  })
+
+  it.each([
+    ["INBOX", undefined],
+    ["Archive/2026 \u00e9t\u00e9", undefined],
+    ["", "the mailbox name is empty"],
+    ["INBOX\r\nA1 DELETE x", "U+000D"],
+    ["a\u001bb", "U+001B"],
+    ["a\u009bb", "U+009B"],
+    ["a\u2028b", "U+2028"]
+  ])("--mailbox %j: %s", (name, problem) => {
+    const found = Arguments.mailboxProblem(name)
+    if (problem === undefined) expect(found).toBeUndefined()
+    else expect(found).toContain(problem)
   })
 })
 
