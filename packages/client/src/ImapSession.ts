@@ -31,6 +31,7 @@ import * as Idle from "./Idle.ts"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
+import * as Search from "./Search.ts"
 import * as SessionState from "./SessionState.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
@@ -137,8 +138,16 @@ export interface ImapSession {
     { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<string> },
     ImapError
   >
-  /** UID SEARCH: the matching UIDs. */
+  /**
+   * UID SEARCH: the matching UIDs, ascending. Uses ESEARCH where offered (a compact set instead of a
+   * line per UID), and CHARSET UTF-8 for non-ASCII text when UTF8=ACCEPT is not enabled.
+   */
   readonly search: (criteria: SearchKey.SearchKey) => Effect.Effect<ReadonlyArray<SequenceSet.Uid>, ImapError>
+  /** UID SEARCH asking only for MIN, MAX, COUNT and/or ALL (as a set): ESEARCH, else computed locally. */
+  readonly searchSummary: (
+    criteria: SearchKey.SearchKey,
+    returns: NonEmptyReadonlyArray<Search.SearchReturn>
+  ) => Effect.Effect<Search.SearchResult, ImapError>
   /** UID STORE; `modified` is the MODIFIED set when UNCHANGEDSINCE refused some messages. */
   readonly store: (
     set: UidSet,
@@ -413,7 +422,8 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       return (r: FetchData) => {
         const a = r.attributes
         if (set.kind === "uid") {
-          if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
+          // `*` is the highest UID in use, which only the server knows (Courier's `UID FETCH *`).
+          if (a.uid === undefined || !SequenceSet.mayContain(set, a.uid)) return false
         } else {
           const current = connection.currentState()
           const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
@@ -502,7 +512,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         }),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               changed.set(r.attributes.uid, r)
               return true
             }
@@ -525,18 +535,15 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
     })
 
+    const searching: Search.SearchContext = { connection, request: req, utf8 }
     const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
-      const uids: Array<SequenceSet.Uid> = []
-      yield* run(Command.uidSearch(criteria), {
-        collect: (r) => {
-          if (r._tag === "Search") {
-            for (const n of r.ids) uids.push(SequenceSet.Uid(n))
-            return true
-          }
-          return false
-        }
-      })
-      return uids
+      return yield* Search.uids(searching, criteria)
+    })
+    const searchSummary = Effect.fn("ImapClient.searchSummary")(function* (
+      criteria: SearchKey.SearchKey,
+      returns: NonEmptyReadonlyArray<Search.SearchReturn>
+    ) {
+      return yield* Search.summary(searching, criteria, returns)
     })
 
     const store = Effect.fn("ImapClient.store")(function* (
@@ -555,7 +562,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         ),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               updated.push(r)
               return true
             }
@@ -689,6 +696,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       fetchBody,
       changedSince,
       search,
+      searchSummary,
       store,
       copy,
       move,

@@ -224,7 +224,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             const stored = yield* store.get(key).pipe(Effect.orDie)
             // Events already handed to the buffer count as delivered for the next session.
             const known = produced ?? Option.getOrUndefined(stored)
-            const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
+            // Without UIDNEXT (Courier), ask the server for its highest UID; an empty mailbox has none.
+            const startAfter =
+              box.uidNext !== undefined ? box.uidNext - 1 : box.exists === 0 ? 0 : yield* maxUid(client)
             const changed: UidValidityChanged | undefined =
               known === undefined || known.uidValidity === uidValidity
                 ? undefined
