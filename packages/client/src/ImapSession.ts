@@ -30,9 +30,10 @@ import * as Handshake from "./Handshake.ts"
 import * as Idle from "./Idle.ts"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
-import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
+import { CommandFailed, fromReason, type ImapError, MissingCapability, ProtocolFailed } from "./ImapError.ts"
 import * as Search from "./Search.ts"
 import * as SessionState from "./SessionState.ts"
+import * as FetchFilter from "./internal/FetchFilter.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface MailboxInfo {
@@ -413,26 +414,20 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       )
     }
 
-    /** Only data items other than UID/FLAGS/MODSEQ tell our response apart from an unsolicited flag update. */
-    const wantsContent = (items: Command.FetchItems) =>
-      typeof items === "string" || items.some((i) => i._tag !== "Uid" && i._tag !== "Flags" && i._tag !== "ModSeq")
-
+    /** Which FETCH responses answer this command (see FetchFilter); `*` of a sequence set is EXISTS. */
     const isOurs = (set: AnySet, items: Command.FetchItems) => {
-      const content = wantsContent(items)
-      return (r: FetchData) => {
-        const a = r.attributes
-        if (set.kind === "uid") {
-          // `*` is the highest UID in use, which only the server knows (Courier's `UID FETCH *`).
-          if (a.uid === undefined || !SequenceSet.mayContain(set, a.uid)) return false
-        } else {
-          const current = connection.currentState()
-          const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
-          if (!SequenceSet.contains(set, r.seq, exists)) return false
-        }
-        if (!content) return true
-        // for-in rather than Object.keys(...).some(...): no array and no closure per response.
-        for (const k in a) if (k !== "uid" && k !== "flags" && k !== "modSeq") return true
-        return false
+      const filter = FetchFilter.make(set, items)
+      return (r: FetchData): boolean | ImapError => {
+        const current = connection.currentState()
+        const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
+        const verdict = FetchFilter.classify(filter, r, exists)
+        if (verdict !== "missingUid") return verdict === "ours"
+        return fromReason(
+          new ProtocolFailed({
+            message: `the server answered FETCH for message ${r.seq} without its UID`,
+            excerpt: `* ${r.seq} FETCH (${Object.keys(r.attributes).join(" ")})`
+          })
+        )
       }
     }
 
@@ -464,19 +459,26 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         ]).pipe(
           Stream.runCollect,
           Effect.flatMap((found) => {
-            const data = found[0]?.attributes.body?.[0]?.data
-            return data === undefined
-              ? Effect.fail(
-                  fromReason(
-                    new CommandFailed({
+            // A server may answer one message in several FETCH responses (RFC 9051 7.5.2): the
+            // section is in whichever carries it, not necessarily the first.
+            const mine = found.filter((f) => f.attributes.uid === uid)
+            const data = mine.flatMap((f) => f.attributes.body ?? []).find((b) => b.data !== undefined)?.data
+            if (data !== undefined) return Effect.succeed(data)
+            return Effect.fail(
+              fromReason(
+                mine.length === 0
+                  ? new CommandFailed({
                       command: "UID FETCH",
                       status: "NO",
                       code: "NONEXISTENT",
                       text: `no message with UID ${uid}`
                     })
-                  )
-                )
-              : Effect.succeed(data)
+                  : new ProtocolFailed({
+                      message: `the server answered UID FETCH ${uid} without the section asked for`,
+                      excerpt: mine.map((f) => Object.keys(f.attributes).join(" ")).join("; ")
+                    })
+              )
+            )
           })
         )
       return Stream.paginate(0, (offset: number) =>

@@ -128,15 +128,20 @@ const fetchItems = [
   { _tag: "InternalDate" }
 ] as const
 
+/**
+ * A FETCH response (with UID, as the client's FETCH guarantees when UID is asked for) as a message
+ * summary. A response without UID is a caller's mistake, not a message with UID 0.
+ */
 export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData): NewMessage => {
   const a = f.attributes
+  if (a.uid === undefined) throw new Error(`toNewMessage: the FETCH of message ${f.seq} carries no UID (ask for it)`)
   const envelope = a.envelope
   const internalDate = a.internalDate === undefined ? undefined : DateTime.parseInternalDate(a.internalDate)
   const sent = envelope?.date === undefined ? undefined : DateTime.parseEnvelopeDate(envelope.date)
   return {
     _tag: "NewMessage",
     mailbox,
-    uid: a.uid ?? SequenceSet.Uid(0),
+    uid: a.uid,
     uidValidity,
     seq: f.seq,
     subject: EncodedWord.decode(envelope?.subject),
