@@ -9,8 +9,10 @@
  * runs, asking a token source (--access-token-command/-file) for a fresh token on every reconnect.
  */
 import { Checkpoint, type ImapError, Watcher } from "@pkg/client"
+import { SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Arguments from "./Arguments.ts"
 import * as ConnectionFlags from "./ConnectionFlags.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as Output from "./Output.ts"
@@ -42,8 +44,8 @@ export const watch = Command.make(
     ),
     sinceUid: Flag.Int("since-uid").pipe(
       Flag.filterMap(
-        (n) => (n >= 0 ? Option.some(n) : Option.none()),
-        (n) => `Expected a UID (0 or more), got ${n}`
+        (n) => (Arguments.isSinceUid(n) ? Option.some(n) : Option.none()),
+        (n) => `Expected a UID from 0 to ${SequenceSet.MAX - 1}, got ${n}`
       ),
       Flag.withDescription("Without a checkpoint: also print the messages with a UID above N (default: only new mail)"),
       Flag.optional
