@@ -48,6 +48,8 @@ export interface Dovecot extends DovecotInfo, DovecotActions {
 export interface StartOptions {
   readonly password?: string
   readonly timeoutMs?: number
+  /** Sessions one user may hold from one IP (default 1000); past it LOGIN gets `NO [UNAVAILABLE]`. */
+  readonly maxUserIpConnections?: number
 }
 
 const HOST = "127.0.0.1"
@@ -100,6 +102,7 @@ const renderConfig = (o: {
   uid: number
   gid: number
   root: boolean
+  maxUserIpConnections: number
 }): string => {
   const me = o.root ? "" : os.userInfo().username
   // Dovecot wants a group name; Node has no getgrgid.
@@ -145,7 +148,7 @@ userdb {
   args = uid=${o.uid} gid=${o.gid} home=${o.dir}/home/%u
 }
 protocol imap {
-  mail_max_userip_connections = 1000
+  mail_max_userip_connections = ${o.maxUserIpConnections}
 }
 service imap-login {
   inet_listener imap {
@@ -228,7 +231,13 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort(HOST)
     const tlsPort = await freePort(HOST)
-    await writeFile(configPath, renderConfig({ dir, port, tlsPort, password, uid, gid, root }))
+    await writeFile(
+      configPath,
+      renderConfig({
+        ...{ dir, port, tlsPort, password, uid, gid, root },
+        maxUserIpConnections: options.maxUserIpConnections ?? 1000
+      })
+    )
     const child = spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })
     let stderr = ""
     child.stderr?.on("data", (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import { Command as ImapCommand, SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Arguments from "./Arguments.ts"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
 import { withCheckedSession } from "./Root.ts"
 
@@ -38,6 +39,8 @@ export const parseSection = (spec: string): Section | undefined => {
     return text === undefined ? undefined : { part: [], text }
   }
   const part = m[1]!.split(".").map(Number)
+  // A part number is an nz-number like a UID (RFC 9051 9 `section-part`).
+  if (!part.every(Arguments.isUid)) return undefined
   if (m[2] === undefined) return { part }
   const text = textSpec(m[2], true)
   return text === undefined ? undefined : { part, text }
@@ -53,8 +56,8 @@ export const fetch = Command.make(
   {
     uid: Argument.Int("uid").pipe(
       Argument.filterMap(
-        (n) => (n > 0 ? Option.some(n) : Option.none()),
-        (n) => `Expected a UID (a positive number), got ${n}`
+        (n) => (Arguments.isUid(n) ? Option.some(n) : Option.none()),
+        (n) => `Expected a UID from 1 to ${SequenceSet.MAX}, got ${n}`
       ),
       Argument.withDescription("UID of the message (see `imap subjects`)")
     ),
@@ -84,19 +87,16 @@ export const fetch = Command.make(
     ({ client, flags }, { uid, section }) =>
       Effect.gen(function* () {
         yield* client.examine(flags.mailbox)
-        const results = yield* client
-          .fetch(SequenceSet.single("uid", SequenceSet.Uid(uid)), [
-            ImapCommand.Attr.uid,
-            ImapCommand.Attr.bodySection(section, { peek: true })
-          ])
-          .pipe(Stream.runCollect)
-        const found = results.find((f) => f.attributes.uid === uid)
-        if (found === undefined) {
-          return yield* new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` })
-        }
-        const data = found.attributes.body?.[0]?.data
-        // Copied: the parser hands out views into its receive buffer.
-        if (data !== undefined && data.length > 0) yield* writeStdout(Uint8Array.from(data))
+        // Partial fetches, written as they come: a 50 MB message is never held whole. The section
+        // is taken from whichever FETCH response carries it, and its absence is an error.
+        yield* client.fetchBody(SequenceSet.Uid(uid), section).pipe(
+          // Copied: the parser hands out views into its receive buffer.
+          Stream.runForEach((chunk) => writeStdout(Uint8Array.from(chunk))),
+          Effect.catchIf(
+            (e) => e.reason._tag === "CommandFailed" && e.reason.code === "NONEXISTENT",
+            () => Effect.fail(new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` }))
+          )
+        )
       })
   )
 ).pipe(

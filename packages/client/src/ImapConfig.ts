@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type { TokenUnavailable } from "./ImapError.ts"
 import type { TraceSink } from "./Trace.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 
@@ -21,9 +22,22 @@ export type Authentication =
   | {
       readonly _tag: "OAuth2"
       readonly user: string
-      readonly accessToken: Redacted.Redacted<string>
+      /** A fixed token, or a provider asked for a fresh one on every connection (see `TokenProvider`). */
+      readonly accessToken: AccessToken
       readonly mechanism?: "XOAUTH2" | "OAUTHBEARER" | undefined
     }
+
+/**
+ * Yields a fresh access token. Asked once per connection attempt (every `ImapSession.make`, so every
+ * watcher reconnect), and once more when the server refuses the token it gave; OAuth access tokens
+ * expire (Gmail and Microsoft 365: after about an hour), so a long-lived client cannot hold one.
+ * It fails with `TokenUnavailable` (retryable unless it says `retryable: false`).
+ */
+export type TokenProvider = Effect.Effect<Redacted.Redacted<string>, TokenUnavailable>
+
+export type AccessToken = Redacted.Redacted<string> | TokenProvider
+
+export const isTokenProvider = (token: AccessToken): token is TokenProvider => Effect.isEffect(token)
 
 export interface Timeouts {
   readonly connect?: Duration.Input | undefined
@@ -31,6 +45,17 @@ export interface Timeouts {
   /** Silence allowed while a command is running (not its total length). */
   readonly command?: Duration.Input | undefined
   readonly logout?: Duration.Input | undefined
+}
+
+/**
+ * Bounds on what the server may send in one piece: a line longer, or a literal larger, fails the
+ * connection with a ProtocolFailed rather than exhausting memory. Defaults: 1 MiB per line, 256 MiB
+ * per literal (`Framer`'s; raise the line limit for a server without ESEARCH whose SEARCH replies
+ * are longer, lower the literal limit for a client that never downloads whole messages).
+ */
+export interface Limits {
+  readonly maxLineLength?: number | undefined
+  readonly maxLiteralSize?: number | undefined
 }
 
 export interface ImapClientOptions {
@@ -43,6 +68,7 @@ export interface ImapClientOptions {
   /** Without it the session stays unauthenticated (or PREAUTH) until `login`/`authenticate`. */
   readonly auth?: Authentication | undefined
   readonly timeouts?: Timeouts | undefined
+  readonly limits?: Limits | undefined
   /** Extensions to ENABLE when offered. Default: CONDSTORE, QRESYNC, UTF8=ACCEPT. */
   readonly enable?: ReadonlyArray<string> | undefined
   /** Sent with ID (RFC 2971) when the server offers it; false sends nothing. */
@@ -60,6 +86,7 @@ export interface ResolvedOptions {
   readonly greetingTimeout: Duration.Duration
   readonly commandTimeout: Duration.Duration
   readonly logoutTimeout: Duration.Duration
+  readonly limits: Limits
   readonly enable: ReadonlyArray<string>
   readonly clientId: Readonly<Record<string, string>> | false
   readonly trace: TraceSink | undefined
@@ -80,6 +107,7 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
     greetingTimeout: Duration.fromInputUnsafe(o.timeouts?.greeting ?? "15 seconds"),
     commandTimeout: Duration.fromInputUnsafe(o.timeouts?.command ?? "60 seconds"),
     logoutTimeout: Duration.fromInputUnsafe(o.timeouts?.logout ?? "5 seconds"),
+    limits: o.limits ?? {},
     enable: o.enable ?? defaultEnable,
     clientId: o.clientId ?? { name: "effect-imap", version: "0.1.0" },
     trace: o.trace
@@ -87,10 +115,30 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
 }
 
 /** Password authentication shorthand. */
-export const password = (user: string, secret: string | Redacted.Redacted<string>): Authentication => ({
+export const password = (
+  user: string,
+  secret: string | Redacted.Redacted<string>,
+  options?: { readonly mechanism?: "LOGIN" | "PLAIN" | undefined }
+): Authentication => ({
   _tag: "Password",
   user,
-  password: typeof secret === "string" ? Redacted.make(secret) : secret
+  password: typeof secret === "string" ? Redacted.make(secret) : secret,
+  ...(options?.mechanism === undefined ? {} : { mechanism: options.mechanism })
+})
+
+/**
+ * OAuth 2.0 shorthand: a fixed token, or a `TokenProvider` asked for a fresh one per connection.
+ * Without a mechanism, OAUTHBEARER (RFC 7628) where offered, else XOAUTH2.
+ */
+export const oauth2 = (
+  user: string,
+  token: string | AccessToken,
+  options?: { readonly mechanism?: "XOAUTH2" | "OAUTHBEARER" | undefined }
+): Authentication => ({
+  _tag: "OAuth2",
+  user,
+  accessToken: typeof token === "string" ? Redacted.make(token) : token,
+  ...(options?.mechanism === undefined ? {} : { mechanism: options.mechanism })
 })
 
 /**

@@ -12,6 +12,7 @@ import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protoc
 import { type Framer, ResponseParser } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -21,19 +22,10 @@ import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import {
-  AuthenticationFailed,
-  CommandFailed,
-  ConnectionClosed,
-  fromReason,
-  ImapError,
-  InvalidState,
-  ProtocolFailed,
-  ServerBye,
-  Timeout
-} from "./ImapError.ts"
+import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as SessionState from "./SessionState.ts"
+import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
 import type { Transport } from "./Transport.ts"
 
@@ -226,6 +218,7 @@ export const make = (
   options: ConnectionOptions
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const clock = yield* Clock.Clock
     // The protocol trace goes to the user's sink (--trace) and, when debug logging is on, to the
     // Effect logger; printable lines are only built when someone will read them.
     const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
@@ -273,8 +266,11 @@ export const make = (
      * when `mayPause` holds, and any other command opens the gate at once (buffering wins).
      */
     let parked = false
-    /** Bumped when the reader parks and when it leaves the gate: silence counts only from the later. */
-    let gateMoves = 0
+    /**
+     * When the server last showed life (a read returned) or the reader left the gate: a command's
+     * silence is counted from here, so it fails at the configured silence, not a whole period later.
+     */
+    let heardAt = clock.currentTimeMillisUnsafe()
     const openGate = () => {
       if (gate !== undefined) {
         Deferred.doneUnsafe(gate, Exit.void)
@@ -368,7 +364,7 @@ export const make = (
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
         const loggingOut = pending.some((p) => p.request.name === "LOGOUT")
-        if (!loggingOut) die(fromReason(new ServerBye({ text: r.text, code: codeName(r) })))
+        if (!loggingOut) die(fromReason(Throttling.bye(r.text, codeName(r))))
       }
     }
 
@@ -390,11 +386,8 @@ export const make = (
       finish(p)
       if (r.status === "OK") Deferred.doneUnsafe(p.done, Exit.succeed(r))
       else {
-        const reason =
-          p.request.authentication !== undefined && r.status === "NO"
-            ? new AuthenticationFailed({ mechanism: p.request.authentication, code: codeName(r), text: r.text })
-            : new CommandFailed({ command: p.request.name, status: r.status, code: codeName(r), text: r.text })
-        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(reason)))
+        const refusal = { command: p.request.name, status: r.status, code: codeName(r), text: r.text }
+        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(Throttling.tagged(refusal, p.request.authentication))))
       }
     }
 
@@ -425,6 +418,7 @@ export const make = (
       for (const r of options.initial ?? []) dispatch(r)
       while (dead === undefined) {
         const chunks = yield* transport.pull
+        heardAt = clock.currentTimeMillisUnsafe()
         for (const chunk of chunks) {
           received += chunk.length
           try {
@@ -446,10 +440,9 @@ export const make = (
         while (mayPause()) {
           gate ??= Deferred.makeUnsafe<void>()
           parked = true
-          gateMoves++
           yield* Deferred.await(gate)
           parked = false
-          gateMoves++
+          heardAt = clock.currentTimeMillisUnsafe()
         }
       }
     }).pipe(
@@ -584,21 +577,19 @@ export const make = (
         // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
         // Silence is excused only while the reader is parked for a paused stream (the consumer's
         // pace, not the server's); once another command needs the reader, the server must answer.
-        let seen = received
-        let seenMoves = gateMoves
-        const check: Effect.Effect<A, ImapError> = wait.pipe(
-          Effect.timeoutOption(timeoutMillis),
-          Effect.flatMap((o) => {
-            if (o._tag === "Some") return Effect.succeed(o.value)
-            if (received !== seen || gateMoves !== seenMoves || (parked && dead === undefined)) {
-              seen = received
-              seenMoves = gateMoves
-              return check
-            }
-            return timedOut(timeoutMillis, p.request.name)
-          })
-        )
-        return check
+        // It counts from the later of this wait's start and the last sign of life, to the millisecond.
+        const since = clock.currentTimeMillisUnsafe()
+        const check = (within: number): Effect.Effect<A, ImapError> =>
+          wait.pipe(
+            Effect.timeoutOption(within),
+            Effect.flatMap((o) => {
+              if (o._tag === "Some") return Effect.succeed(o.value)
+              if (parked && dead === undefined) return check(timeoutMillis)
+              const left = timeoutMillis - (clock.currentTimeMillisUnsafe() - Math.max(since, heardAt))
+              return left > 0 ? check(left) : timedOut(timeoutMillis, p.request.name)
+            })
+          )
+        return check(timeoutMillis)
       })
 
     const run = (request: CommandRequest): Effect.Effect<Tagged, ImapError> =>

@@ -3,7 +3,7 @@
  * connections and restarts. It fetches by UID from the last delivered UID + 1 (never "the last
  * message by count"), keeps a checkpoint (UIDVALIDITY, last UID) in a `CheckpointStore`, and
  * reconnects on retryable errors with a `Schedule` whose backoff restarts after every session that
- * got as far as IDLE.
+ * got as far as IDLE, waiting at least as long as a throttling server asked (`retryAfter`).
  *
  * Delivery contract: the checkpoint for a message is committed when the consumer pulls the next
  * element (it has finished with this one) or when the stream ends normally; a consumer that fails
@@ -27,7 +27,9 @@ import {
   type UntaggedData
 } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -42,6 +44,7 @@ import {
   fromReason,
   type ImapError,
   MissingCapability,
+  retryAfter,
   UidValidityChanged as UidValidityChangedError
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
@@ -141,15 +144,20 @@ const fetchItems = [
   { _tag: "InternalDate" }
 ] as const
 
+/**
+ * A FETCH response (with UID, as the client's FETCH guarantees when UID is asked for) as a message
+ * summary. A response without UID is a caller's mistake, not a message with UID 0.
+ */
 export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData): NewMessage => {
   const a = f.attributes
+  if (a.uid === undefined) throw new Error(`toNewMessage: the FETCH of message ${f.seq} carries no UID (ask for it)`)
   const envelope = a.envelope
   const internalDate = a.internalDate === undefined ? undefined : DateTime.parseInternalDate(a.internalDate)
   const sent = envelope?.date === undefined ? undefined : DateTime.parseEnvelopeDate(envelope.date)
   return {
     _tag: "NewMessage",
     mailbox,
-    uid: a.uid ?? SequenceSet.Uid(0),
+    uid: a.uid,
     uidValidity,
     seq: f.seq,
     subject: EncodedWord.decode(envelope?.subject),
@@ -255,7 +263,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             const stored = yield* store.get(key).pipe(Effect.orDie)
             // Events already handed to the buffer count as delivered for the next session.
             const known = produced ?? Option.getOrUndefined(stored)
-            const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
+            // Without UIDNEXT (Courier), ask the server for its highest UID; an empty mailbox has none.
+            const startAfter =
+              box.uidNext !== undefined ? box.uidNext - 1 : box.exists === 0 ? 0 : yield* maxUid(client)
             const changed: UidValidityChanged | undefined =
               known === undefined || known.uidValidity === uidValidity
                 ? undefined
@@ -388,8 +398,16 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           }
           attempt++
           yield* emit({ _tag: "Disconnected", error: error.value, attempt })
+          const started = yield* Clock.currentTimeMillis
           const waited = yield* Effect.exit(step(error.value))
           if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
+          // A server that named its wait (throttling) gets at least that: coming back sooner only
+          // earns another refusal, and may lengthen the penalty.
+          const floor = retryAfter(error.value)
+          if (floor !== undefined) {
+            const left = Duration.toMillis(floor) - ((yield* Clock.currentTimeMillis) - started)
+            if (left > 0) yield* Effect.sleep(Duration.millis(left))
+          }
         }
       })
 
