@@ -98,9 +98,12 @@ export const start = async (options: { readonly timeoutMs?: number } = {}): Prom
   const caPath = path.join(dir, "etc", "cert.pem")
   const keyPath = path.join(dir, "etc", "key.pem")
   await selfSignedCertificate(caPath, keyPath)
-  // couriertls wants key and certificate in one file.
-  const pem = Buffer.concat([await readFile(keyPath), await readFile(caPath)])
-  await writeFile(path.join(dir, "etc", "imapd.pem"), pem, { mode: 0o600 })
+  // couriertls wants key and certificate in one file, which it reads as `courier` for STARTTLS
+  // (imaplogin has dropped root by then), as Debian's mkimapdcert leaves /etc/courier/imapd.pem.
+  const pem = path.join(dir, "etc", "imapd.pem")
+  await writeFile(pem, Buffer.concat([await readFile(keyPath), await readFile(caPath)]), { mode: 0o600 })
+  const courier = await systemUser("courier")
+  await chown(pem, courier.uid, courier.gid)
   await writeFile(path.join(dir, "etc", "overrides"), overrides(root, dir))
 
   const etc = path.join(root, "etc", "courier")

@@ -48,9 +48,11 @@ defaultpartition: default
 partition-default: ${o.dir}/mail
 sievedir: ${o.dir}/sieve
 temp_path: ${o.dir}/tmp
-lmtpsocket: ${o.dir}/run/socket/lmtp
-idlesocket: ${o.dir}/run/socket/idle
-notifysocket: ${o.dir}/run/socket/notify
+# imapd binds its end of the idled conversation at {configdirectory}/socket/idle.<pid> whatever
+# idlesocket says: the sockets must live there, or IDLE silently falls back to polling every 60 s.
+lmtpsocket: ${o.dir}/config/socket/lmtp
+idlesocket: ${o.dir}/config/socket/idle
+notifysocket: ${o.dir}/config/socket/notify
 servername: ${SERVERNAME}
 # Debian's packaged namespace: folders below INBOX, separator "."
 altnamespace: no
@@ -64,6 +66,9 @@ sasl_pwcheck_method: auxprop
 sasl_auxprop_plugin: sasldb
 sasl_sasldb_path: ${o.dir}/etc/sasldb2
 sasl_auto_transition: no
+# By default 8-bit header bytes are rewritten to "X", on APPEND too: keep them, so that a raw UTF-8
+# header makes the round trip and the client's handling of it is what the tests see.
+munge8bit: no
 # A refused login would otherwise hold the test that checks it for 3 s.
 failedloginpause: 0
 # The sasldb holds only plaintext-checkable secrets; offer what the client speaks.
@@ -96,7 +101,7 @@ export const start = async (options: { readonly timeoutMs?: number } = {}): Prom
   const cyrus = await systemUser("cyrus")
   const dir = await tempDir(PREFIX)
   const o: Layout = { dir, root, conf: path.join(dir, "etc", "imapd.conf") }
-  const owned = ["config", "mail", "sieve", "run", "run/proc", "run/lock", "run/socket", "tmp", "tls"]
+  const owned = ["config", "config/socket", "mail", "sieve", "run", "run/proc", "run/lock", "tmp", "tls"]
   for (const sub of ["etc", "log", ...owned]) await mkdir(path.join(dir, sub), { recursive: true })
   const caPath = path.join(dir, "tls", "cert.pem")
   const keyPath = path.join(dir, "tls", "key.pem")

@@ -2,7 +2,9 @@
 // injected connection details plus the server-side actions. `dovecot()` and `freshUser` serve the
 // Dovecot-only files (any fresh user logs in, so each file or test gets a store nobody else touches);
 // `imapServer(name)` gives the cross-server files the same shape on Dovecot, Cyrus and Courier.
+import { ImapConfig } from "@pkg/client"
 import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { inject } from "vitest"
 import * as Dovecot from "./Dovecot.ts"
 import * as LineSession from "./LineSession.ts"
@@ -152,3 +154,20 @@ export const imapServer = (name: ServerName): TestImapServer => {
     killServing: (clientPid) => killServing(clientPid, [info.port, info.tlsPort])
   }
 }
+
+/**
+ * Client options for `account` on `server`: the plain port without TLS (the default), or with
+ * STARTTLS, or the implicit-TLS port, trusting the server's own certificate.
+ */
+export const clientOptions = (
+  server: TestImapServer,
+  account: Account,
+  tls: "none" | "starttls" | "implicit" = "none"
+): ImapConfig.ImapClientOptions => ({
+  host: server.host,
+  port: tls === "implicit" ? server.tlsPort : server.port,
+  tls,
+  tlsOptions: tls === "none" ? undefined : { ca: readFileSync(server.caPath), servername: "localhost" },
+  auth: ImapConfig.password(account.user, account.password),
+  timeouts: { connect: "5 seconds", greeting: "5 seconds", command: "15 seconds", logout: "2 seconds" }
+})
