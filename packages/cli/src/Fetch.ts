@@ -84,19 +84,16 @@ export const fetch = Command.make(
     ({ client, flags }, { uid, section }) =>
       Effect.gen(function* () {
         yield* client.examine(flags.mailbox)
-        const results = yield* client
-          .fetch(SequenceSet.single("uid", SequenceSet.Uid(uid)), [
-            ImapCommand.Attr.uid,
-            ImapCommand.Attr.bodySection(section, { peek: true })
-          ])
-          .pipe(Stream.runCollect)
-        const found = results.find((f) => f.attributes.uid === uid)
-        if (found === undefined) {
-          return yield* new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` })
-        }
-        const data = found.attributes.body?.[0]?.data
-        // Copied: the parser hands out views into its receive buffer.
-        if (data !== undefined && data.length > 0) yield* writeStdout(Uint8Array.from(data))
+        // Partial fetches, written as they come: a 50 MB message is never held whole. The section
+        // is taken from whichever FETCH response carries it, and its absence is an error.
+        yield* client.fetchBody(SequenceSet.Uid(uid), section).pipe(
+          // Copied: the parser hands out views into its receive buffer.
+          Stream.runForEach((chunk) => writeStdout(Uint8Array.from(chunk))),
+          Effect.catchIf(
+            (e) => e.reason._tag === "CommandFailed" && e.reason.code === "NONEXISTENT",
+            () => Effect.fail(new OperationFailed({ message: `no message with UID ${uid} in ${flags.mailbox}` }))
+          )
+        )
       })
   )
 ).pipe(

@@ -6,6 +6,7 @@
  */
 import type { FetchData, UntaggedData } from "@pkg/protocol"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import type { ImapError } from "./ImapError.ts"
@@ -18,12 +19,13 @@ export interface FetchStreamOptions {
 
 /**
  * Runs `request` (whose collector is replaced) and streams the FETCH responses that `accept` claims.
- * `onDone` sees the tagged OK (for VANISHED-style extras the caller collects itself).
+ * `accept` returns an error for a response that answers the command but breaks the protocol: the
+ * stream fails with it (after what came before), and the rest of the reply is drained.
  */
 export const stream = (
   connection: ImapConnection,
   request: Omit<CommandRequest, "collect">,
-  accept: (r: FetchData) => boolean,
+  accept: (r: FetchData) => boolean | ImapError,
   options?: FetchStreamOptions & {
     readonly collectOther?: (r: UntaggedData) => boolean
     /** A span from the first pull to the end of the stream, parent of the command's span. */
@@ -42,7 +44,13 @@ export const stream = (
       let cancelled = false
       handoff.onTake(() => connection.resume(key))
       const collect = (r: UntaggedData): boolean => {
-        if (r._tag === "Fetch" && accept(r)) {
+        const verdict = r._tag === "Fetch" ? accept(r) : false
+        if (verdict !== false && verdict !== true) {
+          if (!cancelled) handoff.end(Exit.fail(verdict))
+          cancelled = true
+          return true
+        }
+        if (r._tag === "Fetch" && verdict) {
           if (cancelled) return true
           handoff.push(r)
           if (handoff.size() >= highWater) connection.pause(key)

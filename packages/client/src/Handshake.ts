@@ -47,8 +47,8 @@ const makeTrace = (options: ResolvedOptions): Effect.Effect<HandshakeTrace> =>
   })
 
 /** Reads responses one at a time from a transport during the handshake. */
-const makeReader = (transport: Transport.Transport, trace: HandshakeTrace) => {
-  let framer = Framer.make()
+const makeReader = (transport: Transport.Transport, trace: HandshakeTrace, limits: Framer.FramerOptions) => {
+  let framer = Framer.make(limits)
   const queue: Array<Response> = []
   const next: Effect.Effect<Response, ImapError> = Effect.suspend(() => {
     const r = queue.shift()
@@ -73,7 +73,7 @@ const makeReader = (transport: Transport.Transport, trace: HandshakeTrace) => {
     discardBuffered: () => {
       const dropped = queue.length + framer.buffered
       queue.length = 0
-      framer = Framer.make()
+      framer = Framer.make(limits)
       return dropped
     },
     get framer() {
@@ -178,7 +178,7 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
       connectTimeout: options.connectTimeout
     })
     const trace = yield* makeTrace(options)
-    const reader = makeReader(transport, trace)
+    const reader = makeReader(transport, trace, options.limits)
     const greetingMillis = Duration.toMillis(options.greetingTimeout)
     const greeting = yield* reader.next.pipe(
       Effect.timeoutOrElse({

@@ -33,6 +33,17 @@ export interface Timeouts {
   readonly logout?: Duration.Input | undefined
 }
 
+/**
+ * Bounds on what the server may send in one piece: a line longer, or a literal larger, fails the
+ * connection with a ProtocolFailed rather than exhausting memory. Defaults: 1 MiB per line, 256 MiB
+ * per literal (`Framer`'s; raise the line limit for a server without ESEARCH whose SEARCH replies
+ * are longer, lower the literal limit for a client that never downloads whole messages).
+ */
+export interface Limits {
+  readonly maxLineLength?: number | undefined
+  readonly maxLiteralSize?: number | undefined
+}
+
 export interface ImapClientOptions {
   readonly host: string
   /** Default: 993 with implicit TLS, else 143. */
@@ -43,6 +54,7 @@ export interface ImapClientOptions {
   /** Without it the session stays unauthenticated (or PREAUTH) until `login`/`authenticate`. */
   readonly auth?: Authentication | undefined
   readonly timeouts?: Timeouts | undefined
+  readonly limits?: Limits | undefined
   /** Extensions to ENABLE when offered. Default: CONDSTORE, QRESYNC, UTF8=ACCEPT. */
   readonly enable?: ReadonlyArray<string> | undefined
   /** Sent with ID (RFC 2971) when the server offers it; false sends nothing. */
@@ -60,6 +72,7 @@ export interface ResolvedOptions {
   readonly greetingTimeout: Duration.Duration
   readonly commandTimeout: Duration.Duration
   readonly logoutTimeout: Duration.Duration
+  readonly limits: Limits
   readonly enable: ReadonlyArray<string>
   readonly clientId: Readonly<Record<string, string>> | false
   readonly trace: TraceSink | undefined
@@ -80,6 +93,7 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
     greetingTimeout: Duration.fromInputUnsafe(o.timeouts?.greeting ?? "15 seconds"),
     commandTimeout: Duration.fromInputUnsafe(o.timeouts?.command ?? "60 seconds"),
     logoutTimeout: Duration.fromInputUnsafe(o.timeouts?.logout ?? "5 seconds"),
+    limits: o.limits ?? {},
     enable: o.enable ?? defaultEnable,
     clientId: o.clientId ?? { name: "effect-imap", version: "0.1.0" },
     trace: o.trace

@@ -9,6 +9,7 @@
 import type { Response, Tagged, UntaggedData, UntaggedStatus } from "@pkg/protocol"
 import { type Framer, ResponseParser } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -185,6 +186,7 @@ export const make = (
   options: ConnectionOptions
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
+    const clock = yield* Clock.Clock
     // The protocol trace goes to the user's sink (--trace) and, when debug logging is on, to the
     // Effect logger; printable lines are only built when someone will read them.
     const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
@@ -231,8 +233,11 @@ export const make = (
      * when `mayPause` holds, and any other command opens the gate at once (buffering wins).
      */
     let parked = false
-    /** Bumped when the reader parks and when it leaves the gate: silence counts only from the later. */
-    let gateMoves = 0
+    /**
+     * When the server last showed life (a read returned) or the reader left the gate: a command's
+     * silence is counted from here, so it fails at the configured silence, not a whole period later.
+     */
+    let heardAt = clock.currentTimeMillisUnsafe()
     const openGate = () => {
       if (gate !== undefined) {
         Deferred.doneUnsafe(gate, Exit.void)
@@ -370,6 +375,7 @@ export const make = (
       for (const r of options.initial ?? []) dispatch(r)
       while (dead === undefined) {
         const chunks = yield* transport.pull
+        heardAt = clock.currentTimeMillisUnsafe()
         for (const chunk of chunks) {
           received += chunk.length
           try {
@@ -391,10 +397,9 @@ export const make = (
         while (mayPause()) {
           gate ??= Deferred.makeUnsafe<void>()
           parked = true
-          gateMoves++
           yield* Deferred.await(gate)
           parked = false
-          gateMoves++
+          heardAt = clock.currentTimeMillisUnsafe()
         }
       }
     }).pipe(
@@ -525,21 +530,19 @@ export const make = (
         // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
         // Silence is excused only while the reader is parked for a paused stream (the consumer's
         // pace, not the server's); once another command needs the reader, the server must answer.
-        let seen = received
-        let seenMoves = gateMoves
-        const check: Effect.Effect<A, ImapError> = wait.pipe(
-          Effect.timeoutOption(timeoutMillis),
-          Effect.flatMap((o) => {
-            if (o._tag === "Some") return Effect.succeed(o.value)
-            if (received !== seen || gateMoves !== seenMoves || (parked && dead === undefined)) {
-              seen = received
-              seenMoves = gateMoves
-              return check
-            }
-            return timedOut(timeoutMillis, p.request.name)
-          })
-        )
-        return check
+        // It counts from the later of this wait's start and the last sign of life, to the millisecond.
+        const since = clock.currentTimeMillisUnsafe()
+        const check = (within: number): Effect.Effect<A, ImapError> =>
+          wait.pipe(
+            Effect.timeoutOption(within),
+            Effect.flatMap((o) => {
+              if (o._tag === "Some") return Effect.succeed(o.value)
+              if (parked && dead === undefined) return check(timeoutMillis)
+              const left = timeoutMillis - (clock.currentTimeMillisUnsafe() - Math.max(since, heardAt))
+              return left > 0 ? check(left) : timedOut(timeoutMillis, p.request.name)
+            })
+          )
+        return check(timeoutMillis)
       })
 
     const run = (request: CommandRequest): Effect.Effect<Tagged, ImapError> =>

@@ -30,8 +30,10 @@ import * as Handshake from "./Handshake.ts"
 import * as Idle from "./Idle.ts"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
-import { CommandFailed, fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
+import { CommandFailed, fromReason, type ImapError, MissingCapability, ProtocolFailed } from "./ImapError.ts"
+import * as Search from "./Search.ts"
 import * as SessionState from "./SessionState.ts"
+import * as FetchFilter from "./internal/FetchFilter.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface MailboxInfo {
@@ -137,8 +139,16 @@ export interface ImapSession {
     { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<string> },
     ImapError
   >
-  /** UID SEARCH: the matching UIDs. */
+  /**
+   * UID SEARCH: the matching UIDs, ascending. Uses ESEARCH where offered (a compact set instead of a
+   * line per UID), and CHARSET UTF-8 for non-ASCII text when UTF8=ACCEPT is not enabled.
+   */
   readonly search: (criteria: SearchKey.SearchKey) => Effect.Effect<ReadonlyArray<SequenceSet.Uid>, ImapError>
+  /** UID SEARCH asking only for MIN, MAX, COUNT and/or ALL (as a set): ESEARCH, else computed locally. */
+  readonly searchSummary: (
+    criteria: SearchKey.SearchKey,
+    returns: NonEmptyReadonlyArray<Search.SearchReturn>
+  ) => Effect.Effect<Search.SearchResult, ImapError>
   /** UID STORE; `modified` is the MODIFIED set when UNCHANGEDSINCE refused some messages. */
   readonly store: (
     set: UidSet,
@@ -404,25 +414,20 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       )
     }
 
-    /** Only data items other than UID/FLAGS/MODSEQ tell our response apart from an unsolicited flag update. */
-    const wantsContent = (items: Command.FetchItems) =>
-      typeof items === "string" || items.some((i) => i._tag !== "Uid" && i._tag !== "Flags" && i._tag !== "ModSeq")
-
+    /** Which FETCH responses answer this command (see FetchFilter); `*` of a sequence set is EXISTS. */
     const isOurs = (set: AnySet, items: Command.FetchItems) => {
-      const content = wantsContent(items)
-      return (r: FetchData) => {
-        const a = r.attributes
-        if (set.kind === "uid") {
-          if (a.uid === undefined || !SequenceSet.contains(set, a.uid)) return false
-        } else {
-          const current = connection.currentState()
-          const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
-          if (!SequenceSet.contains(set, r.seq, exists)) return false
-        }
-        if (!content) return true
-        // for-in rather than Object.keys(...).some(...): no array and no closure per response.
-        for (const k in a) if (k !== "uid" && k !== "flags" && k !== "modSeq") return true
-        return false
+      const filter = FetchFilter.make(set, items)
+      return (r: FetchData): boolean | ImapError => {
+        const current = connection.currentState()
+        const exists = current._tag === "Selected" ? current.mailbox.exists : SequenceSet.MAX
+        const verdict = FetchFilter.classify(filter, r, exists)
+        if (verdict !== "missingUid") return verdict === "ours"
+        return fromReason(
+          new ProtocolFailed({
+            message: `the server answered FETCH for message ${r.seq} without its UID`,
+            excerpt: `* ${r.seq} FETCH (${Object.keys(r.attributes).join(" ")})`
+          })
+        )
       }
     }
 
@@ -454,19 +459,26 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         ]).pipe(
           Stream.runCollect,
           Effect.flatMap((found) => {
-            const data = found[0]?.attributes.body?.[0]?.data
-            return data === undefined
-              ? Effect.fail(
-                  fromReason(
-                    new CommandFailed({
+            // A server may answer one message in several FETCH responses (RFC 9051 7.5.2): the
+            // section is in whichever carries it, not necessarily the first.
+            const mine = found.filter((f) => f.attributes.uid === uid)
+            const data = mine.flatMap((f) => f.attributes.body ?? []).find((b) => b.data !== undefined)?.data
+            if (data !== undefined) return Effect.succeed(data)
+            return Effect.fail(
+              fromReason(
+                mine.length === 0
+                  ? new CommandFailed({
                       command: "UID FETCH",
                       status: "NO",
                       code: "NONEXISTENT",
                       text: `no message with UID ${uid}`
                     })
-                  )
-                )
-              : Effect.succeed(data)
+                  : new ProtocolFailed({
+                      message: `the server answered UID FETCH ${uid} without the section asked for`,
+                      excerpt: mine.map((f) => Object.keys(f.attributes).join(" ")).join("; ")
+                    })
+              )
+            )
           })
         )
       return Stream.paginate(0, (offset: number) =>
@@ -502,7 +514,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         }),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               changed.set(r.attributes.uid, r)
               return true
             }
@@ -525,18 +537,15 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
     })
 
+    const searching: Search.SearchContext = { connection, request: req, utf8 }
     const search = Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
-      const uids: Array<SequenceSet.Uid> = []
-      yield* run(Command.uidSearch(criteria), {
-        collect: (r) => {
-          if (r._tag === "Search") {
-            for (const n of r.ids) uids.push(SequenceSet.Uid(n))
-            return true
-          }
-          return false
-        }
-      })
-      return uids
+      return yield* Search.uids(searching, criteria)
+    })
+    const searchSummary = Effect.fn("ImapClient.searchSummary")(function* (
+      criteria: SearchKey.SearchKey,
+      returns: NonEmptyReadonlyArray<Search.SearchReturn>
+    ) {
+      return yield* Search.summary(searching, criteria, returns)
     })
 
     const store = Effect.fn("ImapClient.store")(function* (
@@ -555,7 +564,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
         ),
         {
           collect: (r) => {
-            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.contains(set, r.attributes.uid)) {
+            if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
               updated.push(r)
               return true
             }
@@ -682,6 +691,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       fetchBody,
       changedSince,
       search,
+      searchSummary,
       store,
       copy,
       move,

@@ -128,15 +128,20 @@ const fetchItems = [
   { _tag: "InternalDate" }
 ] as const
 
+/**
+ * A FETCH response (with UID, as the client's FETCH guarantees when UID is asked for) as a message
+ * summary. A response without UID is a caller's mistake, not a message with UID 0.
+ */
 export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData): NewMessage => {
   const a = f.attributes
+  if (a.uid === undefined) throw new Error(`toNewMessage: the FETCH of message ${f.seq} carries no UID (ask for it)`)
   const envelope = a.envelope
   const internalDate = a.internalDate === undefined ? undefined : DateTime.parseInternalDate(a.internalDate)
   const sent = envelope?.date === undefined ? undefined : DateTime.parseEnvelopeDate(envelope.date)
   return {
     _tag: "NewMessage",
     mailbox,
-    uid: a.uid ?? SequenceSet.Uid(0),
+    uid: a.uid,
     uidValidity,
     seq: f.seq,
     subject: EncodedWord.decode(envelope?.subject),
@@ -224,7 +229,9 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             const stored = yield* store.get(key).pipe(Effect.orDie)
             // Events already handed to the buffer count as delivered for the next session.
             const known = produced ?? Option.getOrUndefined(stored)
-            const startAfter = box.uidNext !== undefined ? box.uidNext - 1 : yield* maxUid(client)
+            // Without UIDNEXT (Courier), ask the server for its highest UID; an empty mailbox has none.
+            const startAfter =
+              box.uidNext !== undefined ? box.uidNext - 1 : box.exists === 0 ? 0 : yield* maxUid(client)
             const changed: UidValidityChanged | undefined =
               known === undefined || known.uidValidity === uidValidity
                 ? undefined

@@ -14,6 +14,7 @@ export type {
   MoveResult,
   Namespaces
 } from "./ImapSession.ts"
+export type { SearchResult, SearchReturn } from "./Search.ts"
 export * as Checkpoint from "./Checkpoint.ts"
 export * as Idle from "./Idle.ts"
 export * as Watcher from "./Watcher.ts"

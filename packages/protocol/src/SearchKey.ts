@@ -223,6 +223,44 @@ export const threadId = (id: string): ObjectIdKey => ({ _tag: "ThreadId", id })
 export const gmailRaw = (query: string): GmailRawKey => ({ _tag: "GmailRaw", query })
 
 // ---------------------------------------------------------------------------------------------
+// Charset
+
+const nonAscii = /[^\x00-\x7f]/
+
+/**
+ * True if some string the key compares holds a non-ASCII character. Without UTF8=ACCEPT such a
+ * search must name its charset (`CHARSET UTF-8`): a server assumes US-ASCII otherwise and Cyrus then
+ * matches nothing (RFC 9051 6.4.4, RFC 6855 3).
+ */
+export const hasNonAscii = (key: SearchKey): boolean => {
+  switch (key._tag) {
+    case "From":
+    case "To":
+    case "Cc":
+    case "Bcc":
+    case "Subject":
+    case "Body":
+    case "Text":
+      return nonAscii.test(key.value)
+    case "Header":
+      return nonAscii.test(key.name) || nonAscii.test(key.value)
+    case "GmailRaw":
+      return nonAscii.test(key.query)
+    case "Keyword":
+    case "Unkeyword":
+      return nonAscii.test(key.flag)
+    case "Or":
+      return hasNonAscii(key.left) || hasNonAscii(key.right)
+    case "Not":
+      return hasNonAscii(key.key)
+    case "And":
+      return key.keys.some(hasNonAscii)
+    default:
+      return false
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Dates
 
 export const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const

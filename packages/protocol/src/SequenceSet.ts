@@ -226,6 +226,22 @@ export const contains = <K extends Kind>(set: SequenceSet<K>, n: number, star: n
 }
 
 /**
+ * True if `n` can be in the set whatever `*` stands for: what a client must ask of a server's reply,
+ * since only the server knows the highest UID. A range with a `*` bound admits every number (RFC
+ * 9051 6.4.8: `UID FETCH 100:*` with highest UID 35 answers UID 35, and `*` alone the highest UID);
+ * ranges of numbers only are checked exactly.
+ */
+export const mayContain = <K extends Kind>(set: SequenceSet<K>, n: number): boolean => {
+  const ranges = set.ranges
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!
+    if (r.start === "*" || r.end === "*") return true
+    if (n >= Math.min(r.start, r.end) && n <= Math.max(r.start, r.end)) return true
+  }
+  return false
+}
+
+/**
  * The numbers of the set, ascending and unique, with `*` standing for `bound` and nothing above
  * `bound` (numbers above the largest in use do not exist, and this also caps the result's size; RFC
  * 9051 6.4.8: `UID 100:*` with highest UID 50 is the set `{50}`).

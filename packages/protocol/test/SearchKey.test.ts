@@ -109,3 +109,19 @@ describe("wire form", () => {
     expect(refuse(K.from("a\0b"))).toBe(true)
   })
 })
+
+describe("hasNonAscii: whether a search must name its charset", () => {
+  it.each([
+    ["ASCII subject", K.subject("Koln"), false],
+    ["non-ASCII subject", K.subject("Köln"), true],
+    ["header value", K.header("X-City", "Zürich"), true],
+    ["header name only ASCII", K.header("Subject", "plain"), false],
+    ["nested in OR", K.or(K.seen, K.from("José")), true],
+    ["nested in NOT", K.not(K.body("日本")), true],
+    ["nested in AND", K.and(K.unseen, K.to("a@b"), K.text("ß")), true],
+    ["flags and dates only", K.and(K.unseen, K.since(K.day(2026, 1, 1))), false],
+    ["Gmail query", K.gmailRaw("has:attachment über"), true]
+  ] as const)("%s", (_name, key, expected) => {
+    expect(SearchKey.hasNonAscii(key)).toBe(expected)
+  })
+})

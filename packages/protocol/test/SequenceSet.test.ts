@@ -133,6 +133,24 @@ describe("contains and expand", () => {
     ])
     expect(SequenceSet.contains(set, 1000, 25)).toBe(false)
   })
+  it.each([
+    ["*", 35, true],
+    ["*", 1, true],
+    ["100:*", 35, true],
+    ["100:*", 4294967295, true],
+    ["*:100", 7, true],
+    ["2:4,10:8", 3, true],
+    ["2:4,10:8", 9, true],
+    ["2:4,10:8", 5, false],
+    ["2:4,10:8", 11, false],
+    ["7", 7, true],
+    ["7", 8, false]
+  ] as const)(
+    "mayContain(%s, %d) is %s: a * bound admits any number, since only the server knows it",
+    (text, n, expected) => {
+      expect(SequenceSet.mayContain(SequenceSet.parse(text, "uid"), n)).toBe(expected)
+    }
+  )
   it("expand resolves * to the bound and drops numbers above it", () => {
     expect(SequenceSet.expand(set, 22)).toEqual([2, 3, 4, 8, 9, 10, 20, 21, 22])
     expect(SequenceSet.expand(set, 9)).toEqual([2, 3, 4, 8, 9])

@@ -1,0 +1,172 @@
+/**
+ * UID SEARCH for a session. Where the server offers ESEARCH (RFC 4731) the result comes back as a
+ * sequence set (`ALL 1:150000`) rather than one number per UID: a plain `* SEARCH` reply for Gmail's
+ * All Mail is longer than any sane line limit. MIN, MAX and COUNT ask for a summary without the
+ * UIDs. Non-ASCII text goes with `CHARSET UTF-8` unless UTF8=ACCEPT is enabled (RFC 6855 3 forbids
+ * it then): without it a server reads the bytes as US-ASCII and Cyrus then matches nothing.
+ */
+import { Command, type ESearchData, ParseError, SearchKey, SequenceSet } from "@pkg/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Effect from "effect/Effect"
+import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
+import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
+
+/** What a summary may ask for (RFC 4731 2): the lowest and highest UID, how many, and all of them. */
+export type SearchReturn = "MIN" | "MAX" | "COUNT" | "ALL"
+
+/** A search's result as asked for; what was not asked for is undefined. */
+export interface SearchResult {
+  readonly min: SequenceSet.Uid | undefined
+  readonly max: SequenceSet.Uid | undefined
+  readonly count: number | undefined
+  /** The matching UIDs as a set (compact: ranges, not one number per UID). */
+  readonly all: SequenceSet.SequenceSet<"uid"> | undefined
+}
+
+export interface SearchContext {
+  readonly connection: ImapConnection
+  readonly request: (
+    command: Command.Command,
+    extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>
+  ) => CommandRequest
+  /** UTF8=ACCEPT is enabled: strings are UTF-8 already and CHARSET must not be sent. */
+  readonly utf8: () => boolean
+}
+
+const protocolFailure = (message: string, excerpt: string): ImapError =>
+  fromReason(new ProtocolFailed({ message, excerpt }))
+
+/** A refused CHARSET, said in the user's terms (the code stays BADCHARSET for programs). */
+const explainBadCharset = (e: ImapError): ImapError =>
+  e.reason._tag === "CommandFailed" && e.reason.code === "BADCHARSET"
+    ? fromReason(
+        new CommandFailed({
+          ...e.reason,
+          text: `${e.reason.text} (the server cannot search for non-ASCII text sent as UTF-8)`
+        })
+      )
+    : e
+
+const options = (ctx: SearchContext, criteria: SearchKey.SearchKey, returns?: ReadonlyArray<SearchReturn>) => ({
+  ...(returns === undefined ? {} : { returnOptions: returns }),
+  ...(!ctx.utf8() && SearchKey.hasNonAscii(criteria) ? { charset: "UTF-8" } : {})
+})
+
+/** Messages in the selected mailbox: no honest result names more UIDs than that. */
+const messageCount = (ctx: SearchContext): number => {
+  const s = ctx.connection.currentState()
+  return s._tag === "Selected" ? s.mailbox.exists : 0
+}
+
+/** How many numbers a set of numbers (no `*`) holds, without expanding it. */
+const sizeOf = (set: SequenceSet.SequenceSet<"uid">): number =>
+  SequenceSet.compact(set).ranges.reduce((n, r) => n + Math.abs(Number(r.end) - Number(r.start)) + 1, 0)
+
+/** ESEARCH's ALL as a set of UIDs; a set the grammar refuses, with `*`, or larger than the mailbox is a protocol error. */
+const allOf = (ctx: SearchContext, text: string): Effect.Effect<SequenceSet.SequenceSet<"uid">, ImapError> =>
+  Effect.suspend(() => {
+    let set: SequenceSet.SequenceSet<"uid">
+    try {
+      set = SequenceSet.parse(text, "uid")
+    } catch (e) {
+      const message = e instanceof ParseError ? e.message : String(e)
+      return Effect.fail(protocolFailure(`ESEARCH ALL is not a UID set: ${message}`, text.slice(0, 200)))
+    }
+    if (set.ranges.some((r) => r.start === "*" || r.end === "*")) {
+      return Effect.fail(protocolFailure("ESEARCH ALL holds *", text.slice(0, 200)))
+    }
+    const size = sizeOf(set)
+    const exists = messageCount(ctx)
+    if (size > exists) {
+      return Effect.fail(
+        protocolFailure(`ESEARCH ALL names ${size} UIDs in a mailbox of ${exists} messages`, text.slice(0, 200))
+      )
+    }
+    return Effect.succeed(set)
+  })
+
+/** `UID SEARCH RETURN (...)`: one ESEARCH reply, matched to our command by its TAG correlator. */
+const esearch = (
+  ctx: SearchContext,
+  criteria: SearchKey.SearchKey,
+  returns: NonEmptyReadonlyArray<SearchReturn>
+): Effect.Effect<SearchResult, ImapError> =>
+  Effect.gen(function* () {
+    let reply: ESearchData | undefined
+    let ours: string | undefined
+    const base = ctx.request(Command.uidSearch(criteria, options(ctx, criteria, returns)), {
+      collect: (r) => {
+        if (r._tag !== "ESearch" || (r.tag !== undefined && r.tag !== ours)) return false
+        reply = r
+        return true
+      }
+    })
+    yield* ctx.connection.run({
+      ...base,
+      encode: (tag) => {
+        ours = tag
+        return base.encode(tag)
+      }
+    })
+    const wants = (o: SearchReturn) => returns.includes(o)
+    // RFC 4731 3.1: no match means no ALL/MIN/MAX, and COUNT 0 (servers may leave COUNT out then).
+    const count = wants("COUNT") ? (reply?.count ?? 0) : undefined
+    const all = wants("ALL") && reply?.all !== undefined ? yield* allOf(ctx, reply.all) : undefined
+    return {
+      min: wants("MIN") && reply?.min !== undefined ? SequenceSet.Uid(reply.min) : undefined,
+      max: wants("MAX") && reply?.max !== undefined ? SequenceSet.Uid(reply.max) : undefined,
+      count,
+      all
+    }
+  }).pipe(Effect.mapError(explainBadCharset))
+
+/** Plain `UID SEARCH`: every matching UID in one `* SEARCH` line. */
+const plain = (ctx: SearchContext, criteria: SearchKey.SearchKey): Effect.Effect<Array<SequenceSet.Uid>, ImapError> =>
+  Effect.gen(function* () {
+    const uids: Array<SequenceSet.Uid> = []
+    yield* ctx.connection.run(
+      ctx.request(Command.uidSearch(criteria, options(ctx, criteria)), {
+        collect: (r) => {
+          if (r._tag !== "Search") return false
+          for (const n of r.ids) uids.push(SequenceSet.Uid(n))
+          return true
+        }
+      })
+    )
+    return uids
+  }).pipe(Effect.mapError(explainBadCharset))
+
+const hasEsearch = (ctx: SearchContext) => ctx.connection.capabilities().has("ESEARCH")
+
+/** The matching UIDs, ascending. */
+export const uids = (
+  ctx: SearchContext,
+  criteria: SearchKey.SearchKey
+): Effect.Effect<ReadonlyArray<SequenceSet.Uid>, ImapError> =>
+  hasEsearch(ctx)
+    ? Effect.map(esearch(ctx, criteria, ["ALL"]), (r) =>
+        r.all === undefined ? [] : SequenceSet.expand(r.all, SequenceSet.MAX)
+      )
+    : Effect.map(plain(ctx, criteria), (found) => found.sort((a, b) => a - b))
+
+/** What `returns` asks for: from ESEARCH where offered, else computed from a plain SEARCH. */
+export const summary = (
+  ctx: SearchContext,
+  criteria: SearchKey.SearchKey,
+  returns: NonEmptyReadonlyArray<SearchReturn>
+): Effect.Effect<SearchResult, ImapError> => {
+  if (hasEsearch(ctx)) return esearch(ctx, criteria, returns)
+  return Effect.map(plain(ctx, criteria), (found) => {
+    const wants = (o: SearchReturn) => returns.includes(o)
+    const sorted = found.sort((a, b) => a - b)
+    return {
+      min: wants("MIN") ? sorted[0] : undefined,
+      max: wants("MAX") ? sorted[sorted.length - 1] : undefined,
+      count: wants("COUNT") ? new Set(sorted).size : undefined,
+      all:
+        wants("ALL") && sorted.length > 0
+          ? SequenceSet.fromNumbers("uid", sorted as unknown as NonEmptyReadonlyArray<SequenceSet.Uid>)
+          : undefined
+    }
+  })
+}
