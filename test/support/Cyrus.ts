@@ -69,6 +69,8 @@ sasl_auto_transition: no
 # By default 8-bit header bytes are rewritten to "X", on APPEND too: keep them, so that a raw UTF-8
 # header makes the round trip and the client's handling of it is what the tests see.
 munge8bit: no
+# By default SEARCH ignores diacritics ("Köln" also finds "Koln"): compare text as the other two do.
+search_skipdiacrit: 0
 # A refused login would otherwise hold the test that checks it for 3 s.
 failedloginpause: 0
 # The sasldb holds only plaintext-checkable secrets; offer what the client speaks.
