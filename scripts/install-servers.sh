@@ -38,7 +38,7 @@ say() { echo "install-servers: $*" >&2; }
 
 missing_packages() {
   local p status
-  for p in "${CYRUS_DEPS[@]}" "${COURIER_DEPS[@]}" "${TOOL_DEPS[@]}"; do
+  for p in $(printf '%s\n' "${CYRUS_DEPS[@]}" "${COURIER_DEPS[@]}" "${TOOL_DEPS[@]}" | sort -u); do
     status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
     [ "${status:0:2}" = ii ] || echo "$p"
   done

@@ -6,7 +6,7 @@
 // server goes on serving others. Speaks raw IMAP (LineSession, node:tls), not the client under test.
 import { readFileSync } from "node:fs"
 import * as tls from "node:tls"
-import { beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as LineSession from "./support/LineSession.ts"
 import { quoted } from "./support/LineSession.ts"
 import { parseSocketEnds, servingPids } from "./support/ServerProcess.ts"
@@ -58,10 +58,7 @@ describe("servingPids (which process holds the other end of a client's connectio
 })
 
 describe.each(serverNames)("%s harness", (name) => {
-  let server: TestImapServer
-  beforeAll(() => {
-    server = imapServer(name)
-  })
+  const server = imapServer(name)
 
   it("greets as itself on the plain port, with STARTTLS offered", async () => {
     const session = await LineSession.open(server.host, server.port, 10_000)

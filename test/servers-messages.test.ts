@@ -10,9 +10,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
 import { EncodedWord, SequenceSet } from "@pkg/protocol"
 import { Effect, Stream } from "effect"
-import { beforeAll, expect } from "vitest"
+import { expect } from "vitest"
 import { accountEnv, lines, runCli } from "./support/Subprocess.ts"
-import { type Account, clientOptions, imapServer, serverNames, type TestImapServer } from "./support/TestServer.ts"
+import { type Account, clientOptions, imapServer, serverNames } from "./support/TestServer.ts"
 
 let sequence = 0
 const headers = (subject: string, extra = "") =>
@@ -52,10 +52,7 @@ const samples: ReadonlyArray<Sample> = [
 ]
 
 describe.each(serverNames)("%s", (name) => {
-  let server: TestImapServer
-  beforeAll(() => {
-    server = imapServer(name)
-  })
+  const server = imapServer(name)
   const fresh = (prefix: string) => Effect.promise(() => server.freshAccount(prefix))
   const imap = (account: Account, args: ReadonlyArray<string>) => runCli(args, accountEnv(server, account))
 

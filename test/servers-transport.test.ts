@@ -7,16 +7,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
 import { Effect } from "effect"
-import { beforeAll } from "vitest"
-import { clientOptions, imapServer, serverNames, type TestImapServer } from "./support/TestServer.ts"
+import { clientOptions, imapServer, serverNames } from "./support/TestServer.ts"
 
 const transports = ["none", "starttls", "implicit"] as const
 
 describe.each(serverNames)("%s", (name) => {
-  let server: TestImapServer
-  beforeAll(() => {
-    server = imapServer(name)
-  })
+  const server = imapServer(name)
 
   it.live.each(transports)("logs in over tls=%s, selects a mailbox and runs NOOP", (tls) =>
     Effect.gen(function* () {

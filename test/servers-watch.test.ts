@@ -9,9 +9,9 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { accountEnv, lines, startWatch, type Watch } from "./support/Subprocess.ts"
-import { type Account, imapServer, serverNames, type TestImapServer } from "./support/TestServer.ts"
+import { type Account, imapServer, serverNames } from "./support/TestServer.ts"
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "imap-servers-watch-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -30,10 +30,7 @@ const watchingLines = (watch: Watch) =>
 const printed = (watch: Watch) => lines(watch.stdout).map((l) => [Number(l.split("\t")[0]), l.split("\t")[3]])
 
 describe.each(serverNames)("%s", (name) => {
-  let server: TestImapServer
-  beforeAll(() => {
-    server = imapServer(name)
-  })
+  const server = imapServer(name)
   const watchOf = (account: Account, args: ReadonlyArray<string> = []) =>
     startWatch(["watch", ...args], accountEnv(server, account))
   const append = (account: Account, subject: string) => server.append(account, message(subject))

@@ -106,52 +106,68 @@ const withSession = async <A>(
   }
 }
 
-const accountServerInfo = (name: "cyrus" | "courier"): AccountServerInfo => {
+/** The injected details of a server, or an error saying why this run has none. */
+const serverInfo = (name: ServerName): AccountServerInfo => {
+  if (name === "dovecot") {
+    const d = dovecot()
+    return { host: d.host, port: d.port, tlsPort: d.tlsPort, caPath: d.caPath, user: "", password: d.password }
+  }
   const provided = inject(name) as Provided | undefined
   if (provided === undefined) throw new Error(`no ${name} for this run: globalSetup did not provide it`)
   if ("unavailable" in provided) throw new Error(`no ${name} for this run: ${provided.unavailable}`)
   return provided.info
 }
 
+/**
+ * A server for `describe.each(serverNames)`. Its details are looked up at first use, inside a test:
+ * a server this run could not start then fails each of its tests with the reason (vitest would
+ * report the tests of a failing beforeAll or describe as skipped, or lose the whole file).
+ */
 export const imapServer = (name: ServerName): TestImapServer => {
-  const info =
-    name === "dovecot"
-      ? (() => {
-          const d = dovecot()
-          return { host: d.host, port: d.port, tlsPort: d.tlsPort, caPath: d.caPath, user: "", password: d.password }
-        })()
-      : accountServerInfo(name)
+  let resolved: AccountServerInfo | undefined
+  const info = () => {
+    resolved ??= serverInfo(name)
+    return resolved
+  }
   const { parent, separator } = layout[name]
   const createMailbox = (account: Account, mailbox: string) =>
-    withSession(info, account, async (session) => {
+    withSession(info(), account, async (session) => {
       await session.expectOk("s2", `CREATE ${quoted(mailbox)}\r\n`)
     })
   return {
     name,
-    host: info.host,
-    port: info.port,
-    tlsPort: info.tlsPort,
-    caPath: info.caPath,
+    get host() {
+      return info().host
+    },
+    get port() {
+      return info().port
+    },
+    get tlsPort() {
+      return info().tlsPort
+    },
+    get caPath() {
+      return info().caPath
+    },
     separator,
     freshAccount: async (prefix = "test") => {
       const folder = unique(prefix)
       const account = {
-        user: name === "dovecot" ? freshUser(prefix) : info.user,
-        password: info.password,
+        user: name === "dovecot" ? freshUser(prefix) : info().user,
+        password: info().password,
         mailbox: parent === "" ? folder : `${parent}${separator}${folder}`
       }
       await createMailbox(account, account.mailbox)
       return account
     },
     append: (account, rfc822, mailbox = account.mailbox) =>
-      withSession(info, account, async (session) => {
+      withSession(info(), account, async (session) => {
         const reply = await session.append("s2", mailbox, rfc822)
         const uid = /\[APPENDUID \d+ (\d+)\]/i.exec(reply)?.[1]
         if (uid === undefined) throw new Error(`APPEND to ${mailbox}: no APPENDUID in ${reply}`)
         return Number(uid)
       }),
     createMailbox,
-    killServing: (clientPid) => killServing(clientPid, [info.port, info.tlsPort])
+    killServing: (clientPid) => killServing(clientPid, [info().port, info().tlsPort])
   }
 }
 
