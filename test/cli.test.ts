@@ -4,81 +4,29 @@
  * TLS (implicit, STARTTLS, private CA, --insecure), --trace redaction, and `watch` (IDLE delivery,
  * SIGINT, restart from a checkpoint).
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { freePort } from "./support/FreePort.ts"
-import { completion, imapEnv, lines, type Result } from "./support/Subprocess.ts"
+import { cliBin, imapEnv, lines, type Result, runCli, startWatch as startCliWatch } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
-const bin = path.join(import.meta.dirname, "..", "packages", "cli", "dist", "bin.js")
 const scratch = mkdtempSync(path.join(os.tmpdir(), "imap-cli-test-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 const envFor = (user: string, extra?: Record<string, string | undefined>) => imapEnv(server, user, extra)
 
-const spawnCli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams =>
-  spawn(process.execPath, [bin, ...args], { env, stdio: ["pipe", "pipe", "pipe"] })
-
 const imap = (
   user: string,
   args: ReadonlyArray<string>,
   options: { readonly env?: Record<string, string | undefined>; readonly input?: string | Uint8Array } = {}
-): Promise<Result> => completion(spawnCli(args, envFor(user, options.env)), options.input)
+): Promise<Result> => runCli(args, envFor(user, options.env), options.input)
 
 /** A long-running `imap watch`: its stdout and stderr lines as they come. */
-const startWatch = (user: string, args: ReadonlyArray<string>) => {
-  const child = spawnCli(args, envFor(user))
-  child.stdin.end()
-  let stdout = ""
-  let stderr = ""
-  const waiters = new Set<() => void>()
-  const notify = () => {
-    for (const w of waiters) w()
-  }
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString("utf8")
-    notify()
-  })
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString("utf8")
-    notify()
-  })
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)))
-  const waitUntil = (what: string, done: () => boolean, timeoutMs = 15_000): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done()) return
-        clearTimeout(timer)
-        waiters.delete(check)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        waiters.delete(check)
-        reject(new Error(`timed out waiting for ${what}\nstdout: ${stdout}\nstderr: ${stderr}`))
-      }, timeoutMs)
-      waiters.add(check)
-      check()
-    })
-  return {
-    get stdout() {
-      return stdout
-    },
-    get stderr() {
-      return stderr
-    },
-    /** The next `watching ...` line after `count` earlier ones: IDLE is running. */
-    watching: (count = 1) => waitUntil("the watching line", () => (stderr.match(/^watching /gm) ?? []).length >= count),
-    outputLines: (n: number) => waitUntil(`${n} output lines`, () => lines(stdout).length >= n),
-    stop: async (signal: NodeJS.Signals = "SIGINT"): Promise<number | null> => {
-      child.kill(signal)
-      return exited
-    }
-  }
-}
+const startWatch = (user: string, args: ReadonlyArray<string>) => startCliWatch(args, envFor(user))
 
 let sequence = 0
 const message = (
@@ -346,7 +294,7 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
     // util-linux `script` gives the command a pseudo-terminal; the test types into it.
     const user = freshUser("cli-prompt")
     const env = envFor(user, { IMAP_PASSWORD: undefined })
-    const child = spawn("script", ["-qec", `"${process.execPath}" "${bin}" capabilities`, "/dev/null"], { env })
+    const child = spawn("script", ["-qec", `"${process.execPath}" "${cliBin}" capabilities`, "/dev/null"], { env })
     let screen = ""
     const typed = new Promise<void>((resolve) => {
       child.stdout.on("data", (c: Buffer) => {
