@@ -150,7 +150,9 @@ install() {
   # couriertls -user=courier drops to it; courier-authlib's postinst normally creates it.
   ensure_user courier --user-group --no-create-home --home-dir /var/lib/courier --shell /usr/sbin/nologin
   # Courier logs in real accounts only (authpam): this one owns no mail of its own; each test run points
-  # imapd at a Maildir in its own temp dir. Its home must exist: imaplogin changes into it.
+  # imapd at a Maildir in its own temp dir. Its home must exist: imaplogin changes into it. A new
+  # account gets a new password (a kept one would belong to an account deleted since).
+  getent passwd "$COURIER_USER" >/dev/null || rm -f "$DEST/courier-password"
   ensure_user "$COURIER_USER" --user-group --no-create-home --home-dir "$DEST/courier-home" --shell /usr/sbin/nologin
   mkdir -p "$DEST/courier-home"
   chown "$COURIER_USER:" "$DEST/courier-home"
