@@ -10,7 +10,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { freePort } from "./support/FreePort.ts"
-import { cliBin, imapEnv, lines, type Result, runCli, startWatch as startCliWatch } from "./support/Subprocess.ts"
+import * as ImapCli from "./support/ImapCli.ts"
+import { imapEnv, lines, type Result } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const server = dovecot()
@@ -23,10 +24,9 @@ const imap = (
   user: string,
   args: ReadonlyArray<string>,
   options: { readonly env?: Record<string, string | undefined>; readonly input?: string | Uint8Array } = {}
-): Promise<Result> => runCli(args, envFor(user, options.env), options.input)
+): Promise<Result> => ImapCli.run(args, envFor(user, options.env), options.input)
 
-/** A long-running `imap watch`: its stdout and stderr lines as they come. */
-const startWatch = (user: string, args: ReadonlyArray<string>) => startCliWatch(args, envFor(user))
+const startWatch = (user: string, args: ReadonlyArray<string>) => ImapCli.startWatch(args, envFor(user))
 
 let sequence = 0
 const message = (
@@ -294,7 +294,7 @@ describe("imap exit codes and errors", { timeout: 60_000 }, () => {
     // util-linux `script` gives the command a pseudo-terminal; the test types into it.
     const user = freshUser("cli-prompt")
     const env = envFor(user, { IMAP_PASSWORD: undefined })
-    const child = spawn("script", ["-qec", `"${process.execPath}" "${cliBin}" capabilities`, "/dev/null"], { env })
+    const child = spawn("script", ["-qec", `"${process.execPath}" "${ImapCli.bin}" capabilities`, "/dev/null"], { env })
     let screen = ""
     const typed = new Promise<void>((resolve) => {
       child.stdout.on("data", (c: Buffer) => {

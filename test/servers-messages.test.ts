@@ -11,7 +11,8 @@ import { ImapClient } from "@pkg/client"
 import { EncodedWord, SequenceSet } from "@pkg/protocol"
 import { Effect, Stream } from "effect"
 import { expect } from "vitest"
-import { accountEnv, lines, runCli } from "./support/Subprocess.ts"
+import * as ImapCli from "./support/ImapCli.ts"
+import { accountEnv, lines } from "./support/Subprocess.ts"
 import { type Account, clientOptions, imapServer, serverNames } from "./support/TestServer.ts"
 
 let sequence = 0
@@ -54,7 +55,7 @@ const samples: ReadonlyArray<Sample> = [
 describe.each(serverNames)("%s", (name) => {
   const server = imapServer(name)
   const fresh = (prefix: string) => Effect.promise(() => server.freshAccount(prefix))
-  const imap = (account: Account, args: ReadonlyArray<string>) => runCli(args, accountEnv(server, account))
+  const imap = (account: Account, args: ReadonlyArray<string>) => ImapCli.run(args, accountEnv(server, account))
 
   it.live("LIST shows created mailboxes with the server's separator, and LIST-STATUS/STATUS their counts", () =>
     Effect.gen(function* () {

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { accountEnv, lines, startWatch, type Watch } from "./support/Subprocess.ts"
+import * as ImapCli from "./support/ImapCli.ts"
+import { accountEnv, lines } from "./support/Subprocess.ts"
 import { type Account, imapServer, serverNames } from "./support/TestServer.ts"
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), "imap-servers-watch-"))
@@ -22,6 +23,8 @@ const message = (subject: string) =>
   `Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nMessage-ID: <watch-${process.pid}-${++sequence}@example.com>\r\n\r\n` +
   `body of ${subject}\r\n`
 
+type Watch = ReturnType<typeof ImapCli.startWatch>
+
 /** The mailbox and last UID of each `watching MAILBOX (uidvalidity N, last uid M)` line. */
 const watchingLines = (watch: Watch) =>
   [...watch.stderr.matchAll(/^watching (\S+) \(uidvalidity \d+, last uid (\d+)\)$/gm)].map((m) => [m[1], Number(m[2])])
@@ -32,7 +35,7 @@ const printed = (watch: Watch) => lines(watch.stdout).map((l) => [Number(l.split
 describe.each(serverNames)("%s", (name) => {
   const server = imapServer(name)
   const watchOf = (account: Account, args: ReadonlyArray<string> = []) =>
-    startWatch(["watch", ...args], accountEnv(server, account))
+    ImapCli.startWatch(["watch", ...args], accountEnv(server, account))
   const append = (account: Account, subject: string) => server.append(account, message(subject))
 
   it("prints a message appended after it started, exactly once, and none of those already there", async () => {

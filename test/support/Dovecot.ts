@@ -46,6 +46,8 @@ export interface Dovecot extends DovecotInfo, DovecotActions {
 export interface StartOptions {
   readonly password?: string
   readonly timeoutMs?: number
+  /** Sessions one user may hold from one IP (default 1000); past it LOGIN gets `NO [UNAVAILABLE]`. */
+  readonly maxUserIpConnections?: number
 }
 
 const PREFIX = "effect-imap-dovecot-"
@@ -83,6 +85,7 @@ const renderConfig = (o: {
   uid: number
   gid: number
   root: boolean
+  maxUserIpConnections: number
 }): string => {
   const me = o.root ? "" : os.userInfo().username
   // Dovecot wants a group name; Node has no getgrgid.
@@ -128,7 +131,7 @@ userdb {
   args = uid=${o.uid} gid=${o.gid} home=${o.dir}/home/%u
 }
 protocol imap {
-  mail_max_userip_connections = 1000
+  mail_max_userip_connections = ${o.maxUserIpConnections}
 }
 service imap-login {
   inet_listener imap {
@@ -171,7 +174,13 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
     logTail: () => tail(path.join(dir, "log", "dovecot.log")),
     // The master takes its auth, log and login children down with it on SIGTERM.
     spawn: async ({ port, tlsPort }) => {
-      await writeFile(configPath, renderConfig({ dir, port, tlsPort, password, uid, gid, root }))
+      await writeFile(
+        configPath,
+        renderConfig({
+          ...{ dir, port, tlsPort, password, uid, gid, root },
+          maxUserIpConnections: options.maxUserIpConnections ?? 1000
+        })
+      )
       return [spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })]
     }
   })

@@ -6,6 +6,7 @@ import { Flag as ImapFlag } from "@pkg/protocol"
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as fs from "node:fs/promises"
+import * as Arguments from "./Arguments.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 import { withCheckedSession } from "./Root.ts"
@@ -57,18 +58,20 @@ export const append = Command.make(
     )
   },
   withCheckedSession(
-    // The message is read before connecting: an unreadable file or an empty message is a usage error.
-    ({ file, flags }) =>
+    // The flags are checked and the message read before connecting: a flag IMAP cannot carry, an
+    // unreadable file or an empty message is a usage error.
+    ({ file, flags: text }) =>
       Effect.gen(function* () {
+        const flags = Option.match(text, { onNone: () => [], onSome: parseFlags })
+        const problem = flags.map(Arguments.flagProblem).find((p) => p !== undefined)
+        if (problem !== undefined) return yield* new UsageError({ message: `--flags: ${problem}` })
         const raw = Option.isSome(file) && file.value !== "-" ? yield* readFile(file.value) : yield* readStdin
         if (raw.length === 0) return yield* new UsageError({ message: "the message is empty" })
         return { message: toCrlf(raw), flags }
       }),
     ({ client, flags: shared, format }, { message, flags }) =>
       Effect.gen(function* () {
-        const result = yield* client.append(shared.mailbox, message, {
-          flags: Option.match(flags, { onNone: () => [], onSome: parseFlags })
-        })
+        const result = yield* client.append(shared.mailbox, message, { flags })
         if (result.uid === undefined) {
           yield* Output.warning("the server did not report the new UID (it lacks UIDPLUS); the message was stored")
           if (format === "json")

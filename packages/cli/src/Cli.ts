@@ -1,9 +1,10 @@
 /**
  * The `imap` command tree and how it runs: effect/cli parses, our presenter keeps stdout for data
- * (usage errors become one `imap: ...` line on stderr), and handlers report their own failures.
+ * (usage errors become one `imap: ...` line on stderr), handlers report their own failures, and
+ * every log line goes to stderr (`Output.logger`).
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Effect, Stdio } from "effect"
+import { Effect, Logger, Stdio } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { append } from "./Append.ts"
 import { fetch } from "./Fetch.ts"
@@ -40,11 +41,12 @@ const presenter: CliOutput.Presenter = {
       switch (event._tag) {
         case "Help":
           // `imap` without a subcommand is a usage error (exit 2): its help goes to stderr.
-          return yield* (event.reason === "Requested" ? Output.stdout : Output.stderr)(
+          return yield* Output.verbatim(
+            event.reason === "Requested" ? "stdout" : "stderr",
             formatter.formatHelpDoc(event.helpDoc)
           )
         case "Version":
-          return yield* Output.stdout(formatter.formatVersion(event.name, event.version))
+          return yield* Output.verbatim("stdout", formatter.formatVersion(event.name, event.version))
         case "InvalidInvocation": {
           // One line, whatever effect/cli found: what is wrong, then where to look.
           const what = event.errors.map((e) => describeUsage(e.message.replace(/\s*\n+\s*/g, " "))).join("; ")
@@ -57,7 +59,9 @@ const presenter: CliOutput.Presenter = {
 const helpOnStderr: CliOutput.Presenter = {
   present: (event) =>
     Effect.gen(function* () {
-      if (event._tag === "Help") yield* Output.stderr((yield* CliOutput.Formatter).formatHelpDoc(event.helpDoc))
+      if (event._tag === "Help") {
+        yield* Output.verbatim("stderr", (yield* CliOutput.Formatter).formatHelpDoc(event.helpDoc))
+      }
     })
 }
 
@@ -73,4 +77,4 @@ export const main = Stdio.Stdio.use(({ args }) =>
       ? usage
       : Command.runWith(command, { version })(argv).pipe(Effect.provideService(CliOutput.Presenter, presenter))
   )
-).pipe(Effect.provide(NodeServices.layer))
+).pipe(Effect.provide([NodeServices.layer, Logger.layer([Output.logger])]))

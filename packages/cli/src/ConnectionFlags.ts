@@ -1,15 +1,15 @@
 /**
  * The flags every command shares (where to connect, as whom, how to print), each with its
  * environment fallback (flag > environment > default), and their translation into the client's
- * `ImapClientOptions`: CA file read, password resolved, `--insecure` warned about.
+ * `ImapClientOptions`: CA file read, credentials chosen (Credentials.ts), `--insecure` warned about.
  */
-import { ImapConfig, Trace } from "@pkg/client"
+import { type ImapConfig, Trace } from "@pkg/client"
 import { Config, Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
+import * as Credentials from "./Credentials.ts"
 import * as Output from "./Output.ts"
-import * as Password from "./Password.ts"
 
 const tlsModes = ["implicit", "starttls", "none"] as const
 
@@ -57,6 +57,29 @@ export const flags = {
     Flag.withFallbackConfig(Config.String("IMAP_PASSWORD_FILE")),
     Flag.optional
   ),
+  accessTokenFile: Flag.String("access-token-file").pipe(
+    Flag.withMetavar("FILE"),
+    Flag.withDescription(
+      "Log in with the OAuth access token in FILE's first line (env IMAP_ACCESS_TOKEN_FILE), read again on every connection so a refresher can replace it; or set IMAP_ACCESS_TOKEN"
+    ),
+    Flag.withFallbackConfig(Config.String("IMAP_ACCESS_TOKEN_FILE")),
+    Flag.optional
+  ),
+  accessTokenCommand: Flag.String("access-token-command").pipe(
+    Flag.withMetavar("CMD"),
+    Flag.withDescription(
+      "Log in with an OAuth access token printed by CMD (first line of its stdout), run through the shell on every connection (env IMAP_ACCESS_TOKEN_COMMAND)"
+    ),
+    Flag.withFallbackConfig(Config.String("IMAP_ACCESS_TOKEN_COMMAND")),
+    Flag.optional
+  ),
+  authMechanism: Flag.Literals("auth-mechanism", Credentials.mechanisms).pipe(
+    Flag.withDescription(
+      "SASL mechanism (env IMAP_AUTH_MECHANISM; default with a token OAUTHBEARER where offered, else XOAUTH2; with a password PLAIN where offered, else LOGIN)"
+    ),
+    Flag.withFallbackConfig(Config.Literals(Credentials.mechanisms, "IMAP_AUTH_MECHANISM")),
+    Flag.optional
+  ),
   mailbox: Flag.String("mailbox").pipe(
     Flag.withAlias("m"),
     Flag.withDescription("Mailbox to work on (env IMAP_MAILBOX; default INBOX)"),
@@ -81,6 +104,9 @@ export interface Flags {
   readonly caFile: Option.Option<string>
   readonly insecure: boolean
   readonly passwordFile: Option.Option<string>
+  readonly accessTokenFile: Option.Option<string>
+  readonly accessTokenCommand: Option.Option<string>
+  readonly authMechanism: Option.Option<Credentials.Mechanism>
   readonly mailbox: string
   readonly json: boolean
   readonly trace: boolean
@@ -100,13 +126,13 @@ export const clientOptions = (f: Flags): Effect.Effect<ImapConfig.ImapClientOpti
     if (f.insecure && tls !== "none") {
       yield* Output.warning("--insecure: the server's certificate is not verified; the connection can be intercepted")
     }
-    const password = yield* Password.resolve({ passwordFile: f.passwordFile, user: f.user, host: f.host })
+    const auth = yield* Credentials.resolve(f)
     return {
       host: f.host,
       port: Option.getOrUndefined(f.port),
       tls,
       tlsOptions: ca !== undefined || f.insecure ? { ca, rejectUnauthorized: !f.insecure } : undefined,
-      auth: ImapConfig.password(f.user, password),
+      auth,
       trace: f.trace ? Trace.stderr : undefined
     }
   })

@@ -13,15 +13,24 @@ export const Usage = 2
 export const Authentication = 3
 export const Connection = 4
 export const Rejected = 5
+/**
+ * sysexits.h EX_TEMPFAIL: "a temporary failure; the user is invited to retry". Mail tools and
+ * service managers already read 75 as "try again later", which is what a throttling server says.
+ */
+export const TryLater = 75
 export const Interrupted = 130
 
 /** The table printed in `imap --help` and the README. */
 export const table: ReadonlyArray<readonly [number, string]> = [
   [Success, "success"],
-  [Usage, "usage or configuration error (bad flag, missing host/user/password, unreadable file)"],
-  [Authentication, "authentication failed"],
+  [
+    Usage,
+    "usage or configuration error (bad flag, missing host/user/password, password and token both set, unreadable file)"
+  ],
+  [Authentication, "authentication failed, or no access token could be had (token file or command failed)"],
   [Connection, "connection or TLS failure, including timeouts and the server closing the connection"],
   [Rejected, "command rejected by the server (NO/BAD, not allowed in this state, missing capability)"],
+  [TryLater, "the server is throttling or busy (too many connections, rate limit): try again later"],
   [Failure, "anything else"]
 ]
 
@@ -34,7 +43,10 @@ export class OperationFailed extends Data.TaggedError("OperationFailed")<{ reado
 export const ofReason = (reason: ImapError.ImapErrorReason): number => {
   switch (reason._tag) {
     case "AuthenticationFailed":
+    case "TokenUnavailable":
       return Authentication
+    case "Throttled":
+      return TryLater
     case "ConnectionFailed":
     case "ConnectionClosed":
     case "TlsFailed":

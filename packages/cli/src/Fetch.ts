@@ -6,6 +6,7 @@ import { Command as ImapCommand, SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Arguments from "./Arguments.ts"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
 import { withCheckedSession } from "./Root.ts"
 
@@ -38,6 +39,8 @@ export const parseSection = (spec: string): Section | undefined => {
     return text === undefined ? undefined : { part: [], text }
   }
   const part = m[1]!.split(".").map(Number)
+  // A part number is an nz-number like a UID (RFC 9051 9 `section-part`).
+  if (!part.every(Arguments.isUid)) return undefined
   if (m[2] === undefined) return { part }
   const text = textSpec(m[2], true)
   return text === undefined ? undefined : { part, text }
@@ -53,8 +56,8 @@ export const fetch = Command.make(
   {
     uid: Argument.Int("uid").pipe(
       Argument.filterMap(
-        (n) => (n > 0 ? Option.some(n) : Option.none()),
-        (n) => `Expected a UID (a positive number), got ${n}`
+        (n) => (Arguments.isUid(n) ? Option.some(n) : Option.none()),
+        (n) => `Expected a UID from 1 to ${SequenceSet.MAX}, got ${n}`
       ),
       Argument.withDescription("UID of the message (see `imap subjects`)")
     ),

@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Output from "./Output.ts"
 import { withSession } from "./Root.ts"
+import * as TerminalText from "./TerminalText.ts"
 
 export const capabilities = Command.make(
   "capabilities",
@@ -13,7 +14,7 @@ export const capabilities = Command.make(
     Effect.gen(function* () {
       const caps = Array.from(yield* client.capabilities)
       if (format === "json") return yield* Output.stdout(Output.toJson(caps))
-      for (const c of caps) yield* Output.stdout(c)
+      for (const c of caps) yield* Output.stdout(TerminalText.field(c))
     })
   )
 ).pipe(Command.withDescription("Print the server's capabilities after login, one per line (--json: an array)"))
@@ -29,8 +30,13 @@ const statusLine = (s: StatusItems): string =>
     .filter((x) => x !== undefined)
     .join(" ")
 
-const mailboxLine = (m: MailboxInfo): string =>
-  [m.name, m.attributes.join(" ") || "-", ...(m.status === undefined ? [] : [statusLine(m.status)])].join("\t")
+/** Name, attributes and counts, tab-separated; the server's names are fields (`TerminalText.field`). */
+export const mailboxLine = (m: MailboxInfo): string =>
+  [
+    TerminalText.field(m.name),
+    m.attributes.map(TerminalText.field).join(" ") || "-",
+    ...(m.status === undefined ? [] : [statusLine(m.status)])
+  ].join("\t")
 
 const mailboxJson = (m: MailboxInfo) => ({
   name: m.name,

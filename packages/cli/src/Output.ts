@@ -1,27 +1,42 @@
 /**
  * What `imap` prints: data on stdout (a line per item, or a JSON object per line with `--json`),
- * everything else (progress, warnings, watch status, errors) on stderr so pipes only see data.
+ * everything else (progress, warnings, watch status, errors, log lines) on stderr so pipes only see
+ * data. Every line goes through `TerminalText`, so no control character a server or a sender chose
+ * reaches the terminal; only the help and version text that effect/cli formats (and may colour) is
+ * written verbatim.
  */
 import type { Watcher } from "@pkg/client"
 import { Address } from "@pkg/protocol"
-import { Effect } from "effect"
+import { Cause, Effect, Formatter, Logger, type LogLevel } from "effect"
+import * as TerminalText from "./TerminalText.ts"
 
 export type Format = "line" | "json"
 
 export const formatOf = (json: boolean): Format => (json ? "json" : "line")
 
-/** JSON that survives bigints (MODSEQ, Gmail ids) by writing them as strings. */
+/**
+ * JSON that survives bigints (MODSEQ, Gmail ids) by writing them as strings, with every control
+ * and bidi character escaped (`TerminalText.json`): a JSON line is read on terminals too.
+ */
 export const toJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+  TerminalText.json(JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)))
 
+/** A line of data, made safe for a terminal. */
 export const stdout = (text: string): Effect.Effect<void> =>
   Effect.sync(() => {
-    process.stdout.write(`${text}\n`)
+    process.stdout.write(`${TerminalText.text(text)}\n`)
   })
 
+/** A line (or lines) for the person at the terminal, made safe for it. */
 export const stderr = (text: string): Effect.Effect<void> =>
   Effect.sync(() => {
-    process.stderr.write(`${text}\n`)
+    process.stderr.write(`${TerminalText.text(text)}\n`)
+  })
+
+/** Text this program composed itself: effect/cli's help and version, with its own colours. */
+export const verbatim = (stream: "stdout" | "stderr", text: string): Effect.Effect<void> =>
+  Effect.sync(() => {
+    process[stream].write(`${text}\n`)
   })
 
 /** One item as a line or as JSON, depending on the format. */
@@ -29,6 +44,28 @@ export const item = (format: Format, line: string, json: unknown): Effect.Effect
   stdout(format === "json" ? toJson(json) : line)
 
 export const warning = (text: string): Effect.Effect<void> => stderr(`imap: warning: ${text}`)
+
+// ---------------------------------------------------------------------------------------------
+// Log lines
+
+const levelWord = (level: LogLevel.LogLevel): string => (level === "Warn" ? "warning" : level.toLowerCase())
+
+/** `imap: warning: ...`, `imap: debug: S: * OK ...`: the message, then the cause's lines if any. */
+export const logLine = (options: Logger.Options<unknown>): string => {
+  const parts = Array.isArray(options.message) ? options.message : [options.message]
+  const message = parts.map((p) => (typeof p === "string" ? p : Formatter.format(p))).join(" ")
+  const cause = options.cause.reasons.length > 0 ? `\n${Cause.pretty(options.cause)}` : ""
+  return `imap: ${levelWord(options.logLevel)}: ${message}${cause}`
+}
+
+/**
+ * The CLI's Effect logger. Effect's default logger writes to stdout (console.log), where a warning
+ * or a `--log-level debug` line would land among `--json` objects or inside `fetch`'s bytes: every
+ * log line goes to stderr instead, as safe text like any other line there.
+ */
+export const logger: Logger.Logger<unknown, void> = Logger.make((options) => {
+  process.stderr.write(`${TerminalText.text(logLine(options))}\n`)
+})
 
 // ---------------------------------------------------------------------------------------------
 // Messages (subjects and watch print the same shape)
@@ -61,8 +98,8 @@ const shortDate = (d: Date | undefined): string =>
 
 /** UID, date, sender and subject, tab-separated (so `cut -f` works). */
 export const messageLine = (m: Watcher.NewMessage): string => {
-  const sender = m.from[0] === undefined ? "-" : Address.format(m.from[0]) || "-"
-  const subject = (m.subject ?? "(no subject)").replace(/[\r\n\t]+/g, " ")
+  const sender = m.from[0] === undefined ? "-" : TerminalText.field(Address.format(m.from[0])) || "-"
+  const subject = TerminalText.field(m.subject ?? "(no subject)")
   return `${m.uid}\t${shortDate(m.date)}\t${sender}\t${subject}`
 }
 

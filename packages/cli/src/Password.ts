@@ -1,14 +1,15 @@
 /**
- * Where the password comes from: `--password-file`, else IMAP_PASSWORD, else a hidden prompt when
- * stdin is a terminal. Never a plain flag: argv is visible to every user of the machine (`ps`) and
- * lands in shell history. The value is `Redacted` from the moment it is read.
+ * How a password is read: from `--password-file`, from IMAP_PASSWORD, or by a hidden prompt when
+ * stdin is a terminal (Credentials.ts decides which). Never a plain flag: argv is visible to every
+ * user of the machine (`ps`) and lands in shell history. The value is `Redacted` from the moment it
+ * is read.
  */
-import { Config, Effect, Option, Redacted } from "effect"
+import { Config, Effect, type Option, Redacted } from "effect"
 import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
 
 /** The file's first line (a trailing newline is not part of a password). */
-const fromFile = (file: string) =>
+export const fromFile = (file: string) =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
     catch: (cause) =>
@@ -55,21 +56,11 @@ const promptHidden = (question: string): Effect.Effect<string> =>
     return Effect.sync(finish)
   })
 
-export const resolve = (options: {
-  readonly passwordFile: Option.Option<string>
-  readonly user: string
-  readonly host: string
-}): Effect.Effect<Redacted.Redacted<string>, UsageError> =>
-  Effect.gen(function* () {
-    if (Option.isSome(options.passwordFile)) return yield* fromFile(options.passwordFile.value)
-    const env = yield* Config.option(Config.Redacted("IMAP_PASSWORD")).pipe(
-      Effect.mapError((e) => new UsageError({ message: `IMAP_PASSWORD: ${e.message}` }))
-    )
-    if (Option.isSome(env)) return env.value
-    if (process.stdin.isTTY) {
-      return Redacted.make(yield* promptHidden(`Password for ${options.user}@${options.host}: `))
-    }
-    return yield* new UsageError({
-      message: "no password: set IMAP_PASSWORD, pass --password-file FILE, or run on a terminal to be asked"
-    })
-  })
+/** IMAP_PASSWORD, if set. */
+export const fromEnv: Effect.Effect<Option.Option<Redacted.Redacted<string>>, UsageError> = Config.option(
+  Config.Redacted("IMAP_PASSWORD")
+).pipe(Effect.mapError((e) => new UsageError({ message: `IMAP_PASSWORD: ${e.message}` })))
+
+/** Asks on the terminal (stdin must be a TTY). */
+export const prompt = (user: string, host: string): Effect.Effect<Redacted.Redacted<string>> =>
+  Effect.map(promptHidden(`Password for ${user}@${host}: `), Redacted.make)

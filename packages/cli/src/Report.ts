@@ -3,7 +3,7 @@
  * at the terminal (with a hint where one helps); the full cause only with `--trace`.
  */
 import { Checkpoint, ImapError } from "@pkg/client"
-import { Cause, Effect } from "effect"
+import { Cause, Duration, Effect } from "effect"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 
@@ -11,6 +11,13 @@ const tlsHint = (message: string): string =>
   /CERT|SELF_SIGNED|certificate/i.test(message)
     ? " (trust a private CA with --ca-file FILE, or skip the check with --insecure)"
     : ""
+
+/** "server is throttling: retry after 300 s (LOGIN: NO Request is throttled. ...)". */
+const throttled = (r: ImapError.Throttled): string => {
+  const wait = r.retryAfter === undefined ? "" : `: retry after ${Math.ceil(Duration.toSeconds(r.retryAfter))} s`
+  const reply = `${r.status}${r.code ? ` [${r.code}]` : ""} ${r.text}`
+  return `server is throttling${wait} (${r.command ?? "greeting"}: ${reply})`
+}
 
 export const describeImapError = (error: ImapError.ImapError): string => {
   const r = error.reason
@@ -25,6 +32,10 @@ export const describeImapError = (error: ImapError.ImapError): string => {
       return `timed out: ${r.message}`
     case "AuthenticationFailed":
       return `login failed: ${r.message}`
+    case "TokenUnavailable":
+      return `no access token: ${r.message}`
+    case "Throttled":
+      return throttled(r)
     case "ProtocolFailed":
       return `protocol error: ${r.message}${r.excerpt ? ` (${r.excerpt})` : ""}`
     default:

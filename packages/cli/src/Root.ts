@@ -6,12 +6,13 @@
 import { ImapClient, type ImapSession } from "@pkg/client"
 import { Effect, type Scope } from "effect"
 import { Command } from "effect/cli"
+import * as Arguments from "./Arguments.ts"
 import * as ConnectionFlags from "./ConnectionFlags.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 import * as Report from "./Report.ts"
 
-const exitCodeHelp = ExitCode.table.map(([code, meaning]) => `  ${code}  ${meaning}`).join("\n")
+const exitCodeHelp = ExitCode.table.map(([code, meaning]) => ` ${String(code).padStart(3)}  ${meaning}`).join("\n")
 
 export const root = Command.make("imap").pipe(
   Command.withSharedFlags(ConnectionFlags.flags),
@@ -25,6 +26,14 @@ export interface Context {
   readonly format: Output.Format
 }
 
+/** `--mailbox` is shared by every command: a name IMAP forbids is a usage error before anything runs. */
+const checkMailbox = (mailbox: string): Effect.Effect<void, ExitCode.UsageError> => {
+  const problem = Arguments.mailboxProblem(mailbox)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new ExitCode.UsageError({ message: `--mailbox: ${problem}` }))
+}
+
 /** Runs `body` with the shared flags but no connection (for what needs neither). */
 export const withFlags =
   <I, E, R>(body: (context: Context, input: I) => Effect.Effect<void, E, R>) =>
@@ -32,7 +41,9 @@ export const withFlags =
     Effect.gen(function* () {
       const flags: ConnectionFlags.Flags = yield* root
       const context = { flags, format: Output.formatOf(flags.json) }
-      return yield* Effect.scoped(body(context, input)).pipe(Report.report(flags.trace))
+      return yield* Effect.scoped(Effect.andThen(checkMailbox(flags.mailbox), body(context, input))).pipe(
+        Report.report(flags.trace)
+      )
     })
 
 export interface SessionContext extends Context {

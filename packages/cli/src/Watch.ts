@@ -4,12 +4,15 @@
  * to stderr. It runs until SIGINT/SIGTERM, which closes the stream: DONE ends IDLE, LOGOUT ends the
  * session, the checkpoint is saved, and the process exits 0.
  *
- * If the very first connection fails it gives up (a typo in --host should not retry forever);
- * once it has been watching, it reconnects with backoff for as long as it runs.
+ * If the very first connection fails it gives up (a typo in --host should not retry forever), unless
+ * the server is throttling; once it has been watching, it reconnects with backoff for as long as it
+ * runs, asking a token source (--access-token-command/-file) for a fresh token on every reconnect.
  */
 import { Checkpoint, type ImapError, Watcher } from "@pkg/client"
+import { SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Arguments from "./Arguments.ts"
 import * as ConnectionFlags from "./ConnectionFlags.ts"
 import * as ExitCode from "./ExitCode.ts"
 import * as Output from "./Output.ts"
@@ -41,8 +44,8 @@ export const watch = Command.make(
     ),
     sinceUid: Flag.Int("since-uid").pipe(
       Flag.filterMap(
-        (n) => (n >= 0 ? Option.some(n) : Option.none()),
-        (n) => `Expected a UID (0 or more), got ${n}`
+        (n) => (Arguments.isSinceUid(n) ? Option.some(n) : Option.none()),
+        (n) => `Expected a UID from 0 to ${SequenceSet.MAX - 1}, got ${n}`
       ),
       Flag.withDescription("Without a checkpoint: also print the messages with a UID above N (default: only new mail)"),
       Flag.optional
@@ -62,6 +65,10 @@ export const watch = Command.make(
             watching = true
             return Output.stderr(`watching ${e.mailbox} (uidvalidity ${e.uidValidity}, last uid ${e.lastUid})`)
           case "Disconnected":
+            // A throttling server exists and takes the login later: wait for it, even the first time.
+            if (e.error.reason._tag === "Throttled") {
+              return Output.stderr(`imap: ${Report.describeImapError(e.error)}; trying again (attempt ${e.attempt})`)
+            }
             if (!watching) return Effect.fail(e.error)
             return Output.stderr(
               `imap: connection lost (${Report.describeImapError(e.error)}); reconnecting (attempt ${e.attempt})`

@@ -1,12 +1,13 @@
 /**
  * Authentication: LOGIN (never when LOGINDISABLED), AUTHENTICATE PLAIN (with SASL-IR when the server
- * offers it), XOAUTH2 and OAUTHBEARER. Secrets stay `Redacted` until the moment the bytes are built,
- * and those bytes only reach the wire: traces show `<redacted>`.
+ * offers it), XOAUTH2 and OAUTHBEARER, with a fixed access token or one from a token provider (asked
+ * per connection, and once more after a refusal). Secrets stay `Redacted` until the moment the bytes
+ * are built, and those bytes only reach the wire: traces show `<redacted>`.
  */
 import { Command } from "@pkg/protocol"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type { Authentication } from "./ImapConfig.ts"
+import { type Authentication, isTokenProvider, type TokenProvider } from "./ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { fromReason, type ImapError, MissingCapability } from "./ImapError.ts"
 
@@ -18,13 +19,25 @@ const crlf = encoder.encode("\r\n")
 const saslName = (user: string): string => user.replaceAll("=", "=3D").replaceAll(",", "=2C")
 
 /** The SASL initial response for a mechanism (RFC 4616 PLAIN, Google's XOAUTH2, RFC 7628 OAUTHBEARER). */
-const initialResponse = (auth: Authentication, mechanism: string, host: string, port: number): string => {
+const initialResponse = (
+  auth: Authentication,
+  token: Redacted.Redacted<string> | undefined,
+  mechanism: string,
+  host: string,
+  port: number
+): string => {
   if (auth._tag === "Password") return base64(`\u0000${auth.user}\u0000${Redacted.value(auth.password)}`)
-  const token = Redacted.value(auth.accessToken)
+  const bearer = token === undefined ? "" : Redacted.value(token)
   return mechanism === "OAUTHBEARER"
-    ? base64(`n,a=${saslName(auth.user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${token}\u0001\u0001`)
-    : base64(`user=${auth.user}\u0001auth=Bearer ${token}\u0001\u0001`)
+    ? base64(`n,a=${saslName(auth.user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${bearer}\u0001\u0001`)
+    : base64(`user=${auth.user}\u0001auth=Bearer ${bearer}\u0001\u0001`)
 }
+
+/** Asks a token provider, its failure as the client's error. */
+const fetchToken = (provider: TokenProvider): Effect.Effect<Redacted.Redacted<string>, ImapError> =>
+  provider.pipe(Effect.mapError(fromReason), Effect.withSpan("imap.accessToken"))
+
+const isAuthenticationFailed = (e: ImapError): boolean => e.reason._tag === "AuthenticationFailed"
 
 export const chooseMechanism = (auth: Authentication, caps: ReadonlySet<string>): Effect.Effect<string, ImapError> => {
   if (auth._tag === "OAuth2") {
@@ -46,26 +59,21 @@ export const chooseMechanism = (auth: Authentication, caps: ReadonlySet<string>)
     : Effect.succeed("LOGIN")
 }
 
-export const authenticate = (
+type MakeRequest = (command: Command.Command, mechanism: string) => CommandRequest
+
+/** One AUTHENTICATE exchange with `response` as the initial response (on the line with SASL-IR). */
+const sasl = (
   connection: ImapConnection,
-  auth: Authentication,
-  makeRequest: (command: Command.Command, mechanism: string) => CommandRequest,
-  endpoint?: { readonly host: string; readonly port: number }
+  mechanism: string,
+  response: string,
+  makeRequest: MakeRequest
 ): Effect.Effect<void, ImapError> =>
-  Effect.gen(function* () {
-    const caps = connection.capabilities()
-    const mechanism = yield* chooseMechanism(auth, caps)
-    if (mechanism === "LOGIN") {
-      if (auth._tag !== "Password") return
-      yield* connection.run(makeRequest(Command.login(auth.user, auth.password), "LOGIN"))
-      return
-    }
-    const response = initialResponse(auth, mechanism, endpoint?.host ?? "", endpoint?.port ?? 0)
-    const saslIr = caps.has("SASL-IR")
+  Effect.suspend(() => {
+    const saslIr = connection.capabilities().has("SASL-IR")
     const command = Command.authenticate(mechanism, saslIr ? Redacted.make(response) : undefined)
     let answered = saslIr
     const base = makeRequest(command, mechanism)
-    yield* connection.run({
+    return connection.run({
       ...base,
       onChallenge: () => {
         if (!answered) {
@@ -77,4 +85,38 @@ export const authenticate = (
         return Effect.succeed(mechanism === "OAUTHBEARER" ? encoder.encode(`${base64("\u0001")}\r\n`) : crlf)
       }
     })
+  })
+
+export const authenticate = (
+  connection: ImapConnection,
+  auth: Authentication,
+  makeRequest: MakeRequest,
+  endpoint?: { readonly host: string; readonly port: number }
+): Effect.Effect<void, ImapError> =>
+  Effect.gen(function* () {
+    const caps = connection.capabilities()
+    const mechanism = yield* chooseMechanism(auth, caps)
+    if (mechanism === "LOGIN") {
+      if (auth._tag !== "Password") return
+      yield* connection.run(makeRequest(Command.login(auth.user, auth.password), "LOGIN"))
+      return
+    }
+    const host = endpoint?.host ?? ""
+    const port = endpoint?.port ?? 0
+    if (auth._tag === "OAuth2" && isTokenProvider(auth.accessToken)) {
+      // A provider's token may be refused for having expired or been revoked since it was issued:
+      // ask once more for a fresh one before giving up. The server stays NotAuthenticated after a
+      // refused AUTHENTICATE, so the second one runs on the same connection.
+      const provider = auth.accessToken
+      const attempt = Effect.flatMap(fetchToken(provider), (token) =>
+        sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
+      )
+      return yield* attempt.pipe(
+        Effect.catchIf(isAuthenticationFailed, () =>
+          Effect.andThen(Effect.logDebug("access token refused; asking the token provider again"), attempt)
+        )
+      )
+    }
+    const token = auth._tag === "OAuth2" && !isTokenProvider(auth.accessToken) ? auth.accessToken : undefined
+    yield* sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
   })

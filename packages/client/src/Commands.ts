@@ -106,8 +106,9 @@ export const request = (
         utf8Accept: utf8Enabled?.() ?? false,
         binary: caps.has("BINARY")
       })
+      // The encoder's message already starts with the field (`UidFetch.set: ...`).
       return Result.isFailure(encoded)
-        ? Effect.fail(fromReason(new InvalidInput({ message: `${encoded.failure.field}: ${encoded.failure.message}` })))
+        ? Effect.fail(fromReason(new InvalidInput({ message: encoded.failure.message })))
         : Effect.succeed({ segments: encoded.success.segments, trace: encoded.success.trace })
     }),
   ...extra

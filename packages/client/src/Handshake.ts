@@ -16,8 +16,9 @@ import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import type { ResolvedOptions } from "./ImapConfig.ts"
 import * as ImapConnection from "./ImapConnection.ts"
-import { fromReason, type ImapError, MissingCapability, ServerBye, TlsFailed, Timeout } from "./ImapError.ts"
+import { fromReason, type ImapError, MissingCapability, TlsFailed, Timeout } from "./ImapError.ts"
 import * as SessionState from "./SessionState.ts"
+import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
 import * as Transport from "./Transport.ts"
 
@@ -120,7 +121,7 @@ const rawCommand = (
       const r = yield* io.reader.next
       if (r._tag === "Tagged" && r.tag === tag) return r
       if (r._tag === "UntaggedStatus" && r.status === "BYE") {
-        return yield* Effect.fail(fromReason(new ServerBye({ text: r.text, code: ImapConnection.codeName(r) })))
+        return yield* Effect.fail(fromReason(Throttling.bye(r.text, ImapConnection.codeName(r))))
       }
       onUntagged(r)
     }
@@ -186,14 +187,14 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
         orElse: () => Effect.fail(fromReason(new Timeout({ phase: "greeting", millis: greetingMillis })))
       })
     )
+    const refused =
+      greeting._tag === "UntaggedStatus" && greeting.status !== "OK" && greeting.status !== "PREAUTH"
+        ? Throttling.greeting(greeting.status, greeting.text, ImapConnection.codeName(greeting))
+        : undefined
+    if (refused !== undefined) return yield* Effect.fail(fromReason(refused))
     if (greeting._tag !== "UntaggedStatus" || greeting.status === "NO" || greeting.status === "BAD") {
       return yield* Effect.fail(
         ImapConnection.protocolError(new Error(`unexpected greeting: ${JSON.stringify(greeting._tag)}`))
-      )
-    }
-    if (greeting.status === "BYE") {
-      return yield* Effect.fail(
-        fromReason(new ServerBye({ text: greeting.text, code: ImapConnection.codeName(greeting) }))
       )
     }
     let capabilities = capabilitiesOf(greeting) ?? []

@@ -8,6 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type { TokenUnavailable } from "./ImapError.ts"
 import type { TraceSink } from "./Trace.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 
@@ -21,9 +22,22 @@ export type Authentication =
   | {
       readonly _tag: "OAuth2"
       readonly user: string
-      readonly accessToken: Redacted.Redacted<string>
+      /** A fixed token, or a provider asked for a fresh one on every connection (see `TokenProvider`). */
+      readonly accessToken: AccessToken
       readonly mechanism?: "XOAUTH2" | "OAUTHBEARER" | undefined
     }
+
+/**
+ * Yields a fresh access token. Asked once per connection attempt (every `ImapSession.make`, so every
+ * watcher reconnect), and once more when the server refuses the token it gave; OAuth access tokens
+ * expire (Gmail and Microsoft 365: after about an hour), so a long-lived client cannot hold one.
+ * It fails with `TokenUnavailable` (retryable unless it says `retryable: false`).
+ */
+export type TokenProvider = Effect.Effect<Redacted.Redacted<string>, TokenUnavailable>
+
+export type AccessToken = Redacted.Redacted<string> | TokenProvider
+
+export const isTokenProvider = (token: AccessToken): token is TokenProvider => Effect.isEffect(token)
 
 export interface Timeouts {
   readonly connect?: Duration.Input | undefined
@@ -101,10 +115,30 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
 }
 
 /** Password authentication shorthand. */
-export const password = (user: string, secret: string | Redacted.Redacted<string>): Authentication => ({
+export const password = (
+  user: string,
+  secret: string | Redacted.Redacted<string>,
+  options?: { readonly mechanism?: "LOGIN" | "PLAIN" | undefined }
+): Authentication => ({
   _tag: "Password",
   user,
-  password: typeof secret === "string" ? Redacted.make(secret) : secret
+  password: typeof secret === "string" ? Redacted.make(secret) : secret,
+  ...(options?.mechanism === undefined ? {} : { mechanism: options.mechanism })
+})
+
+/**
+ * OAuth 2.0 shorthand: a fixed token, or a `TokenProvider` asked for a fresh one per connection.
+ * Without a mechanism, OAUTHBEARER (RFC 7628) where offered, else XOAUTH2.
+ */
+export const oauth2 = (
+  user: string,
+  token: string | AccessToken,
+  options?: { readonly mechanism?: "XOAUTH2" | "OAUTHBEARER" | undefined }
+): Authentication => ({
+  _tag: "OAuth2",
+  user,
+  accessToken: typeof token === "string" ? Redacted.make(token) : token,
+  ...(options?.mechanism === undefined ? {} : { mechanism: options.mechanism })
 })
 
 /**

@@ -20,18 +20,9 @@ import * as PubSub from "effect/PubSub"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import {
-  AuthenticationFailed,
-  CommandFailed,
-  ConnectionClosed,
-  fromReason,
-  ImapError,
-  InvalidState,
-  ProtocolFailed,
-  ServerBye,
-  Timeout
-} from "./ImapError.ts"
+import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
 import * as SessionState from "./SessionState.ts"
+import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
 import type { Transport } from "./Transport.ts"
 
@@ -318,7 +309,7 @@ export const make = (
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
         // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
         const loggingOut = pending.some((p) => p.request.name === "LOGOUT")
-        if (!loggingOut) die(fromReason(new ServerBye({ text: r.text, code: codeName(r) })))
+        if (!loggingOut) die(fromReason(Throttling.bye(r.text, codeName(r))))
       }
     }
 
@@ -340,11 +331,8 @@ export const make = (
       finish(p)
       if (r.status === "OK") Deferred.doneUnsafe(p.done, Exit.succeed(r))
       else {
-        const reason =
-          p.request.authentication !== undefined && r.status === "NO"
-            ? new AuthenticationFailed({ mechanism: p.request.authentication, code: codeName(r), text: r.text })
-            : new CommandFailed({ command: p.request.name, status: r.status, code: codeName(r), text: r.text })
-        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(reason)))
+        const refusal = { command: p.request.name, status: r.status, code: codeName(r), text: r.text }
+        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(Throttling.tagged(refusal, p.request.authentication))))
       }
     }
 

@@ -7,6 +7,10 @@
  * No reason ever holds a credential: commands are described by name and redacted trace only.
  */
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+
+const retryAfterText = (d: Duration.Duration | undefined): string =>
+  d === undefined ? "" : ` (retry after ${Math.ceil(Duration.toSeconds(d))} s)`
 
 /** TCP could not be established (refused, unreachable, DNS): the server may come back. */
 export class ConnectionFailed extends Data.TaggedError("ConnectionFailed")<{
@@ -71,9 +75,6 @@ export class ProtocolFailed extends Data.TaggedError("ProtocolFailed")<{
   }
 }
 
-/** RFC 5530 codes after which trying again later is sensible. */
-const transientCodes = new Set(["UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT"])
-
 /** A command completed with NO or BAD. */
 export class CommandFailed extends Data.TaggedError("CommandFailed")<{
   /** The command name, e.g. `UID FETCH` (never its arguments: they may hold user data). */
@@ -84,34 +85,81 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
   readonly text: string
 }> {
   get isRetryable(): boolean {
-    return this.code !== undefined && transientCodes.has(this.code)
+    // RFC 5530: a server bug may be passing, and an implementation LIMIT ("Mailbox name too long",
+    // "Too many IDLE sessions") may or may not be; neither is throttling. Refusals that mean "later"
+    // (UNAVAILABLE, INUSE, throttling texts) never get here: Throttling.ts makes them `Throttled`.
+    return this.code === "SERVERBUG" || this.code === "LIMIT"
   }
   override get message(): string {
     return `${this.command} failed: ${this.status}${this.code ? ` [${this.code}]` : ""} ${this.text}`
   }
 }
 
-/** The server said BYE (shutdown, idle timeout, kicked by an admin). */
+/** The server said BYE (shutdown, idle timeout, kicked by an admin, too many connections). */
 export class ServerBye extends Data.TaggedError("ServerBye")<{
   readonly text: string
   readonly code: string | undefined
+  /** The wait the server asked for before coming back (a throttling BYE: Throttling.ts), if any. */
+  readonly retryAfter?: Duration.Duration | undefined
 }> {
   get isRetryable(): boolean {
     return true
   }
   override get message(): string {
-    return `server closed the connection: ${this.text}`
+    return `server closed the connection: ${this.text}${retryAfterText(this.retryAfter)}`
   }
 }
 
-/** Credentials were refused. Retrying with the same credentials cannot help (unless the server says so). */
+/**
+ * The server refused for now, not for good: throttling (Microsoft 365 "Request is throttled", Gmail
+ * "Too many simultaneous connections", `[OVERQUOTA]` on a read), or an RFC 5530 `[UNAVAILABLE]` or
+ * `[INUSE]`. Decided by `Throttling.classify`; retrying later can succeed, after
+ * `retryAfter` when the server named a wait.
+ */
+export class Throttled extends Data.TaggedError("Throttled")<{
+  /** The refused command's name (e.g. `LOGIN`, `UID FETCH`); undefined for a greeting. */
+  readonly command: string | undefined
+  readonly status: "NO" | "BAD" | "BYE"
+  readonly code: string | undefined
+  readonly text: string
+  readonly retryAfter: Duration.Duration | undefined
+}> {
+  get isRetryable(): boolean {
+    return true
+  }
+  override get message(): string {
+    const what = this.command ?? "connection"
+    return `${what} refused for now: ${this.status}${this.code ? ` [${this.code}]` : ""} ${this.text}${retryAfterText(this.retryAfter)}`
+  }
+}
+
+/**
+ * The access token provider (ImapConfig `OAuth2`) gave no token: its endpoint is down, a token
+ * command failed, a token file is missing. Retryable unless the provider says otherwise: most such
+ * failures are network faults that pass, like `ConnectionFailed`; the provider knows when one is
+ * final (a revoked refresh token) and says `retryable: false`. The message never holds a token.
+ */
+export class TokenUnavailable extends Data.TaggedError("TokenUnavailable")<{
+  readonly message: string
+  readonly retryable?: boolean | undefined
+  readonly cause?: unknown
+}> {
+  get isRetryable(): boolean {
+    return this.retryable !== false
+  }
+}
+
+/**
+ * Credentials were refused. Retrying with the same credentials cannot help; a refusal that means
+ * "later" (`[UNAVAILABLE]`, too many connections) is `Throttled` instead (Throttling.ts).
+ */
 export class AuthenticationFailed extends Data.TaggedError("AuthenticationFailed")<{
   readonly mechanism: string
   readonly code: string | undefined
   readonly text: string
 }> {
   get isRetryable(): boolean {
-    return this.code === "UNAVAILABLE"
+    return false
   }
   override get message(): string {
     return `authentication (${this.mechanism}) failed${this.code ? ` [${this.code}]` : ""}: ${this.text}`
@@ -179,6 +227,8 @@ export type ImapErrorReason =
   | ProtocolFailed
   | CommandFailed
   | ServerBye
+  | Throttled
+  | TokenUnavailable
   | AuthenticationFailed
   | InvalidState
   | MissingCapability
@@ -195,6 +245,10 @@ export class ImapError extends Data.TaggedError("ImapError")<{
     return `${this.reason._tag}: ${this.reason.message}`
   }
 }
+
+/** The wait the server asked for before trying again, when the reason carries one. */
+export const retryAfter = (error: ImapError): Duration.Duration | undefined =>
+  error.reason._tag === "Throttled" || error.reason._tag === "ServerBye" ? error.reason.retryAfter : undefined
 
 /** Wraps a reason; `yield* fail(new Timeout(...))` reads well at call sites. */
 export const fromReason = (reason: ImapErrorReason): ImapError => new ImapError({ reason })

@@ -634,6 +634,13 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       opts?: { readonly flags?: ReadonlyArray<string>; readonly internalDate?: Date }
     ) {
       const bytes = typeof message === "string" ? new TextEncoder().encode(message) : message
+      // NUL can only travel in a literal8 (RFC 3516): without BINARY the server cannot take this
+      // message, which is the server's lack, not bad input; refused before anything is sent.
+      if (bytes.includes(0) && !has("BINARY")) {
+        return yield* Effect.fail(
+          fromReason(new MissingCapability({ capability: "BINARY", operation: "APPEND of a message with NUL bytes" }))
+        )
+      }
       const t = yield* run(Command.append(mailbox, bytes, opts))
       const code = t.code
       return code?._tag === "AppendUid"

@@ -8,7 +8,11 @@ export type TraceSink = (direction: "C" | "S", line: string) => void
 
 const maxTraceChars = 400
 
-/** Printable rendering of received bytes: control characters escaped, long frames abbreviated. */
+/**
+ * Printable rendering of received bytes: control characters escaped, long frames abbreviated. Each
+ * byte becomes one character (Latin-1), so bytes 0x80..0x9F would become the C1 controls
+ * U+0080..U+009F, which some terminals obey (U+009B is a CSI): they are escaped like C0.
+ */
 export const printable = (bytes: Uint8Array, max: number = maxTraceChars): string => {
   const n = Math.min(bytes.length, max)
   let out = ""
@@ -17,7 +21,7 @@ export const printable = (bytes: Uint8Array, max: number = maxTraceChars): strin
     if (c === 0x0d && bytes[i + 1] === 0x0a && i + 2 === bytes.length) break
     if (c === 0x0d) out += "\\r"
     else if (c === 0x0a) out += "\\n"
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`
+    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).padStart(2, "0")}`
     else out += String.fromCharCode(c)
   }
   return bytes.length > max ? `${out}... (${bytes.length} bytes)` : out

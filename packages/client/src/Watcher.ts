@@ -3,7 +3,7 @@
  * connections and restarts. It fetches by UID from the last delivered UID + 1 (never "the last
  * message by count"), keeps a checkpoint (UIDVALIDITY, last UID) in a `CheckpointStore`, and
  * reconnects on retryable errors with a `Schedule` whose backoff restarts after every session that
- * got as far as IDLE.
+ * got as far as IDLE, waiting at least as long as a throttling server asked (`retryAfter`).
  *
  * Delivery contract: the checkpoint for a message is committed when the consumer pulls the next
  * element (it has finished with this one) or when the stream ends normally; a consumer that fails
@@ -14,7 +14,9 @@
  */
 import { Address, DateTime, EncodedWord, type Envelope, type FetchData, SequenceSet } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -30,6 +32,7 @@ import {
   fromReason,
   type ImapError,
   MissingCapability,
+  retryAfter,
   UidValidityChanged as UidValidityChangedError
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
@@ -358,8 +361,16 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           }
           attempt++
           emit({ _tag: "Disconnected", error: error.value, attempt })
+          const started = yield* Clock.currentTimeMillis
           const waited = yield* Effect.exit(step(error.value))
           if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
+          // A server that named its wait (throttling) gets at least that: coming back sooner only
+          // earns another refusal, and may lengthen the penalty.
+          const floor = retryAfter(error.value)
+          if (floor !== undefined) {
+            const left = Duration.toMillis(floor) - ((yield* Clock.currentTimeMillis) - started)
+            if (left > 0) yield* Effect.sleep(Duration.millis(left))
+          }
         }
       })
 

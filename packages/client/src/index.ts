@@ -4,6 +4,7 @@ export * as ImapConfig from "./ImapConfig.ts"
 export * as ImapConnection from "./ImapConnection.ts"
 export * as ImapError from "./ImapError.ts"
 export * as SessionState from "./SessionState.ts"
+export * as Throttling from "./Throttling.ts"
 export * as Trace from "./Trace.ts"
 export type {
   AppendResult,
