@@ -2,9 +2,9 @@
  * Mailboxes and messages on Dovecot, Cyrus and Courier alike: LIST shows created mailboxes with the
  * server's hierarchy separator and LIST-STATUS/STATUS their counts (client and `imap list --status`);
  * APPEND then FETCH gives back an ASCII, an RFC 2047, an 8-bit UTF-8 and a multipart message byte for
- * byte with the decoded subject; `imap subjects` prints the decoded subjects; `imap search --subject`
- * with non-ASCII text finds exactly the matching message; `imap fetch UID --part 2` prints exactly
- * the second part.
+ * byte with the decoded subject, and FETCH of UID * returns the last message; `imap subjects` prints
+ * the decoded subjects; `imap search --subject` with non-ASCII text finds exactly the matching
+ * message; `imap fetch UID --part 2` prints exactly the second part.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
@@ -101,6 +101,23 @@ describe.each(serverNames)("%s", (name) => {
       assert.deepStrictEqual(
         fetched.map((m) => [Number(m.attributes.uid), EncodedWord.decode(m.attributes.envelope?.subject)]),
         [[Number(uid), sample.subject]]
+      )
+    })
+  )
+
+  it.live("FETCH of the last message by UID (*) returns that message", () =>
+    Effect.gen(function* () {
+      const account = yield* fresh("last")
+      const client = yield* ImapClient.make(clientOptions(server, account))
+      yield* client.append(account.mailbox, samples[0]?.raw ?? "")
+      const last = yield* client.append(account.mailbox, samples[1]?.raw ?? "")
+      yield* client.examine(account.mailbox)
+      const fetched = yield* client
+        .fetch(SequenceSet.last("uid"), [{ _tag: "Uid" }, { _tag: "Envelope" }])
+        .pipe(Stream.runCollect)
+      assert.deepStrictEqual(
+        fetched.map((m) => [Number(m.attributes.uid), EncodedWord.decode(m.attributes.envelope?.subject)]),
+        [[Number(last.uid), samples[1]?.subject]]
       )
     })
   )
