@@ -49,10 +49,9 @@ export const systemUser = async (name: string): Promise<{ uid: number; gid: numb
 export const run = async (
   command: string,
   args: ReadonlyArray<string>,
-  input?: string | Uint8Array,
-  env?: NodeJS.ProcessEnv
+  input?: string | Uint8Array
 ): Promise<string> => {
-  const pending = promisify(execFile)(command, [...args], { maxBuffer: 64 * 1024 * 1024, env: env ?? process.env })
+  const pending = promisify(execFile)(command, [...args], { maxBuffer: 64 * 1024 * 1024 })
   // The command may exit before reading stdin (bad user, bad mailbox): its EPIPE must not mask that exit status.
   pending.child.stdin?.on("error", () => {})
   pending.child.stdin?.end(input)
@@ -64,7 +63,7 @@ export const run = async (
   }
 }
 
-export const alive = (pid: number): boolean => {
+const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true
@@ -74,13 +73,13 @@ export const alive = (pid: number): boolean => {
 }
 
 /** Whether `child` exits within `ms`. */
-export const exited = async (child: ChildProcess, ms: number): Promise<boolean> =>
+const exited = async (child: ChildProcess, ms: number): Promise<boolean> =>
   child.exitCode !== null ||
   child.signalCode !== null ||
   (await Promise.race([once(child, "exit").then(() => true), sleep(ms, false)]))
 
 /** SIGTERM (each server's master takes its children down with it), then SIGKILL after `ms`. */
-export const stopChild = async (child: ChildProcess, ms = 5000): Promise<void> => {
+const stopChild = async (child: ChildProcess, ms = 5000): Promise<void> => {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill("SIGTERM")
   if (!(await exited(child, ms))) child.kill("SIGKILL")
@@ -91,7 +90,7 @@ export const stopChild = async (child: ChildProcess, ms = 5000): Promise<void> =
  * a stale pid in `pidFile` (relative to the dir), or none (clean exit or never started) and
  * untouched for 10 minutes. Mail stores of bulk tests take hundreds of MB each.
  */
-export const sweepStale = async (prefix: string, pidFile: string): Promise<void> => {
+const sweepStale = async (prefix: string, pidFile: string): Promise<void> => {
   for (const name of await readdir(os.tmpdir()).catch(() => [])) {
     if (!name.startsWith(prefix)) continue
     const dir = path.join(os.tmpdir(), name)

@@ -110,6 +110,7 @@ const withSession = async <A>(
 const serverInfo = (name: ServerName): AccountServerInfo => {
   if (name === "dovecot") {
     const d = dovecot()
+    // No `user`: any name logs in, and freshAccount makes up a new one each time.
     return { host: d.host, port: d.port, tlsPort: d.tlsPort, caPath: d.caPath, user: "", password: d.password }
   }
   const provided = inject(name) as Provided | undefined
