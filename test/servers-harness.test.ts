@@ -36,7 +36,10 @@ describe("servingPids (which process holds the other end of a client's connectio
     'ESTAB 0 0 [::ffff:127.0.0.1]:993 [::ffff:127.0.0.1]:50003 users:(("couriertls",pid=30,fd=3),("imapd",pid=31,fd=0))',
     // The client's connection to some other server is not ours to kill.
     'ESTAB 0 0 127.0.0.1:50004 127.0.0.1:5432 users:(("node",pid=10,fd=22))',
-    'ESTAB 0 0 127.0.0.1:5432 127.0.0.1:50004 users:(("postgres",pid=40,fd=9))'
+    'ESTAB 0 0 127.0.0.1:5432 127.0.0.1:50004 users:(("postgres",pid=40,fd=9))',
+    // Dovecot relays implicit TLS through its one imap-login process, which serves every session.
+    'ESTAB 0 0 127.0.0.1:50005 127.0.0.1:994 users:(("node",pid=13,fd=20))',
+    'ESTAB 0 0 127.0.0.1:994 127.0.0.1:50005 users:(("imap-login",pid=50,fd=17))'
   ].join("\n")
   const ends = parseSocketEnds(ss)
 
@@ -52,8 +55,19 @@ describe("servingPids (which process holds the other end of a client's connectio
   })
 
   it("reads ports and every owner of a line, and skips lines without two addresses", () => {
-    expect(parseSocketEnds(`${ss}\n\nState Recv-Q`)).toHaveLength(8)
-    expect(ends[5]).toEqual({ localPort: 993, peerPort: 50003, pids: [30, 31] })
+    expect(parseSocketEnds(`${ss}\n\nState Recv-Q`)).toHaveLength(10)
+    expect(ends[5]).toEqual({
+      localPort: 993,
+      peerPort: 50003,
+      owners: [
+        { name: "couriertls", pid: 30 },
+        { name: "imapd", pid: 31 }
+      ]
+    })
+  })
+
+  it("refuses a process that serves every session (Dovecot's imap-login) instead of killing it", () => {
+    expect(() => servingPids(ends, 13, [994])).toThrow(/imap-login \(pid 50\) serves every session/)
   })
 })
 

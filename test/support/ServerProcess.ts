@@ -225,7 +225,7 @@ export const tail = async (file: string, lines = 30): Promise<string> =>
 export interface SocketEnd {
   readonly localPort: number
   readonly peerPort: number
-  readonly pids: ReadonlyArray<number>
+  readonly owners: ReadonlyArray<{ readonly name: string; readonly pid: number }>
 }
 
 /** Parses `ss -tnpH` lines (`ESTAB 0 0 127.0.0.1:40537 [::ffff:127.0.0.1]:143 users:(("imapd",pid=7,fd=0))`). */
@@ -237,22 +237,37 @@ export const parseSocketEnds = (ssOutput: string): Array<SocketEnd> =>
       .filter((port) => port !== undefined)
     const [local, peer] = ports
     if (local === undefined || peer === undefined) return []
-    const pids = [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]))
-    return [{ localPort: Number(local), peerPort: Number(peer), pids }]
+    const owners = [...line.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({ name: m[1] ?? "", pid: Number(m[2]) }))
+    return [{ localPort: Number(local), peerPort: Number(peer), owners }]
   })
 
 /**
+ * Processes that serve every session, not one: Dovecot's imap-login (one process for all logins,
+ * `service_count = 0`) also relays each implicit-TLS connection after login.
+ */
+const shared = new Set(["imap-login"])
+
+/**
  * The processes holding the server end of `clientPid`'s connections to `serverPorts`: the other end
- * of each connection the client holds (local and peer ports swapped), minus the client itself.
+ * of each connection the client holds (local and peer ports swapped), minus the client itself. Fails
+ * on a process that serves other sessions too: killing it would cut off other tests.
  */
 export const servingPids = (
   ends: ReadonlyArray<SocketEnd>,
   clientPid: number,
   serverPorts: ReadonlyArray<number>
 ): Array<number> => {
-  const client = ends.filter((e) => e.pids.includes(clientPid) && serverPorts.includes(e.peerPort))
-  const serving = ends.filter((e) => client.some((c) => c.localPort === e.peerPort && c.peerPort === e.localPort))
-  return [...new Set(serving.flatMap((e) => e.pids))].filter((pid) => pid !== clientPid)
+  const holds = (e: SocketEnd, pid: number) => e.owners.some((o) => o.pid === pid)
+  const client = ends.filter((e) => holds(e, clientPid) && serverPorts.includes(e.peerPort))
+  const serving = ends
+    .filter((e) => client.some((c) => c.localPort === e.peerPort && c.peerPort === e.localPort))
+    .flatMap((e) => e.owners)
+    .filter((o) => o.pid !== clientPid)
+  const sharedOwner = serving.find((o) => shared.has(o.name))
+  if (sharedOwner !== undefined) {
+    throw new Error(`${sharedOwner.name} (pid ${sharedOwner.pid}) serves every session: use a plain-port connection`)
+  }
+  return [...new Set(serving.map((o) => o.pid))]
 }
 
 /**

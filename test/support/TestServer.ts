@@ -78,7 +78,10 @@ export interface TestImapServer {
   /** APPEND over a connection of its own (another client, as new mail arrives); the new UID. */
   readonly append: (account: Account, rfc822: string | Uint8Array, mailbox?: string) => Promise<number>
   readonly createMailbox: (account: Account, name: string) => Promise<void>
-  /** kill -9 of the server processes serving `clientPid`'s connections to this server; their pids. */
+  /**
+   * kill -9 of the server processes serving `clientPid`'s connections to this server; their pids.
+   * Refuses Dovecot's implicit-TLS connections: the imap-login relaying them serves every session.
+   */
   readonly killServing: (clientPid: number) => Promise<ReadonlyArray<number>>
 }
 
