@@ -10,7 +10,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
 import { EncodedWord, SequenceSet } from "@pkg/protocol"
 import { Effect, Stream } from "effect"
-import { expect } from "vitest"
 import * as ImapCli from "./support/ImapCli.ts"
 import { accountEnv, lines } from "./support/Subprocess.ts"
 import { type Account, clientOptions, imapServer, serverNames } from "./support/TestServer.ts"
@@ -52,7 +51,9 @@ const samples: ReadonlyArray<Sample> = [
   }
 ]
 
-describe.each(serverNames)("%s", (name) => {
+// Concurrent: every test has a mailbox of its own, and its time is mostly the servers' IDLE pace and
+// subprocess start-up, which overlap.
+describe.concurrent.each(serverNames)("%s", (name) => {
   const server = imapServer(name)
   const fresh = (prefix: string) => Effect.promise(() => server.freshAccount(prefix))
   const imap = (account: Account, args: ReadonlyArray<string>) => ImapCli.run(args, accountEnv(server, account))
@@ -122,7 +123,7 @@ describe.each(serverNames)("%s", (name) => {
     })
   )
 
-  it("imap subjects prints the decoded subject of each message, in UID order", async () => {
+  it("imap subjects prints the decoded subject of each message, in UID order", async ({ expect }) => {
     const account = await server.freshAccount("subjects")
     const uids: Array<number> = []
     for (const sample of samples) uids.push(await server.append(account, sample.raw))
@@ -133,7 +134,7 @@ describe.each(serverNames)("%s", (name) => {
     )
   })
 
-  it("imap search --subject with non-ASCII text finds exactly the matching message", async () => {
+  it("imap search --subject with non-ASCII text finds exactly the matching message", async ({ expect }) => {
     const account = await server.freshAccount("search")
     await server.append(account, `${headers("Koln without the umlaut")}\r\nno\r\n`)
     const koeln = await server.append(account, samples[1]?.raw ?? "")
@@ -143,7 +144,7 @@ describe.each(serverNames)("%s", (name) => {
     expect(lines(r.stdout)).toEqual([String(koeln)])
   })
 
-  it("imap fetch UID --part 2 prints exactly the second part", async () => {
+  it("imap fetch UID --part 2 prints exactly the second part", async ({ expect }) => {
     const account = await server.freshAccount("part")
     await server.append(account, samples[0]?.raw ?? "")
     const uid = await server.append(account, samples[3]?.raw ?? "")

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, describe, it } from "vitest"
 import * as ImapCli from "./support/ImapCli.ts"
 import { accountEnv, lines } from "./support/Subprocess.ts"
 import { type Account, imapServer, serverNames } from "./support/TestServer.ts"
@@ -32,13 +32,17 @@ const watchingLines = (watch: Watch) =>
 /** The UID and subject of each line `imap watch` printed. */
 const printed = (watch: Watch) => lines(watch.stdout).map((l) => [Number(l.split("\t")[0]), l.split("\t")[3]])
 
-describe.each(serverNames)("%s", (name) => {
+// Concurrent: every test has a mailbox of its own, and its time is mostly the servers' IDLE pace and
+// subprocess start-up, which overlap.
+describe.concurrent.each(serverNames)("%s", (name) => {
   const server = imapServer(name)
   const watchOf = (account: Account, args: ReadonlyArray<string> = []) =>
     ImapCli.startWatch(["watch", ...args], accountEnv(server, account))
   const append = (account: Account, subject: string) => server.append(account, message(subject))
 
-  it("prints a message appended after it started, exactly once, and none of those already there", async () => {
+  it("prints a message appended after it started, exactly once, and none of those already there", async ({
+    expect
+  }) => {
     const account = await server.freshAccount("watch-live")
     await append(account, "already there 1")
     const last = await append(account, "already there 2")
@@ -61,7 +65,9 @@ describe.each(serverNames)("%s", (name) => {
     ])
   })
 
-  it("survives kill -9 of the server process serving it: reconnects and prints the next message once", async () => {
+  it("survives kill -9 of the server process serving it: reconnects and prints the next message once", async ({
+    expect
+  }) => {
     const account = await server.freshAccount("watch-kill")
     await append(account, "already there")
     const watch = watchOf(account)
@@ -89,7 +95,9 @@ describe.each(serverNames)("%s", (name) => {
     ])
   })
 
-  it("restarted from its --checkpoint after SIGTERM, prints exactly the messages that arrived meanwhile", async () => {
+  it("restarted from its --checkpoint after SIGTERM, prints exactly the messages that arrived meanwhile", async ({
+    expect
+  }) => {
     const account = await server.freshAccount("watch-cp")
     const checkpoint = path.join(scratch, `${name}-${path.basename(account.mailbox)}.json`)
     await append(account, "before the first run")
