@@ -3,16 +3,14 @@
 // server-side helpers (kick, deliver, createMailbox via doveadm; importMany via one IMAP MULTIAPPEND).
 // They take the config path (or host/port/password), not a handle, so test workers can call them with
 // the description globalSetup `provide`s. Nothing here touches /etc/dovecot or the system's mail.
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
-import { once } from "node:events"
-import { existsSync, rmSync } from "node:fs"
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
-import * as net from "node:net"
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { chown, mkdir, writeFile } from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { setTimeout as sleep } from "node:timers/promises"
-import { promisify } from "node:util"
-import { freePort } from "./FreePort.ts"
+import * as LineSession from "./LineSession.ts"
+import { quoted } from "./LineSession.ts"
+import { HOST, launch, run, selfSignedCertificate, tail, tempDir } from "./ServerProcess.ts"
 
 /** What a test needs to reach the server; serializable so globalSetup can `provide` it. */
 export interface DovecotInfo {
@@ -52,7 +50,6 @@ export interface StartOptions {
   readonly maxUserIpConnections?: number
 }
 
-const HOST = "127.0.0.1"
 const PREFIX = "effect-imap-dovecot-"
 const MAIL_USER = "imaptest"
 const DEFAULT_PASSWORD = "imaptest-password"
@@ -60,20 +57,6 @@ const DEFAULT_PASSWORD = "imaptest-password"
 // Non-root shells often lack /usr/sbin on PATH; Debian installs dovecot there and doveadm in /usr/bin.
 const binary = (name: string): string =>
   ["/usr/sbin", "/usr/bin"].map((dir) => path.join(dir, name)).find((p) => existsSync(p)) ?? name
-
-/** Runs a command, feeding `input` on stdin; rejects with its stderr on a non-zero exit. */
-const run = async (command: string, args: ReadonlyArray<string>, input?: string | Uint8Array): Promise<string> => {
-  const pending = promisify(execFile)(command, [...args], { maxBuffer: 64 * 1024 * 1024 })
-  // doveadm may exit before reading stdin (bad user, bad mailbox): its EPIPE must not mask that exit status.
-  pending.child.stdin?.on("error", () => {})
-  pending.child.stdin?.end(input)
-  try {
-    return (await pending).stdout
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim()
-    throw new Error(`${command} ${args.join(" ")} failed: ${stderr || (error as Error).message}`)
-  }
-}
 
 const doveadm = (configPath: string, args: ReadonlyArray<string>, input?: string | Uint8Array) =>
   run(binary("doveadm"), ["-c", configPath, ...args], input)
@@ -172,118 +155,42 @@ service imap {
 ${o.root ? "" : "service anvil {\n  chroot =\n}\n"}`
 }
 
-const logTail = async (dir: string): Promise<string> => {
-  const text = await readFile(path.join(dir, "log", "dovecot.log"), "utf8").catch(() => "")
-  return text.split("\n").slice(-30).join("\n")
-}
-
-const exited = async (child: ChildProcess, ms: number): Promise<boolean> =>
-  child.exitCode !== null ||
-  child.signalCode !== null ||
-  (await Promise.race([once(child, "exit").then(() => true), sleep(ms, false)]))
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
-/**
- * Removes temp dirs of earlier runs that died without teardown (SIGKILL, a crashed runner): a stale
- * master.pid, or none (clean exit or never started) and untouched for 10 minutes. 50,000-message
- * stores take hundreds of MB each.
- */
-const sweepStale = async (): Promise<void> => {
-  for (const name of await readdir(os.tmpdir()).catch(() => [])) {
-    if (!name.startsWith(PREFIX)) continue
-    const dir = path.join(os.tmpdir(), name)
-    const pid = Number(await readFile(path.join(dir, "run", "master.pid"), "utf8").catch(() => "0"))
-    const modified = (await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now()
-    const stale = pid > 0 ? !alive(pid) : Date.now() - modified > 10 * 60_000
-    if (stale) await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {})
-  }
-}
-
 export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
-  await sweepStale()
   const password = options.password ?? DEFAULT_PASSWORD
-  const timeoutMs = options.timeoutMs ?? 10_000
   const root = process.getuid?.() === 0
   const { uid, gid } = ensureMailUser()
-  const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX))
-  // mkdtemp gives 0700; the mail user and Dovecot's own users (dovecot, dovenull) must traverse it.
-  await chmod(dir, 0o755)
+  // Traversable: the mail user and Dovecot's own users (dovecot, dovenull) work in it.
+  const dir = await tempDir(PREFIX)
   for (const sub of ["run", "state", "log", "tls", "home"]) await mkdir(path.join(dir, sub))
   if (root) await chown(path.join(dir, "home"), uid, gid)
   const caPath = path.join(dir, "tls", "cert.pem")
-  await run("openssl", [
-    ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"],
-    ...["-keyout", path.join(dir, "tls", "key.pem"), "-out", caPath],
-    ...["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
-  ])
+  await selfSignedCertificate(caPath, path.join(dir, "tls", "key.pem"))
   const configPath = path.join(dir, "dovecot.conf")
-
-  // A free port can be taken between probing and Dovecot's bind: retry with fresh ports.
-  let lastError: Error | undefined
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort(HOST)
-    const tlsPort = await freePort(HOST)
-    await writeFile(
-      configPath,
-      renderConfig({
-        ...{ dir, port, tlsPort, password, uid, gid, root },
-        maxUserIpConnections: options.maxUserIpConnections ?? 1000
-      })
-    )
-    const child = spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })
-    let stderr = ""
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8")
-    })
-    // If the runner exits without teardown, leave neither a master holding the ports nor the temp dir.
-    const onExit = () => {
-      child.kill("SIGTERM")
-      rmSync(dir, { recursive: true, force: true })
+  const { port, tlsPort, stop } = await launch({
+    name: "Dovecot",
+    dir,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    greeting: /Dovecot/,
+    logTail: () => tail(path.join(dir, "log", "dovecot.log")),
+    // The master takes its auth, log and login children down with it on SIGTERM.
+    spawn: async ({ port, tlsPort }) => {
+      await writeFile(
+        configPath,
+        renderConfig({
+          ...{ dir, port, tlsPort, password, uid, gid, root },
+          maxUserIpConnections: options.maxUserIpConnections ?? 1000
+        })
+      )
+      return [spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })]
     }
-    process.once("exit", onExit)
-    const deadline = Date.now() + timeoutMs
-    let up = false
-    while (!up && Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-      const session = await openLineSession(HOST, port, 1000).catch(() => undefined)
-      session?.socket.destroy()
-      up = session !== undefined
-      if (!up) await sleep(25)
-    }
-    if (up) {
-      const stop = async () => {
-        process.removeListener("exit", onExit)
-        child.kill("SIGTERM")
-        if (!(await exited(child, 5000))) child.kill("SIGKILL")
-        await rm(dir, { recursive: true, force: true, maxRetries: 3 })
-      }
-      return {
-        ...{ host: HOST, port, tlsPort, password, caPath, configPath, dir, stop },
-        kick: (user) => kick(configPath, user),
-        deliver: (user, mailbox, rfc822) => deliver(configPath, user, mailbox, rfc822),
-        importMany: (user, mailbox, messages) => importMany({ host: HOST, port, password }, user, mailbox, messages),
-        createMailbox: (user, name) => createMailbox(configPath, user, name)
-      }
-    }
-    process.removeListener("exit", onExit)
-    // SIGTERM first: the master then takes its auth, log and login children down with it.
-    child.kill("SIGTERM")
-    if (!(await exited(child, 3000))) child.kill("SIGKILL")
-    const exit = child.exitCode ?? child.signalCode
-    const what = exit === null ? `did not greet within ${timeoutMs} ms` : `exited (${exit}) before greeting`
-    const tail = await logTail(dir)
-    lastError = new Error(`Dovecot on ${HOST}:${port} ${what}.\nstderr: ${stderr.trim()}\nlog (${dir}):\n${tail}`)
-    if (!/Address already in use/.test(stderr + tail)) break
+  })
+  return {
+    ...{ host: HOST, port, tlsPort, password, caPath, configPath, dir, stop },
+    kick: (user) => kick(configPath, user),
+    deliver: (user, mailbox, rfc822) => deliver(configPath, user, mailbox, rfc822),
+    importMany: (user, mailbox, messages) => importMany({ host: HOST, port, password }, user, mailbox, messages),
+    createMailbox: (user, name) => createMailbox(configPath, user, name)
   }
-  await rm(dir, { recursive: true, force: true })
-  throw lastError
 }
 
 export const kick = async (configPath: string, user: string): Promise<void> => {
@@ -323,7 +230,7 @@ export const importMany = async (
   messages: ReadonlyArray<string | Uint8Array>
 ): Promise<void> => {
   // Dovecot says nothing while it stores the batch: allow minutes of silence, not seconds.
-  const session = await openLineSession(server.host, server.port, 300_000)
+  const session = await LineSession.open(server.host, server.port, 300_000)
   try {
     const name = quoted(encodeMailboxName(mailbox))
     await session.expectOk("i1", `LOGIN ${quoted(user)} ${quoted(server.password)}\r\n`)
@@ -351,59 +258,3 @@ export const encodeMailboxName = (name: string): string =>
     for (let i = 0; i < run.length; i++) utf16.writeUInt16BE(run.charCodeAt(i), i * 2)
     return `&${utf16.toString("base64").replace(/=+$/, "").replace(/\//g, ",")}-`
   })
-
-const quoted = (value: string): string => `"${value.replace(/[\\"]/g, "\\$&")}"`
-
-/**
- * Just enough IMAP for the greeting probe and `importMany`: LOGIN, CREATE and APPEND answer in plain
- * lines (no literals). Writes nothing before the greeting: an imap-login that gets LOGIN before its auth
- * connection is up first answers `* OK Waiting for authentication process to respond..`.
- */
-const openLineSession = async (host: string, port: number, idleTimeoutMs: number) => {
-  const socket = net.connect(port, host)
-  const lines: Array<string> = []
-  let partial = ""
-  let failure: Error | undefined
-  let wake = () => {}
-  socket.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString("latin1")).split("\r\n")
-    partial = parts.pop() ?? ""
-    lines.push(...parts)
-    wake()
-  })
-  const fail = (error: Error) => {
-    failure ??= error
-    socket.destroy()
-    wake()
-  }
-  socket.setTimeout(idleTimeoutMs, () => fail(new Error(`${host}:${port} silent for ${idleTimeoutMs} ms`)))
-  socket.on("error", fail)
-  socket.on("close", () => fail(new Error(`connection to ${host}:${port} closed`)))
-  const next = async (): Promise<string> => {
-    for (;;) {
-      const line = lines.shift()
-      if (line !== undefined) return line
-      if (failure !== undefined) throw failure
-      await new Promise<void>((resolve) => {
-        wake = resolve
-      })
-    }
-  }
-  /** Sends `tag text` and returns the tagged reply line, skipping untagged data. */
-  const command = async (tag: string, text: string | Uint8Array): Promise<string> => {
-    socket.write(`${tag} `)
-    socket.write(text)
-    for (;;) {
-      const line = await next()
-      if (line.startsWith(`${tag} `)) return line
-    }
-  }
-  const expectOk = async (tag: string, text: string | Uint8Array): Promise<void> => {
-    const line = await command(tag, text)
-    if (!line.startsWith(`${tag} OK`)) throw new Error(`IMAP command failed: ${line}`)
-  }
-  const greeting = await next()
-  if (!greeting.startsWith("* OK")) fail(new Error(`unexpected greeting from ${host}:${port}: ${greeting}`))
-  if (failure !== undefined) throw failure
-  return { socket, command, expectOk }
-}

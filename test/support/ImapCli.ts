@@ -1,7 +1,7 @@
 /**
  * Running the `imap` command as a user would, for the CLI test files: the compiled
  * `packages/cli/dist/bin.js` in a Node subprocess configured through IMAP_* variables, run to
- * completion (`run`) or kept running (`startWatch`, for `imap watch`), against Dovecot or a
+ * completion (`run`) or kept running (`startWatch`, for `imap watch`), against the run's servers or a
  * scripted peer (`peerEnv`).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
@@ -59,6 +59,8 @@ export const startWatch = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) 
       check()
     })
   return {
+    /** For finding its connections (TestServer.killServing). */
+    pid: child.pid ?? 0,
     get stdout() {
       return stdout
     },

@@ -36,6 +36,17 @@ export const imapEnv = (
   return env
 }
 
+/** The environment of a cross-server test's `account` (TestServer.freshAccount): its login and mailbox. */
+export const accountEnv = (
+  server: { readonly host: string; readonly port: number },
+  account: { readonly user: string; readonly password: string; readonly mailbox: string },
+  extra: Record<string, string | undefined> = {}
+): NodeJS.ProcessEnv =>
+  imapEnv({ host: server.host, port: server.port, password: account.password }, account.user, {
+    IMAP_MAILBOX: account.mailbox,
+    ...extra
+  })
+
 /** Feeds `input` (or nothing) to the child's stdin and collects its output until it exits. */
 export const completion = (child: ChildProcessWithoutNullStreams, input?: string | Uint8Array): Promise<Result> =>
   new Promise((resolve, reject) => {
