@@ -413,6 +413,13 @@ export const make = (
       }
     }
 
+    /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
+    const onFrame = (frame: Uint8Array): void => {
+      if (dead !== undefined) return
+      if (tracing) trace("S", Trace.printable(frame))
+      dispatch(ResponseParser.parse(frame))
+    }
+
     const reader = Effect.gen(function* () {
       // Responses the handshake had already parsed past the greeting (sent in the same packet).
       for (const r of options.initial ?? []) dispatch(r)
@@ -422,17 +429,11 @@ export const make = (
         for (const chunk of chunks) {
           received += chunk.length
           try {
-            const frames = framer.push(chunk)
-            // An index loop: an iterator result object per response adds up over a large FETCH.
-            for (let i = 0; i < frames.length; i++) {
-              const frame = frames[i]!
-              if (tracing) trace("S", Trace.printable(frame))
-              dispatch(ResponseParser.parse(frame))
-              if (dead !== undefined) break
-            }
+            framer.each(chunk, onFrame)
           } catch (e) {
             return die(protocolError(e))
           }
+          if (dead !== undefined) break
         }
         if (logTrace) yield* flushTrace
         // Compared with what `state` holds (a command's caller may have published it already).

@@ -73,6 +73,36 @@ describe("Framer", () => {
     )
   })
 
+  it("each hands over the same frames as push, for any chunking (property)", () => {
+    const all = bytes(STREAM.join(""))
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: all.length }), { maxLength: 20 }), (cuts) => {
+        const points = [0, ...[...cuts].sort((a, b) => a - b), all.length]
+        const chunks = points.slice(1).map((end, i) => all.subarray(points[i]!, end))
+        const framer = Framer.make()
+        const seen: Array<Uint8Array> = []
+        for (const c of chunks) {
+          framer.each(c, (frame) => seen.push(frame))
+        }
+        expect(text(seen)).toEqual(STREAM)
+      })
+    )
+  })
+
+  it("each: an exception from the callback ends the framer, and the rest of the chunk is not framed", () => {
+    const framer = Framer.make()
+    const seen: Array<string> = []
+    const boom = new Error("consumer failed")
+    expect(() =>
+      framer.each(bytes("* 1 EXISTS\r\n* 2 EXISTS\r\n* 3 EXISTS\r\n"), (f) => {
+        seen.push(dec.decode(f))
+        if (seen.length === 2) throw boom
+      })
+    ).toThrow(boom)
+    expect(seen).toEqual(["* 1 EXISTS\r\n", "* 2 EXISTS\r\n"])
+    expect(() => framer.push(bytes("* 4 EXISTS\r\n"))).toThrow(boom)
+  })
+
   it("returns a zero-copy view when a frame lies inside one chunk, and a copy when it spans chunks", () => {
     const chunk = bytes("* 1 EXISTS\r\n* 2 EXI")
     const framer = Framer.make()
