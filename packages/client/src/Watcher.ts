@@ -43,6 +43,7 @@ import type { ImapClientOptions } from "./ImapConfig.ts"
 import {
   fromReason,
   type ImapError,
+  InvalidInput,
   MissingCapability,
   retryAfter,
   UidValidityChanged as UidValidityChangedError
@@ -184,6 +185,13 @@ const watched = (r: UntaggedData): boolean =>
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
+      // Checked before connecting: `sinceUid + 1:*` must be a UID the encoder can send.
+      const since = options.sinceUid
+      if (since !== undefined && !(Number.isInteger(since) && since >= 0 && since < SequenceSet.MAX)) {
+        return yield* Effect.fail(
+          fromReason(new InvalidInput({ message: `sinceUid: expected 0 to ${SequenceSet.MAX - 1}, got ${since}` }))
+        )
+      }
       const store = yield* Checkpoint.CheckpointStore
       const mailbox = options.mailbox ?? "INBOX"
       const user = options.client.auth?.user
