@@ -49,7 +49,7 @@ import {
   UidValidityChanged as UidValidityChangedError
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
-import * as EventInbox from "./internal/EventInbox.ts"
+import * as FetchFilter from "./internal/FetchFilter.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface NewMessage {
@@ -179,7 +179,7 @@ export const handoffCapacity = 256
 
 /** What a session acts on: EXISTS (new mail), live flag updates, live VANISHED. */
 const watched = (r: UntaggedData): boolean =>
-  r._tag === "Exists" || (r._tag === "Fetch" && EventInbox.isFlagUpdate(r)) || (r._tag === "Vanished" && !r.earlier)
+  r._tag === "Exists" || (r._tag === "Fetch" && FetchFilter.isFlagUpdate(r)) || (r._tag === "Vanished" && !r.earlier)
 
 /** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>

@@ -24,14 +24,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-
-/** A FETCH that only says a message's flags changed (unsolicited), as opposed to data a command asked for. */
-export const isFlagUpdate = (r: FetchData): boolean => {
-  const a = r.attributes
-  if (a.flags === undefined) return false
-  for (const k in a) if (k !== "uid" && k !== "flags" && k !== "modSeq") return false
-  return true
-}
+import { isFlagUpdate } from "./FetchFilter.ts"
 
 /** How an event may combine with those before it. */
 export type Kind =
@@ -149,7 +142,6 @@ export const makeCoalescer = (): Coalescer => {
       entries = entries.slice(i)
       // The positions moved: later events start a new run rather than coalesce into these.
       newRun()
-      existsAt = -1
     }
     if (entries.length === 0) newRun()
     return out

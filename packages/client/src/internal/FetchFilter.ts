@@ -35,6 +35,9 @@ const hasContent = (a: FetchData["attributes"]): boolean => {
   return false
 }
 
+/** A FETCH that only says a message's flags changed (unsolicited), as opposed to data a command asked for. */
+export const isFlagUpdate = (r: FetchData): boolean => r.attributes.flags !== undefined && !hasContent(r.attributes)
+
 /** `exists` is the selected mailbox's message count: what `*` means for sequence numbers. */
 export const classify = (filter: FetchFilter, r: FetchData, exists: number): Verdict => {
   const a = r.attributes
