@@ -40,7 +40,7 @@ export const stream = (
       const span = options?.span === undefined ? undefined : yield* Effect.makeSpanScoped(options.span)
       const highWater = options?.highWater ?? 512
       const key = {}
-      const handoff = Handoff.make<FetchData, ImapError>("batched")
+      const handoff = Handoff.make<FetchData, ImapError>()
       let cancelled = false
       handoff.onTake(() => connection.resume(key))
       const collect = (r: UntaggedData): boolean => {

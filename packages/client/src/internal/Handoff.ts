@@ -21,11 +21,10 @@ export interface Handoff<A, E> {
 }
 
 /**
- * `wake: "now"` resumes the consumer inside `push` (lowest latency: IDLE events); `"batched"`
- * resumes it once per microtask, after the reader has dispatched the whole chunk (throughput:
- * FETCH, where resuming once per message cost a fifth of the CPU).
+ * The consumer is resumed once per microtask, after the reader has dispatched the whole chunk:
+ * resuming it once per FETCH response cost a fifth of a large FETCH's CPU.
  */
-export const make = <A, E>(wake: "now" | "batched"): Handoff<A, E> => {
+export const make = <A, E>(): Handoff<A, E> => {
   let items: Array<A> = []
   let ended: Exit.Exit<unknown, E> | undefined
   let waiter: (() => void) | undefined
@@ -38,9 +37,7 @@ export const make = <A, E>(wake: "now" | "batched"): Handoff<A, E> => {
     w?.()
   }
   const signal = () => {
-    if (waiter === undefined) return
-    if (wake === "now") return resume()
-    if (queued) return
+    if (waiter === undefined || queued) return
     queued = true
     queueMicrotask(() => {
       queued = false
