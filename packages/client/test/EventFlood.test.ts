@@ -238,6 +238,39 @@ describe("Watcher under a flood", () => {
   const fetched = (uid: number) =>
     `* ${uid} FETCH (UID ${uid} FLAGS () ENVELOPE ("Thu, 26 Nov 2026 10:00:00 +0000" "subject number ${uid}" NIL NIL NIL NIL NIL NIL NIL "<${uid}@example.com>") RFC822.SIZE 2048 INTERNALDATE "26-Nov-2026 10:00:00 +0000")\r\n`
 
+  /** Answers the UID FETCH `tag` with `count` messages in one write; returns the reply's length. */
+  const replyWithMessages = async (conn: Peer.PeerConnection, tag: string, count: number) => {
+    let lines = ""
+    for (let uid = 1; uid <= count; uid++) lines += fetched(uid)
+    await conn.sendRaw(`${lines}${tag} OK Fetch completed.\r\n`)
+    return lines.length
+  }
+
+  /**
+   * Watches from UID 1 with a consumer that stalls 400 ms on the first message and then notes
+   * whether the server had flushed its whole reply meanwhile; the UIDs delivered, in order.
+   */
+  const watchStallingOnFirst = (port: number, count: number, flushed: () => boolean) =>
+    Effect.gen(function* () {
+      let flushedWhileBehind: boolean | undefined
+      const uids = yield* Watcher.watch({
+        client: Peer.clientOptions(port),
+        reconnect: Schedule.spaced("50 millis"),
+        sinceUid: 0
+      }).pipe(
+        Stream.tap((m) =>
+          m.uid === 1
+            ? Effect.sleep("400 millis").pipe(Effect.tap(() => Effect.sync(() => (flushedWhileBehind = flushed()))))
+            : Effect.void
+        ),
+        Stream.map((m) => Number(m.uid)),
+        Stream.take(count),
+        Stream.runCollect,
+        Effect.provide(Checkpoint.layerMemory)
+      )
+      return { uids, flushedWhileBehind }
+    })
+
   it.live("a slow consumer of a burst that arrived while idling makes the FETCH wait (the next IDLE waits too)", () =>
     Effect.gen(function* () {
       const count = 30_000
@@ -255,30 +288,13 @@ describe("Watcher under a flood", () => {
         const idle = await Peer.acceptIdle(conn, "+ idling", `* ${count} EXISTS`)
         await Peer.acceptDone(conn, idle, 10_000)
         const fetch = await conn.expect(/^UID FETCH 1:\* /)
-        let lines = ""
-        for (let uid = 1; uid <= count; uid++) lines += fetched(uid)
-        await conn.sendRaw(`${lines}${fetch} OK Fetch completed.\r\n`)
+        await replyWithMessages(conn, fetch, count)
         flushed = true
         const again = await Peer.acceptIdle(conn)
         await Peer.acceptDone(conn, again, 10_000)
         await Peer.acceptLogout(conn)
       })
-      let flushedWhileBehind: boolean | undefined
-      const uids = yield* Watcher.watch({
-        client: Peer.clientOptions(peer.port),
-        reconnect: Schedule.spaced("50 millis"),
-        sinceUid: 0
-      }).pipe(
-        Stream.tap((m) =>
-          m.uid === 1
-            ? Effect.sleep("400 millis").pipe(Effect.tap(() => Effect.sync(() => (flushedWhileBehind = flushed))))
-            : Effect.void
-        ),
-        Stream.map((m) => Number(m.uid)),
-        Stream.take(count),
-        Stream.runCollect,
-        Effect.provide(Checkpoint.layerMemory)
-      )
+      const { uids, flushedWhileBehind } = yield* watchStallingOnFirst(peer.port, count, () => flushed)
       yield* Peer.finished(peer)
       assert.isFalse(flushedWhileBehind)
       assert.strictEqual(uids.length, count)
@@ -301,31 +317,13 @@ describe("Watcher under a flood", () => {
           `${tag} OK [READ-ONLY] Examine completed.`
         )
         const fetch = await conn.expect(/^UID FETCH 1:\* /)
-        let lines = ""
-        for (let uid = 1; uid <= count; uid++) lines += fetched(uid)
-        reply = lines.length
-        await conn.sendRaw(`${lines}${fetch} OK Fetch completed.\r\n`)
+        reply = await replyWithMessages(conn, fetch, count)
         flushed = true
         const idle = await Peer.acceptIdle(conn)
         await Peer.acceptDone(conn, idle, 10_000)
         await Peer.acceptLogout(conn)
       })
-      let flushedWhileBehind: boolean | undefined
-      const uids = yield* Watcher.watch({
-        client: Peer.clientOptions(peer.port),
-        reconnect: Schedule.spaced("50 millis"),
-        sinceUid: 0
-      }).pipe(
-        Stream.tap((m) =>
-          m.uid === 1
-            ? Effect.sleep("400 millis").pipe(Effect.tap(() => Effect.sync(() => (flushedWhileBehind = flushed))))
-            : Effect.void
-        ),
-        Stream.map((m) => Number(m.uid)),
-        Stream.take(count),
-        Stream.runCollect,
-        Effect.provide(Checkpoint.layerMemory)
-      )
+      const { uids, flushedWhileBehind } = yield* watchStallingOnFirst(peer.port, count, () => flushed)
       yield* Peer.finished(peer)
       assert.isAbove(reply, 6_000_000)
       assert.isFalse(flushedWhileBehind)
