@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
+import * as Capabilities from "./Capabilities.ts"
 import type { ResolvedOptions } from "./ImapConfig.ts"
 import * as ImapConnection from "./ImapConnection.ts"
 import { fromReason, type ImapError, MissingCapability, TlsFailed, Timeout } from "./ImapError.ts"
@@ -85,9 +86,6 @@ const makeReader = (transport: Transport.Transport, trace: HandshakeTrace, limit
   }
 }
 
-const capabilitiesOf = (r: UntaggedStatus | Tagged): ReadonlyArray<string> | undefined =>
-  r.code?._tag === "Capability" ? r.code.capabilities : undefined
-
 export interface Established {
   readonly connection: ImapConnection.ImapConnection
   readonly greeting: UntaggedStatus
@@ -139,8 +137,8 @@ const rawCommand = (
 const askCapabilities = (io: HandshakeIo, tag: string): Effect.Effect<ReadonlyArray<string>, ImapError> => {
   let capabilities: ReadonlyArray<string> = []
   return rawCommand(io, tag, "CAPABILITY", (r) => {
-    if (r._tag === "Capability") capabilities = r.capabilities
-  }).pipe(Effect.map((done) => capabilitiesOf(done) ?? capabilities))
+    capabilities = Capabilities.carriedBy(r) ?? capabilities
+  }).pipe(Effect.map((done) => Capabilities.carriedBy(done) ?? capabilities))
 }
 
 /**
@@ -154,7 +152,7 @@ const startTls = (
 ): Effect.Effect<ReadonlyArray<string>, ImapError> =>
   Effect.gen(function* () {
     const capabilities = greetingCapabilities.length > 0 ? greetingCapabilities : yield* askCapabilities(io, "T0")
-    if (!capabilities.some((c) => c.toUpperCase() === "STARTTLS")) {
+    if (!Capabilities.normalise(capabilities).has("STARTTLS")) {
       return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
     }
     const ok = yield* rawCommand(io, "T1", "STARTTLS", () => {})
@@ -197,7 +195,7 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
         ImapConnection.protocolError(new Error(`unexpected greeting: ${JSON.stringify(greeting._tag)}`))
       )
     }
-    let capabilities = capabilitiesOf(greeting) ?? []
+    let capabilities = Capabilities.carriedBy(greeting) ?? []
     const state: SessionState.SessionState =
       greeting.status === "PREAUTH" ? SessionState.authenticated : SessionState.notAuthenticated
 

@@ -22,6 +22,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as Capabilities from "./Capabilities.ts"
 import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as SessionState from "./SessionState.ts"
@@ -194,9 +195,6 @@ export const protocolError = (e: unknown): ImapError => {
   return fromReason(new ProtocolFailed({ message, excerpt, cause: e }))
 }
 
-/** Capability names are atoms, which compare case-insensitively: the set keeps them upper-cased. */
-const capabilitySet = (names: ReadonlyArray<string>): ReadonlySet<string> => new Set(names.map((c) => c.toUpperCase()))
-
 const isMailboxEvent = (r: UntaggedData): boolean =>
   r._tag === "Exists" ||
   r._tag === "Expunge" ||
@@ -238,7 +236,7 @@ export const make = (
     const state = yield* SubscriptionRef.make(initialState)
     const closed = yield* Deferred.make<never, ImapError>()
     let current = initialState
-    let capabilities = capabilitySet(initialCapabilities)
+    const capabilities = Capabilities.makeStore(initialCapabilities)
     let dead: ImapError | undefined
     /** Set when the caller's scope closes: the transport then ends the socket gracefully itself. */
     let closing = false
@@ -340,10 +338,7 @@ export const make = (
     }
 
     const dispatchUntagged = (r: UntaggedData) => {
-      if (r._tag === "Capability") capabilities = capabilitySet(r.capabilities)
-      else if (r._tag === "UntaggedStatus" && r.code?._tag === "Capability") {
-        capabilities = capabilitySet(r.code.capabilities)
-      }
+      capabilities.observe(r)
       current = SessionState.reduce(current, r)
       let consumed = false
       for (let i = 0; i < pending.length; i++) {
@@ -378,9 +373,7 @@ export const make = (
         )
         return
       }
-      if (r.status === "OK" && r.code?._tag === "Capability") {
-        capabilities = capabilitySet(r.code.capabilities)
-      }
+      capabilities.observe(r)
       if (p.request.onTagged) current = p.request.onTagged(r, current)
       p.continuation?.(undefined)
       finish(p)
@@ -697,10 +690,8 @@ export const make = (
       run,
       state,
       currentState: () => current,
-      capabilities: () => capabilities,
-      setCapabilities: (caps) => {
-        capabilities = capabilitySet(caps)
-      },
+      capabilities: capabilities.current,
+      setCapabilities: capabilities.replace,
       subscribe,
       closed,
       isClosed: () => dead !== undefined,
