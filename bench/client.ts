@@ -44,6 +44,8 @@ import { mkdir } from "node:fs/promises"
 import * as net from "node:net"
 import * as path from "node:path"
 import type { Command } from "@pkg/protocol"
+// The session comes from the compiled package; its connection is found by a registered symbol.
+import * as SessionConnection from "../packages/client/src/internal/SessionConnection.ts"
 import { completion } from "../test/support/Subprocess.ts"
 import {
   describeMachine,
@@ -199,7 +201,7 @@ const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
       const rssBefore = process.memoryUsage.rss()
       const runs: Array<Fetched> = []
       for (let i = 0; i <= repeat; i++) {
-        const bytes0 = session.connection.bytesReceived()
+        const bytes0 = SessionConnection.of(session).bytesReceived()
         let count = 0
         let payload = 0
         const cpu0 = process.cpuUsage()
@@ -214,7 +216,7 @@ const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
         )
         const ms = performance.now() - t0
         const cpuMs = cpuSince(cpu0)
-        runs.push({ ms, cpuMs, count, bytes: session.connection.bytesReceived() - bytes0, payload })
+        runs.push({ ms, cpuMs, count, bytes: SessionConnection.of(session).bytesReceived() - bytes0, payload })
         if (i === 0) afterFirst()
       }
       return { rssBefore, runs }

@@ -9,7 +9,7 @@
  * - a writer (raw socket) that APPENDs a 2–4 KB message with LITERAL+ and timestamps the tagged OK
  *   with `performance.now()` when its chunk is read;
  * - three EXISTS-level watchers idling on the same INBOX at the same time: effect-imap (`ImapClient.make`,
- *   `examine`, `Idle.stream` consumed with `Stream.runForEach`; the time is taken when the Exists event
+ *   `examine`, `idle()` (the IDLE stream) consumed with `Stream.runForEach`; the time is taken when the Exists event
  *   is pulled), imapflow (`mailboxOpen` read-only, `idle()`, the `exists` event), and the floor (raw
  *   socket, EXAMINE, IDLE; the time is taken when the chunk holding `* N EXISTS` is read);
  * - the "effect-imap watcher": `Watcher.watch` (read-only, i.e. EXAMINE, `sinceUid` = the mailbox's
@@ -62,7 +62,7 @@
 import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
-import { Checkpoint, Idle, ImapClient, ImapConfig, Watcher } from "@pkg/client"
+import { Checkpoint, ImapClient, ImapConfig, Watcher } from "@pkg/client"
 import { Cause, Effect, Fiber, Stream } from "effect"
 import * as net from "node:net"
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from "node:worker_threads"
@@ -264,7 +264,7 @@ const watchOurs = async (dovecot: Dovecot, lane: Lane): Promise<() => Promise<vo
       })
       yield* session.examine("INBOX")
       yield* Effect.sync(ready)
-      yield* Idle.stream(session.connection, session.greeting.text).pipe(
+      yield* session.idle().pipe(
         Stream.runForEach((e) =>
           Effect.sync(() => {
             if (e._tag === "Exists") record(lane, "effect-imap", e.count, performance.now())

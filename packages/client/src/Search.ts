@@ -10,6 +10,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
+import type { ImapSession } from "./ImapSession.ts"
 
 /** What a summary may ask for (RFC 4731 2): the lowest and highest UID, how many, and all of them. */
 export type SearchReturn = "MIN" | "MAX" | "COUNT" | "ALL"
@@ -170,3 +171,18 @@ export const summary = (
     }
   })
 }
+
+export type SearchOperations = Pick<ImapSession, "search" | "searchSummary">
+
+/** The session's SEARCH operations, each in its own span. */
+export const make = (ctx: SearchContext): SearchOperations => ({
+  search: Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
+    return yield* uids(ctx, criteria)
+  }),
+  searchSummary: Effect.fn("ImapClient.searchSummary")(function* (
+    criteria: SearchKey.SearchKey,
+    returns: NonEmptyReadonlyArray<SearchReturn>
+  ) {
+    return yield* summary(ctx, criteria, returns)
+  })
+})

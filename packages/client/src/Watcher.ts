@@ -50,6 +50,7 @@ import {
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
 import * as FetchFilter from "./internal/FetchFilter.ts"
+import * as SessionConnection from "./internal/SessionConnection.ts"
 import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface NewMessage {
@@ -298,7 +299,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
             if (changed !== undefined) yield* emit(changed, checkpoint())
             else if (known === undefined) yield* advance(checkpoint())
             // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
-            const events = yield* client.connection.subscribe({ accept: watched })
+            const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
             // Suspended: each EXISTS fetches from the UID delivered last, not from where the session began.
             const fetchNew = Effect.suspend(() =>
               client.fetch(SequenceSet.from("uid", SequenceSet.Uid(last + 1)), fetchItems).pipe(
@@ -352,11 +353,11 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
               yield* advance(checkpoint())
             }
             yield* fetchNew
-            const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, options.idle)
+            const idler = yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, options.idle)
             onEstablished()
             yield* emit({ _tag: "Watching", mailbox, uidValidity, lastUid: last })
             // The session ends when the connection dies or IDLE fails (an unanswered liveness probe).
-            const closed = Effect.raceFirst(Deferred.await(client.connection.closed), Fiber.join(idler))
+            const closed = Effect.raceFirst(Deferred.await(SessionConnection.of(client).closed), Fiber.join(idler))
             while (true) {
               // The subscription fails with the connection's error; it never ends otherwise.
               const batch = yield* Effect.raceFirst(

@@ -10,6 +10,7 @@ import { ImapClient, ImapConfig } from "@pkg/client"
 import { SearchKey, SequenceSet } from "@pkg/protocol"
 import { Deferred, Effect, Exit, Fiber, SubscriptionRef } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 /** Forks `effect` and runs it until it suspends: a command is queued by the time this returns. */
 const startNow = <A, E>(effect: Effect.Effect<A, E>) => Effect.forkChild(effect, { startImmediately: true })
@@ -256,7 +257,7 @@ describe("callers that give up", () => {
           yield* Deferred.succeed(gaveUp, undefined)
           const b = yield* client.status("b", ["MESSAGES"])
           assert.strictEqual(b.messages, 2)
-          assert.isFalse(client.connection.isClosed())
+          assert.isFalse(SessionConnection.of(client).isClosed())
         })
       )
     })

@@ -11,6 +11,7 @@ import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import * as net from "node:net"
 import { freePort } from "../../../test/support/FreePort.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 const optionsFor = Peer.clientOptions
 
@@ -104,8 +105,8 @@ describe("the server ends the session", () => {
         assert.strictEqual(error.reason.code, "UNAVAILABLE")
       }
       // The connection is dead with that same error; later commands fail at once with it.
-      assert.isTrue(client.connection.isClosed())
-      const closed = yield* Deferred.await(client.connection.closed).pipe(Effect.flip)
+      assert.isTrue(SessionConnection.of(client).isClosed())
+      const closed = yield* Deferred.await(SessionConnection.of(client).closed).pipe(Effect.flip)
       assert.strictEqual(closed, error)
       assert.strictEqual(yield* client.noop().pipe(Effect.flip), error)
       assert.strictEqual((yield* client.currentState)._tag, "Logout")
@@ -124,7 +125,7 @@ describe("the server ends the session", () => {
       })
       const client = yield* ImapClient.make(optionsFor(peer.port))
       yield* Deferred.await(byeSent)
-      const error = yield* Deferred.await(client.connection.closed).pipe(Effect.flip)
+      const error = yield* Deferred.await(SessionConnection.of(client).closed).pipe(Effect.flip)
       assert.strictEqual(error.reason._tag, "ServerBye")
       const next = yield* client.noop().pipe(Effect.flip)
       assert.strictEqual(next.reason._tag, "ServerBye")
@@ -252,7 +253,7 @@ describe("deadlines", () => {
       assert.isAtLeast(elapsed, 290)
       assert.isBelow(elapsed, 1500)
       // A connection that missed a reply cannot be trusted: it is closed.
-      assert.isTrue(client.connection.isClosed())
+      assert.isTrue(SessionConnection.of(client).isClosed())
     })
   )
 

@@ -11,6 +11,7 @@ import { Checkpoint, ImapClient, type ImapSession, Watcher } from "@pkg/client"
 import { Effect, Fiber, Schedule, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 /** `pairs` times `* n EXPUNGE` then `* n EXISTS`: a flood nothing can coalesce. */
 const expungeExists = (pairs: number, n: number) => `* ${n} EXPUNGE\r\n* ${n} EXISTS\r\n`.repeat(pairs)
@@ -53,9 +54,9 @@ const primed = async (conn: Peer.PeerConnection, exists: number) => {
 const bytesTwice = (client: ImapSession, settle: number) =>
   Effect.gen(function* () {
     yield* Effect.sleep(settle)
-    const a = client.connection.bytesReceived()
+    const a = SessionConnection.of(client).bytesReceived()
     yield* Effect.sleep(200)
-    return [a, client.connection.bytesReceived()] as const
+    return [a, SessionConnection.of(client).bytesReceived()] as const
   })
 
 describe("session.events under a flood", () => {

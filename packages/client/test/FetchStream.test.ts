@@ -9,6 +9,7 @@ import { ImapClient } from "@pkg/client"
 import { Command, SequenceSet } from "@pkg/protocol"
 import { Effect, Ref, Stream } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 const uids = (from: number, to: number) => SequenceSet.range("uid", SequenceSet.Uid(from), SequenceSet.Uid(to))
 const bodyItems = [Command.Attr.uid, Command.Attr.bodySection(undefined, { peek: true })] as const
@@ -48,7 +49,9 @@ describe("backpressure", () => {
           yield* client.select("INBOX")
           const seen = yield* Ref.make(0)
           const samples: Array<{ readonly bytes: number; readonly flushed: boolean }> = []
-          const sample = Effect.sync(() => samples.push({ bytes: client.connection.bytesReceived(), flushed }))
+          const sample = Effect.sync(() =>
+            samples.push({ bytes: SessionConnection.of(client).bytesReceived(), flushed })
+          )
           yield* client.fetch(uids(1, count), bodyItems, { highWater: 8 }).pipe(
             Stream.runForEach((m) =>
               Effect.gen(function* () {
@@ -220,7 +223,7 @@ describe("stopping early and interleaving", () => {
       if (error.reason._tag === "Timeout") assert.strictEqual(error.reason.phase, "command")
       // The NOOP made the reader read again: silence now counts, from about then.
       assert.isBelow(Date.now() - noopAt, 1500)
-      assert.isTrue(client.connection.isClosed())
+      assert.isTrue(SessionConnection.of(client).isClosed())
     })
   )
 

@@ -11,6 +11,7 @@ import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "eff
 import { TestClock } from "effect/testing"
 import * as Idle from "../src/Idle.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const signal = (d: Deferred.Deferred<void>) => Deferred.doneUnsafe(d, Exit.void)
@@ -38,7 +39,7 @@ describe("starting IDLE", () => {
             yield* client.select("INBOX")
             yield* Effect.scoped(
               Effect.gen(function* () {
-                yield* Idle.keepIdling(client.connection, client.greeting.text)
+                yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text)
                 assert.isTrue(continuationSent)
               })
             )
@@ -64,7 +65,9 @@ describe("starting IDLE", () => {
         Effect.gen(function* () {
           const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
-          const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(Effect.flip)
+          const error = yield* Effect.scoped(Idle.keepIdling(SessionConnection.of(client), client.greeting.text)).pipe(
+            Effect.flip
+          )
           assert.strictEqual(error.reason._tag, "CommandFailed")
           if (error.reason._tag === "CommandFailed") assert.strictEqual(error.reason.code, "LIMIT")
           yield* client.noop()
@@ -91,7 +94,7 @@ describe("the IDLE stream", () => {
         Effect.gen(function* () {
           const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
-          const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+          const events = yield* Idle.stream(SessionConnection.of(client), client.greeting.text).pipe(
             Stream.take(1),
             Stream.runCollect
           )
@@ -125,7 +128,7 @@ describe("the IDLE stream", () => {
         Effect.gen(function* () {
           const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
-          const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+          const events = yield* Idle.stream(SessionConnection.of(client), client.greeting.text).pipe(
             Stream.take(1),
             Stream.runCollect
           )
@@ -159,7 +162,7 @@ describe("the IDLE stream", () => {
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
-              yield* Idle.keepIdling(client.connection, client.greeting.text)
+              yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text)
               const status = yield* client.status("Archive", ["MESSAGES"])
               assert.strictEqual(status.messages, 4)
               yield* Deferred.await(idlingAgain)
@@ -200,7 +203,7 @@ describe("the IDLE stream", () => {
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
-              const idler = yield* Effect.forkChild(Idle.keepIdling(client.connection, client.greeting.text))
+              const idler = yield* Effect.forkChild(Idle.keepIdling(SessionConnection.of(client), client.greeting.text))
               yield* Deferred.await(idleRead)
               const noop = yield* Effect.forkChild(client.noop(), { startImmediately: true })
               yield* Deferred.succeed(noopQueued, undefined)
@@ -225,7 +228,7 @@ describe("the IDLE stream", () => {
       const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
       const seen: Array<Idle.MailboxEvent> = []
-      const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+      const error = yield* Idle.stream(SessionConnection.of(client), client.greeting.text).pipe(
         Stream.runForEach((e) => Effect.sync(() => seen.push(e))),
         Effect.timeout("3 seconds"),
         Effect.flip
@@ -262,7 +265,7 @@ describe("servers without IDLE", () => {
           const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
           yield* client.select("INBOX")
           const started = Date.now()
-          const events = yield* Idle.stream(client.connection, client.greeting.text, {
+          const events = yield* Idle.stream(SessionConnection.of(client), client.greeting.text, {
             pollInterval: "100 millis"
           }).pipe(Stream.take(1), Stream.runCollect)
           assert.deepStrictEqual(events, [{ _tag: "Exists", count: 4 }])
@@ -295,7 +298,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
           const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
           yield* client.select("INBOX")
           const scope = yield* Scope.make()
-          yield* Idle.keepIdling(client.connection, client.greeting.text, {
+          yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, {
             reissueAfter: "28 minutes",
             livenessDeadline: "1 hour"
           }).pipe(Scope.provide(scope))
@@ -325,7 +328,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
         })
         const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
         yield* client.select("INBOX")
-        const idler = yield* Idle.keepIdling(client.connection, client.greeting.text, {
+        const idler = yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, {
           livenessDeadline: "5 minutes",
           probeTimeout: "10 seconds"
         })
@@ -340,7 +343,7 @@ describe("IDLE timers (TestClock, real sockets)", () => {
           assert.strictEqual(error.value.reason.phase, "idle")
         }
         // The connection is declared dead with that error: nothing queues behind the dead IDLE.
-        assert.isTrue(client.connection.isClosed())
+        assert.isTrue(SessionConnection.of(client).isClosed())
         assert.strictEqual((yield* client.noop().pipe(Effect.flip)).reason._tag, "Timeout")
       })
   )
@@ -357,7 +360,7 @@ describe("IDLE without an answer", () => {
       })
       const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "300 millis" } }))
       yield* client.select("INBOX")
-      const error = yield* Effect.scoped(Idle.keepIdling(client.connection, client.greeting.text)).pipe(
+      const error = yield* Effect.scoped(Idle.keepIdling(SessionConnection.of(client), client.greeting.text)).pipe(
         Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("IDLE hung") }),
         Effect.flip
       )
@@ -390,7 +393,7 @@ describe("IDLE ended by the server", () => {
           yield* client.select("INBOX")
           yield* Effect.scoped(
             Effect.gen(function* () {
-              yield* Idle.keepIdling(client.connection, client.greeting.text)
+              yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text)
               yield* Deferred.await(reissued)
             })
           )
@@ -409,7 +412,7 @@ describe("IDLE ended by the server", () => {
       })
       const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
-      const idler = yield* Idle.keepIdling(client.connection, client.greeting.text)
+      const idler = yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text)
       const exit = yield* Fiber.await(idler).pipe(
         Effect.timeoutOrElse({ duration: "2 seconds", orElse: () => Effect.die("keepIdling kept going") })
       )
@@ -461,9 +464,9 @@ describe("IDLE re-issue defaults (TestClock, real sockets)", () => {
               yield* client.select("INBOX")
               const scope = yield* Scope.make()
               // The liveness probe is pushed out of the way: only the re-issue timer may end this IDLE.
-              yield* Idle.keepIdling(client.connection, client.greeting.text, { livenessDeadline: "1 hour" }).pipe(
-                Scope.provide(scope)
-              )
+              yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, {
+                livenessDeadline: "1 hour"
+              }).pipe(Scope.provide(scope))
               yield* TestClock.adjust(`${minutes * 60 - 1} seconds`)
               // Real time for a premature DONE to reach the peer.
               yield* Effect.promise(() => sleep(100))
@@ -503,7 +506,7 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
           yield* client.select("INBOX")
           const firstEvent = yield* Deferred.make<void>()
           const seen: Array<Idle.MailboxEvent> = []
-          const consumer = yield* Idle.stream(client.connection, client.greeting.text, {
+          const consumer = yield* Idle.stream(SessionConnection.of(client), client.greeting.text, {
             livenessDeadline: "5 minutes",
             probeTimeout: "10 seconds"
           }).pipe(
@@ -523,7 +526,7 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
             { _tag: "Exists", count: 3 },
             { _tag: "Exists", count: 4 }
           ])
-          assert.isFalse(client.connection.isClosed())
+          assert.isFalse(SessionConnection.of(client).isClosed())
         })
       )
       assert.deepStrictEqual(
@@ -558,7 +561,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
           Effect.gen(function* () {
             const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
             yield* client.select("INBOX")
-            const events = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+            const events = yield* Idle.stream(SessionConnection.of(client), client.greeting.text).pipe(
               Stream.take(4),
               Stream.runCollect
             )
@@ -585,7 +588,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
       const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
       yield* client.select("INBOX")
       const seen: Array<Idle.MailboxEvent> = []
-      const error = yield* Idle.stream(client.connection, client.greeting.text).pipe(
+      const error = yield* Idle.stream(SessionConnection.of(client), client.greeting.text).pipe(
         Stream.runForEach((e) => Effect.sync(() => seen.push(e))),
         Effect.timeoutOrElse({ duration: "3 seconds", orElse: () => Effect.die("the stream outlived BYE") }),
         Effect.flip
@@ -596,7 +599,7 @@ describe("IDLE events besides EXISTS and EXPUNGE", () => {
       ])
       assert.strictEqual(error.reason._tag, "ServerBye")
       if (error.reason._tag === "ServerBye") assert.strictEqual(error.reason.text, "Server shutting down")
-      assert.isTrue(client.connection.isClosed())
+      assert.isTrue(SessionConnection.of(client).isClosed())
     })
   )
 })

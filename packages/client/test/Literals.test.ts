@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ImapClient, ImapConfig, type ImapSession } from "@pkg/client"
 import { Effect } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 const encoder = new TextEncoder()
 const byteLength = (s: string) => encoder.encode(s).length
@@ -218,7 +219,7 @@ describe("with neither LITERAL+ nor LITERAL-", () => {
             assert.strictEqual(error.reason._tag, "AuthenticationFailed")
             if (error.reason._tag === "AuthenticationFailed")
               assert.strictEqual(error.reason.code, "AUTHENTICATIONFAILED")
-            assert.isFalse(client.connection.isClosed())
+            assert.isFalse(SessionConnection.of(client).isClosed())
             yield* client.login(ImapConfig.password("u", "p"))
             assert.strictEqual((yield* client.currentState)._tag, "Authenticated")
           })

@@ -10,6 +10,7 @@ import { ImapClient } from "@pkg/client"
 import { Deferred, Effect, Exit, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
+import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 const sleep = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
@@ -36,16 +37,16 @@ describe("command silence timeout (TestClock, real sockets)", () => {
       const noop = yield* Effect.forkChild(client.noop())
       assert.isTrue(yield* until(() => peer.received.some((l) => l.endsWith(" NOOP"))))
       yield* TestClock.adjust("500 millis")
-      const before = client.connection.bytesReceived()
+      const before = SessionConnection.of(client).bytesReceived()
       Deferred.doneUnsafe(speak, Exit.void)
-      assert.isTrue(yield* until(() => client.connection.bytesReceived() > before))
+      assert.isTrue(yield* until(() => SessionConnection.of(client).bytesReceived() > before))
       // 1.9 s of silence since the byte at 0.5 s: still waiting.
       yield* TestClock.adjust("1900 millis")
       yield* sleep(50)
-      assert.isFalse(client.connection.isClosed())
+      assert.isFalse(SessionConnection.of(client).isClosed())
       // 2.1 s of silence: failed (the old deadline would have come only at 4 s).
       yield* TestClock.adjust("200 millis")
-      assert.isTrue(yield* until(() => client.connection.isClosed(), 2000))
+      assert.isTrue(yield* until(() => SessionConnection.of(client).isClosed(), 2000))
       const exit = yield* Fiber.await(noop)
       assert.isTrue(Exit.isFailure(exit))
       const error = Exit.isFailure(exit) ? exit.cause : undefined
