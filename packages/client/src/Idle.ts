@@ -6,8 +6,12 @@
  * Around the one IDLE command: re-issue before the server's cut-off (RFC 2177: 29 minutes), a
  * liveness probe when the connection has gone silent, DONE whenever another command is queued
  * (then IDLE resumes), and NOOP polling where the server has no IDLE.
+ *
+ * Internal to the package: both functions take the raw connection. Users reach IDLE through
+ * `session.idle()`; the watcher runs `keepIdling` beside its own subscription. The events and
+ * options users see are in IdleEvents.ts (exported as `Idle`).
  */
-import { Command, type UntaggedData } from "@pkg/protocol"
+import { Command } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -19,66 +23,10 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Commands from "./Commands.ts"
 import type { ImapConnection } from "./ImapConnection.ts"
+import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "./IdleEvents.ts"
 import { fromReason, type ImapError, Timeout } from "./ImapError.ts"
 
-export type MailboxEvent =
-  | { readonly _tag: "Exists"; readonly count: number }
-  | { readonly _tag: "Expunge"; readonly seq: number }
-  | { readonly _tag: "Vanished"; readonly uids: string; readonly earlier: boolean }
-  | {
-      readonly _tag: "FlagsChanged"
-      readonly seq: number
-      readonly uid: number | undefined
-      readonly flags: ReadonlyArray<string>
-      readonly modSeq: bigint | undefined
-    }
-  | { readonly _tag: "Recent"; readonly count: number }
-  | { readonly _tag: "Alert"; readonly text: string }
-  | { readonly _tag: "Bye"; readonly text: string }
-
-export const toEvent = (r: UntaggedData): MailboxEvent | undefined => {
-  switch (r._tag) {
-    case "Exists":
-      return { _tag: "Exists", count: r.count }
-    case "Expunge":
-      return { _tag: "Expunge", seq: r.seq }
-    case "Vanished":
-      return { _tag: "Vanished", uids: r.uids, earlier: r.earlier }
-    case "Recent":
-      return { _tag: "Recent", count: r.count }
-    case "Fetch":
-      return r.attributes.flags === undefined
-        ? undefined
-        : {
-            _tag: "FlagsChanged",
-            seq: r.seq,
-            uid: r.attributes.uid,
-            flags: r.attributes.flags,
-            modSeq: r.attributes.modSeq
-          }
-    case "UntaggedStatus":
-      if (r.status === "BYE") return { _tag: "Bye", text: r.text }
-      if (r.code?._tag === "Alert") return { _tag: "Alert", text: r.text }
-      return undefined
-    default:
-      return undefined
-  }
-}
-
-export interface IdleOptions {
-  /** Re-issue IDLE after this long (RFC 2177: servers may cut at 30 minutes). Default 28 minutes. */
-  readonly reissueAfter?: Duration.Input | undefined
-  /** Probe (DONE + NOOP) when nothing was received for this long. Default 5 minutes. */
-  readonly livenessDeadline?: Duration.Input | undefined
-  /** How long a probe may take before the connection is declared dead. Default 10 seconds. */
-  readonly probeTimeout?: Duration.Input | undefined
-  /** Polling interval for servers without IDLE. Default 30 seconds. */
-  readonly pollInterval?: Duration.Input | undefined
-}
-
-/** Known servers that cut IDLE early (imapflow and go-imap use the same figures). */
-export const defaultReissueAfter = (greeting: string): Duration.Duration =>
-  /gimap|gmail/i.test(greeting) ? Duration.minutes(9) : Duration.minutes(28)
+export type { IdleOptions, MailboxEvent } from "./IdleEvents.ts"
 
 const doneBytes = new TextEncoder().encode("DONE\r\n")
 

@@ -17,5 +17,5 @@ export type {
 } from "./ImapSession.ts"
 export type { SearchResult, SearchReturn } from "./Search.ts"
 export * as Checkpoint from "./Checkpoint.ts"
-export * as Idle from "./Idle.ts"
+export * as Idle from "./IdleEvents.ts"
 export * as Watcher from "./Watcher.ts"
