@@ -87,11 +87,14 @@ export const nameOf = (c: Command.Command): string => {
   }
 }
 
+/** What a caller may set on a request beside the command itself (collectors, state transitions). */
+export type RequestExtra = Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>
+
 /** A connection request for `command`; `extra` sets collectors and state transitions. */
 export const request = (
   connection: ImapConnection,
   command: Command.Command,
-  extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>,
+  extra?: RequestExtra,
   utf8Enabled?: () => boolean
 ): CommandRequest => ({
   name: nameOf(command),

@@ -8,9 +8,9 @@
 import { Command, type ESearchData, ParseError, SearchKey, SequenceSet } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
-import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
 import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
 import type { ImapSession } from "./ImapSession.ts"
+import type { SessionContext } from "./internal/SessionContext.ts"
 
 /** What a summary may ask for (RFC 4731 2): the lowest and highest UID, how many, and all of them. */
 export type SearchReturn = "MIN" | "MAX" | "COUNT" | "ALL"
@@ -24,15 +24,8 @@ export interface SearchResult {
   readonly all: SequenceSet.SequenceSet<"uid"> | undefined
 }
 
-export interface SearchContext {
-  readonly connection: ImapConnection
-  readonly request: (
-    command: Command.Command,
-    extra?: Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>
-  ) => CommandRequest
-  /** UTF8=ACCEPT is enabled: strings are UTF-8 already and CHARSET must not be sent. */
-  readonly utf8: () => boolean
-}
+/** What a search needs of its session (internal/SessionContext). */
+export type SearchContext = Pick<SessionContext, "connection" | "request" | "utf8">
 
 const protocolFailure = (message: string, excerpt: string): ImapError =>
   fromReason(new ProtocolFailed({ message, excerpt }))

@@ -12,9 +12,6 @@ import type { ResolvedOptions } from "../ImapConfig.ts"
 import type { CommandRequest, ImapConnection } from "../ImapConnection.ts"
 import type { ImapError } from "../ImapError.ts"
 
-/** What a part may set on a request beside the command itself (collectors, state transitions). */
-export type RequestExtra = Partial<Omit<CommandRequest, "encode" | "name" | "allowedIn">>
-
 export interface SessionContext {
   readonly connection: ImapConnection
   readonly options: ResolvedOptions
@@ -26,14 +23,15 @@ export interface SessionContext {
   readonly mailboxName: (r: { readonly mailbox: string; readonly rawMailbox: string }) => string
   /** Whether the capability set in force now holds `capability` (any case). */
   readonly has: (capability: string) => boolean
-  readonly request: (command: Command.Command, extra?: RequestExtra) => CommandRequest
-  readonly run: (command: Command.Command, extra?: RequestExtra) => Effect.Effect<Tagged, ImapError>
+  readonly request: (command: Command.Command, extra?: Commands.RequestExtra) => CommandRequest
+  readonly run: (command: Command.Command, extra?: Commands.RequestExtra) => Effect.Effect<Tagged, ImapError>
 }
 
 export const make = (connection: ImapConnection, options: ResolvedOptions): SessionContext => {
   const enabled = new Set<string>()
   const utf8 = () => enabled.has("UTF8=ACCEPT")
-  const request = (command: Command.Command, extra?: RequestExtra) => Commands.request(connection, command, extra, utf8)
+  const request = (command: Command.Command, extra?: Commands.RequestExtra) =>
+    Commands.request(connection, command, extra, utf8)
   return {
     connection,
     options,
