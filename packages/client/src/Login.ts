@@ -48,6 +48,9 @@ export const authenticate = (ctx: SessionContext, auth: Authentication): Effect.
           onTagged: (t: Tagged, s: SessionState.SessionState) => {
             if (t.status !== "OK") return s
             notice(t)
+            // The pre-login list no longer holds once authenticated; until it is asked for again
+            // nothing is assumed (commands pipelined meanwhile send no LITERAL+ literals).
+            if (!capabilitiesCarried) ctx.connection.setCapabilities([])
             return SessionState.authenticated
           }
         }),
