@@ -16,6 +16,9 @@
  * (a replay of 50,000 messages) waits for the consumer, and while it waits its FETCH stops reading
  * the socket. The session's own subscription to the connection keeps only what it acts on (EXISTS,
  * live flag updates and VANISHED), coalesced: a flood of EXISTS is one fetch's worth of news.
+ *
+ * The parts: `internal/ResumePoint.ts` decides where a session starts (pure), `internal/WatchSession.ts`
+ * runs one connection (resume, resync, follow), `internal/Delivery.ts` keeps the delivery contract.
  */
 import { type FetchData, SequenceSet } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
