@@ -20,7 +20,7 @@
  * The parts: `internal/ResumePoint.ts` decides where a session starts (pure), `internal/WatchSession.ts`
  * runs one connection (resume, resync, follow), `internal/Delivery.ts` keeps the delivery contract.
  */
-import { type FetchData, SequenceSet } from "@pkg/protocol"
+import { SequenceSet } from "@pkg/protocol"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -33,7 +33,7 @@ import * as Checkpoint from "./Checkpoint.ts"
 import type * as Idle from "./Idle.ts"
 import type { ImapClientOptions } from "./ImapConfig.ts"
 import { fromReason, type ImapError, InvalidInput, retryAfter } from "./ImapError.ts"
-import * as MessageSummary from "./MessageSummary.ts"
+import type * as MessageSummary from "./MessageSummary.ts"
 import * as Delivery from "./internal/Delivery.ts"
 import * as WatchSession from "./internal/WatchSession.ts"
 
@@ -109,12 +109,6 @@ export const defaultReconnect: Schedule.Schedule<unknown, ImapError> = Schedule.
   Schedule.exponential("250 millis"),
   Schedule.spaced("30 seconds")
 ]).pipe(Schedule.jittered, Schedule.setInputType<ImapError>())
-
-/** A FETCH response of `MessageSummary.items` as a `NewMessage` (see `MessageSummary.fromFetch`). */
-export const toNewMessage = (mailbox: string, uidValidity: number, f: FetchData): NewMessage => ({
-  _tag: "NewMessage",
-  ...MessageSummary.fromFetch(mailbox, uidValidity, f)
-})
 
 /**
  * Events buffered between the sessions and the consumer at most: past it the session waits (and so
