@@ -43,7 +43,12 @@ const maxStderrShown = 300
 /** A token endpoint that has not answered by then is down; the command is killed. */
 export const commandTimeout = 30_000
 
-/** stderr as one printable line: control characters (and ANSI escapes) become spaces, cut short. */
+/**
+ * Another program's stderr folded into one short clause of our message: runs of controls (an ANSI
+ * colour's ESC, CR, LF) become one space, so colours and line breaks vanish rather than show as
+ * escapes. Lossy on purpose, unlike `TerminalText.field` (the user's data, every control kept visible)
+ * and the client's `Trace.printable` (wire bytes, every control escaped): this is a reason, not data.
+ */
 export const stderrExcerpt = (stderr: string): string => {
   const flat = stderr
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")

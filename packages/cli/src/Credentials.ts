@@ -6,14 +6,13 @@
  * user meant would log in as something they did not choose. No flag ever holds a secret itself.
  */
 import { ImapConfig } from "@pkg/client"
-import { Config, Effect, Option, Result } from "effect"
+import { Config, Effect, Option, type Redacted, Result } from "effect"
 import * as fs from "node:fs/promises"
 import * as AccessToken from "./AccessToken.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Password from "./Password.ts"
 
-export const mechanisms = ["XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"] as const
-export type Mechanism = (typeof mechanisms)[number]
+type Mechanism = ImapConfig.Mechanism
 
 /** What the user set (values only where the choice needs them). */
 export interface Given {
@@ -79,10 +78,9 @@ export const choose = (g: Given): Result.Result<Choice, string> => {
   )
 }
 
-const envSet = (name: string) =>
-  Config.option(Config.Redacted(name)).pipe(
-    Effect.mapError((e) => new UsageError({ message: `${name}: ${e.message}` }))
-  )
+/** An optional secret variable; a bad value is a usage error naming it. */
+const envSecret = (name: string, config: Config.Config<Redacted.Redacted<string>>) =>
+  Config.option(config).pipe(Effect.mapError((e) => new UsageError({ message: `${name}: ${e.message}` })))
 
 /** A token file must be there at start (a typo is a usage error); it is read again per connection. */
 const checkReadable = (file: string) =>
@@ -106,8 +104,8 @@ export interface Options {
 /** The client's `Authentication` for what the user set, or a usage error, before any connection. */
 export const resolve = (o: Options): Effect.Effect<ImapConfig.Authentication, UsageError> =>
   Effect.gen(function* () {
-    const password = yield* Password.fromEnv
-    const token = yield* envSet("IMAP_ACCESS_TOKEN")
+    const password = yield* envSecret("IMAP_PASSWORD", ImapConfig.env.password)
+    const token = yield* envSecret("IMAP_ACCESS_TOKEN", ImapConfig.env.accessToken)
     const chosen = choose({
       passwordFile: o.passwordFile,
       passwordEnv: Option.isSome(password),

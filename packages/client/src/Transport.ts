@@ -9,8 +9,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Socket from "effect/socket/Socket"
-import { readFile } from "node:fs/promises"
 import { isIP } from "node:net"
+import { readCaFile } from "./ImapConfig.ts"
 import { ConnectionClosed, ConnectionFailed, fromReason, type ImapError, Timeout, TlsFailed } from "./ImapError.ts"
 
 export type TlsMode = "implicit" | "starttls" | "none"
@@ -147,20 +147,17 @@ const tlsConnectionOptions = (host: string, tls: TlsOptions | undefined) => {
   }
 }
 
-/** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
-const readCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
+/** `tls` with `ca` read from `caFile` (when only the file is given). */
+const withCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
   const file = tls?.caFile
   if (file === undefined || tls?.ca !== undefined) return Effect.succeed(tls)
-  return Effect.tryPromise({
-    try: () => readFile(file, "utf8"),
-    catch: (cause) =>
-      fromReason(new TlsFailed({ message: `cannot read CA file ${file}: ${causeMessage(cause)}`, cause }))
-  }).pipe(Effect.map((ca) => ({ ...tls, ca })))
+  return readCaFile(file).pipe(Effect.map((ca) => ({ ...tls, ca })))
 }
 
+/** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
 export const open = (input: TransportOptions): Effect.Effect<Transport, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
-    const options: TransportOptions = { ...input, tlsOptions: yield* readCaFile(input.tlsOptions) }
+    const options: TransportOptions = { ...input, tlsOptions: yield* withCaFile(input.tlsOptions) }
     const implicit = options.tls === "implicit"
     const openTimeout = Duration.toMillis(options.connectTimeout)
     const socket = implicit
