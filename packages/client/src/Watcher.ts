@@ -50,7 +50,6 @@ import {
 } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
 import * as FetchFilter from "./internal/FetchFilter.ts"
-import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface NewMessage {
   readonly _tag: "NewMessage"
@@ -463,13 +462,8 @@ export const watch = (options: WatchOptions): Stream.Stream<NewMessage, ImapErro
 
 /** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
 const maxExpunged = 1_000_000
-const expandUids = (set: string): ReadonlyArray<SequenceSet.Uid> => {
-  const out: Array<SequenceSet.Uid> = []
-  for (const [low, high] of UidSetText.ranges(set)) {
-    for (let n = low; n <= high && out.length < maxExpunged; n++) out.push(SequenceSet.Uid(n))
-  }
-  return out
-}
+const expandUids = (set: SequenceSet.SequenceSet<"uid">): ReadonlyArray<SequenceSet.Uid> =>
+  SequenceSet.expand(set, SequenceSet.MAX, maxExpunged)
 
 /** The highest UID in the selected mailbox (for servers that omit UIDNEXT, e.g. Courier). */
 const maxUid = (client: ImapSession.ImapSession) =>

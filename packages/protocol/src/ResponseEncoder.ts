@@ -13,6 +13,7 @@
  * back as a literal, as by any IMAP peer.
  */
 import * as MailboxName from "./MailboxName.ts"
+import * as SequenceSet from "./SequenceSet.ts"
 import type {
   Address,
   BodyExtension,
@@ -157,7 +158,7 @@ const code = (c: ResponseCode): string => {
     case "NoModSeq":
       return "NOMODSEQ"
     case "Modified":
-      return `MODIFIED ${c.set}`
+      return `MODIFIED ${SequenceSet.encode(c.set)}`
     case "AppendUid":
       return `APPENDUID ${c.uidValidity} ${uidSet(c.uids)}`
     case "CopyUid":
@@ -402,7 +403,7 @@ export const encode = (response: Response): Uint8Array => {
       if (response.min !== undefined) w.write(` MIN ${response.min}`)
       if (response.max !== undefined) w.write(` MAX ${response.max}`)
       if (response.count !== undefined) w.write(` COUNT ${response.count}`)
-      if (response.all !== undefined) w.write(` ALL ${response.all}`)
+      if (response.all !== undefined) w.write(` ALL ${SequenceSet.encode(response.all)}`)
       if (response.modSeq !== undefined) w.write(` MODSEQ ${response.modSeq}`)
       for (const o of response.other) w.write(` ${o.name} ${o.raw}`)
       break
@@ -417,7 +418,7 @@ export const encode = (response: Response): Uint8Array => {
       w.write(`* ${response.seq} EXPUNGE`)
       break
     case "Vanished":
-      w.write(`* VANISHED ${response.earlier ? "(EARLIER) " : ""}${response.uids}`)
+      w.write(`* VANISHED ${response.earlier ? "(EARLIER) " : ""}${SequenceSet.encode(response.uids)}`)
       break
     case "Namespace":
       w.write("* NAMESPACE ")

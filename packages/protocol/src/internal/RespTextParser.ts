@@ -5,6 +5,8 @@
  * any malformed known syntax); any other code is kept as `Other` with its raw argument text.
  */
 import type { ResponseCode } from "../Response.ts"
+import { ParseError } from "../ParseError.ts"
+import * as SequenceSet from "../SequenceSet.ts"
 import type { Uid } from "../SequenceSet.ts"
 import { decodeUtf8, isKeyword, keyword, LBRACKET, RBRACKET, type Reader, SP } from "./Reader.ts"
 
@@ -77,19 +79,39 @@ export const uidSet = (r: Reader): Array<Uid> => {
   }
 }
 
-/** A sequence-set kept as text (MODIFIED, VANISHED, ESEARCH ALL): digits, `:`, `,`, `*`. */
-export const sequenceSetText = (r: Reader): string => {
+/** The bytes a sequence-set is written in: digits, `:`, `,`, `*`. */
+const isSetByte = (c: number): boolean => (c >= 0x30 && c <= 0x3a) || c === 0x2c || c === 0x2a
+
+/**
+ * A sequence-set (MODIFIED, VANISHED, ESEARCH ALL) as a typed set. `SequenceSet.parse` owns the
+ * grammar (RFC 9051 9: nz-number = digit-nz *DIGIT, so `0` and a leading zero such as `007` are
+ * refused like any malformed known syntax), and its ParseError is raised again here with the
+ * offset in the frame and the frame's bytes. `star: false` where the grammar forbids `*` (RFC 7162
+ * 3.2.10: VANISHED's known-uids).
+ */
+export const sequenceSet = <K extends SequenceSet.Kind>(
+  r: Reader,
+  kind: K,
+  star: boolean
+): SequenceSet.SequenceSet<K> => {
   const start = r.pos
-  for (;;) {
-    if (r.peek() === 0x2a /* * */) r.pos++
-    else r.number()
-    if (r.tryByte(0x3a)) {
-      if (r.peek() === 0x2a) r.pos++
-      else r.number()
-    }
-    if (!r.tryByte(0x2c)) break
+  let end = start
+  while (end < r.end && isSetByte(r.buf[end]!)) end++
+  // ASCII by construction, so the parser's char offsets are byte offsets.
+  const text = decodeUtf8(r.buf, start, end)
+  let set: SequenceSet.SequenceSet<K>
+  try {
+    set = SequenceSet.parse(text, kind)
+  } catch (e) {
+    if (e instanceof ParseError) r.fail(e.message, start + e.offset)
+    throw e
   }
-  return decodeUtf8(r.buf, start, r.pos)
+  if (!star) {
+    const at = text.indexOf("*")
+    if (at >= 0) r.fail("* is not allowed in this set", start + at)
+  }
+  r.pos = end
+  return set
 }
 
 /** After `[` and the code's name: `]` for a code without arguments. */
@@ -164,7 +186,7 @@ export const responseCode = (r: Reader): ResponseCode => {
   }
   if (isKeyword(buf, s, e, MODIFIED)) {
     r.sp()
-    const set = sequenceSetText(r)
+    const set = sequenceSet(r, "uid", true)
     close(r)
     return { _tag: "Modified", set }
   }
