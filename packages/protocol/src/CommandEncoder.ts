@@ -21,6 +21,7 @@ import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
 import { EncodeError } from "./EncodeError.ts"
 import * as Flag from "./Flag.ts"
+import { every, isAstringChar, isListChar } from "./internal/CharClass.ts"
 import { MAX_DEPTH } from "./internal/Reader.ts"
 import * as MailboxName from "./MailboxName.ts"
 import * as SearchKey from "./SearchKey.ts"
@@ -62,14 +63,6 @@ const MAX_MODSEQ = 9223372036854775807n
 
 const refuse = (field: string, message: string): never => {
   throw new EncodeError({ field, message: `${field}: ${message}` })
-}
-
-const isAstringChar = (code: number): boolean => Flag.isAtomChar(code) || code === 0x5d
-const isListChar = (code: number): boolean => isAstringChar(code) || code === 0x25 || code === 0x2a
-const allChars = (s: string, pred: (code: number) => boolean): boolean => {
-  if (s.length === 0) return false
-  for (let i = 0; i < s.length; i++) if (!pred(s.charCodeAt(i))) return false
-  return true
 }
 
 class Writer {
@@ -146,7 +139,7 @@ class Writer {
 
   astring(s: string, field: string, secret = false): void {
     this.checkWellFormed(s, field)
-    if (allChars(s, isAstringChar)) this.text(s, secret ? "<redacted>" : s)
+    if (every(s, isAstringChar)) this.text(s, secret ? "<redacted>" : s)
     else this.string(s, field, secret)
   }
 
@@ -164,7 +157,7 @@ class Writer {
   pattern(name: string, field: string): void {
     this.checkWellFormed(name, field)
     const wire = MailboxName.toWire(name, this.options)
-    if (allChars(wire, isListChar)) this.text(wire)
+    if (every(wire, isListChar)) this.text(wire)
     else this.string(wire, field)
   }
 
@@ -724,7 +717,7 @@ const body = (w: Writer, c: Command.Command): void => {
 }
 
 /** tag = 1*<any ASTRING-CHAR except "+"> (RFC 9051 9). */
-export const isValidTag = (tag: string): boolean => allChars(tag, (c) => isAstringChar(c) && c !== 0x2b)
+export const isValidTag = (tag: string): boolean => every(tag, (c) => isAstringChar(c) && c !== 0x2b)
 
 const attempt = <A>(f: () => A): Result.Result<A, EncodeError> => {
   try {

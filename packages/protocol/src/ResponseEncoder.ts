@@ -25,7 +25,7 @@ import type {
   Response,
   ResponseCode
 } from "./Response.ts"
-import { isAstringChar, isAtomChar } from "./internal/Reader.ts"
+import { every, isAstringChar, isAtomChar } from "./internal/CharClass.ts"
 
 const textEncoder = new TextEncoder()
 const CRLF = "\r\n"
@@ -106,14 +106,8 @@ const isQuotable = (s: string): boolean => {
 }
 
 /** A plain atom (ASCII ATOM-CHARs, plus `]` for astring), never NIL (which would read as nil). */
-const isAtom = (s: string, astring: boolean): boolean => {
-  if (s.length === 0 || s.toUpperCase() === "NIL") return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0x80 || !(astring ? isAstringChar(c) : isAtomChar(c))) return false
-  }
-  return true
-}
+const isAtom = (s: string, astring: boolean): boolean =>
+  s.toUpperCase() !== "NIL" && every(s, astring ? isAstringChar : isAtomChar)
 
 /** A UID list as a uid-set, ascending consecutive runs compressed to `a:b`. */
 const uidSet = (uids: ReadonlyArray<number>): string => {

@@ -38,11 +38,11 @@ import type {
   UntaggedData,
   VanishedData
 } from "./Response.ts"
+import { isDigit } from "./internal/CharClass.ts"
 import { fetchData } from "./internal/FetchParser.ts"
 import {
   decodeUtf8,
   isAstringChar,
-  isDigit,
   isKeyword,
   keyword,
   LPAREN,

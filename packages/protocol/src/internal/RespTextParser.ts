@@ -8,6 +8,7 @@ import type { ResponseCode } from "../Response.ts"
 import { ParseError } from "../ParseError.ts"
 import * as SequenceSet from "../SequenceSet.ts"
 import type { Uid } from "../SequenceSet.ts"
+import { isSetChar } from "./CharClass.ts"
 import { decodeUtf8, isKeyword, keyword, LBRACKET, RBRACKET, type Reader, SP } from "./Reader.ts"
 
 /** Most UIDs one APPENDUID/COPYUID set may expand to: a bound against a hostile `1:4294967295`. */
@@ -79,9 +80,6 @@ export const uidSet = (r: Reader): Array<Uid> => {
   }
 }
 
-/** The bytes a sequence-set is written in: digits, `:`, `,`, `*`. */
-const isSetByte = (c: number): boolean => (c >= 0x30 && c <= 0x3a) || c === 0x2c || c === 0x2a
-
 /**
  * A sequence-set (MODIFIED, VANISHED, ESEARCH ALL) as a typed set. `SequenceSet.parse` owns the
  * grammar (RFC 9051 9: nz-number = digit-nz *DIGIT, so `0` and a leading zero such as `007` are
@@ -96,7 +94,7 @@ export const sequenceSet = <K extends SequenceSet.Kind>(
 ): SequenceSet.SequenceSet<K> => {
   const start = r.pos
   let end = start
-  while (end < r.end && isSetByte(r.buf[end]!)) end++
+  while (end < r.end && isSetChar(r.buf[end]!)) end++
   // ASCII by construction, so the parser's char offsets are byte offsets.
   const text = decodeUtf8(r.buf, start, end)
   let set: SequenceSet.SequenceSet<K>
