@@ -11,6 +11,7 @@ import { ImapError, type ImapConfig } from "@pkg/client"
 import { Effect, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
+import { cannotRead } from "./Report.ts"
 
 /** The token in a file or a command's output: its first line, without surrounding blanks. */
 export const firstLine = (text: string): string | undefined => {
@@ -25,8 +26,7 @@ const unavailable = (message: string, cause?: unknown) =>
 export const fromFile = (file: string): ImapConfig.TokenProvider =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      unavailable(`cannot read access token file ${file}: ${cause instanceof Error ? cause.message : cause}`, cause)
+    catch: (cause) => unavailable(cannotRead(`access token file ${file}`, cause), cause)
   }).pipe(
     Effect.flatMap((text) => {
       const token = firstLine(text)

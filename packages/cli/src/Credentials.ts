@@ -11,6 +11,7 @@ import * as fs from "node:fs/promises"
 import * as AccessToken from "./AccessToken.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Password from "./Password.ts"
+import { cannotRead } from "./Report.ts"
 
 type Mechanism = ImapConfig.Mechanism
 
@@ -86,10 +87,7 @@ const envSecret = (name: string, config: Config.Config<Redacted.Redacted<string>
 const checkReadable = (file: string) =>
   Effect.tryPromise({
     try: () => fs.access(file, fs.constants.R_OK),
-    catch: (cause) =>
-      new UsageError({
-        message: `cannot read access token file ${file}: ${cause instanceof Error ? cause.message : cause}`
-      })
+    catch: (cause) => new UsageError({ message: cannotRead(`access token file ${file}`, cause) })
   })
 
 export interface Options {

@@ -7,15 +7,13 @@
 import { Effect, Redacted } from "effect"
 import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
+import { cannotRead } from "./Report.ts"
 
 /** The file's first line (a trailing newline is not part of a password). */
 export const fromFile = (file: string) =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      new UsageError({
-        message: `cannot read password file ${file}: ${cause instanceof Error ? cause.message : cause}`
-      })
+    catch: (cause) => new UsageError({ message: cannotRead(`password file ${file}`, cause) })
   }).pipe(Effect.map((text) => Redacted.make(text.replace(/\r?\n[\s\S]*$/, ""))))
 
 /** Reads a line from the terminal without echoing it; the question goes to stderr, not stdout. */

@@ -7,6 +7,10 @@ import { Cause, Duration, Effect } from "effect"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 
+/** A file (or stdin) the user named that could not be read: which, and the system's reason. */
+export const cannotRead = (what: string, cause: unknown): string =>
+  `cannot read ${what}: ${cause instanceof Error ? cause.message : String(cause)}`
+
 const tlsHint = (message: string): string =>
   /CERT|SELF_SIGNED|certificate/i.test(message)
     ? " (trust a private CA with --ca-file FILE, or skip the check with --insecure)"
