@@ -8,9 +8,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as fs from "node:fs/promises"
-import { fromReason, type ImapError, TlsFailed, type TokenUnavailable } from "./ImapError.ts"
+import type { ImapError, TokenUnavailable } from "./ImapError.ts"
 import type { TraceSink } from "./Trace.ts"
+import * as Transport from "./Transport.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 
 export type Authentication =
@@ -169,20 +169,11 @@ export const env = {
 }
 
 /**
- * Reads a PEM file of extra trust anchors (`TlsOptions.caFile`, IMAP_CA_FILE). The transport calls
- * it when opening a connection; a program may call it first to refuse a bad path before connecting.
+ * Reads a PEM file of extra trust anchors (`TlsOptions.caFile`, IMAP_CA_FILE), failing with
+ * `TlsFailed`. The transport calls it when opening a connection; a program may call it first to
+ * refuse a bad path before connecting.
  */
-export const readCaFile = (file: string): Effect.Effect<string, ImapError> =>
-  Effect.tryPromise({
-    try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      fromReason(
-        new TlsFailed({
-          message: `cannot read CA file ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
-          cause
-        })
-      )
-  })
+export const readCaFile: (file: string) => Effect.Effect<string, ImapError> = Transport.readCaFile
 
 /**
  * Reads options from the environment (`env`): IMAP_HOST (required), IMAP_PORT, IMAP_TLS

@@ -9,8 +9,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Socket from "effect/socket/Socket"
+import { readFile } from "node:fs/promises"
 import { isIP } from "node:net"
-import { readCaFile } from "./ImapConfig.ts"
 import { ConnectionClosed, ConnectionFailed, fromReason, type ImapError, Timeout, TlsFailed } from "./ImapError.ts"
 
 export type TlsMode = "implicit" | "starttls" | "none"
@@ -146,6 +146,14 @@ const tlsConnectionOptions = (host: string, tls: TlsOptions | undefined) => {
     ...(servername !== undefined ? { servername } : {})
   }
 }
+
+/** Reads a PEM file of extra trust anchors (`caFile`); public as `ImapConfig.readCaFile`. */
+export const readCaFile = (file: string): Effect.Effect<string, ImapError> =>
+  Effect.tryPromise({
+    try: () => readFile(file, "utf8"),
+    catch: (cause) =>
+      fromReason(new TlsFailed({ message: `cannot read CA file ${file}: ${causeMessage(cause)}`, cause }))
+  })
 
 /** `tls` with `ca` read from `caFile` (when only the file is given). */
 const withCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
