@@ -125,7 +125,7 @@ export const clientOptions = (f: Flags): Effect.Effect<ImapConfig.ImapClientOpti
       host: f.host,
       port: Option.getOrUndefined(f.port),
       tls,
-      tlsOptions: ca !== undefined || f.insecure ? { ca, rejectUnauthorized: !f.insecure } : undefined,
+      tlsOptions: ImapConfig.trust({ ca, insecure: f.insecure }),
       auth,
       trace: f.trace ? Trace.stderr : undefined
     }

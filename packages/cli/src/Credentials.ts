@@ -54,7 +54,7 @@ export const choose = (g: Given): Result.Result<Choice, string> => {
   if (Option.isSome(g.passwordFile)) passwords.push("--password-file")
   if (g.passwordEnv) passwords.push("IMAP_PASSWORD")
   const mechanism = Option.getOrUndefined(g.mechanism)
-  const oauth = mechanism === "XOAUTH2" || mechanism === "OAUTHBEARER"
+  const oauth = mechanism !== undefined && ImapConfig.isOAuthMechanism(mechanism)
   if (tokens.length > 1) {
     return Result.fail(`more than one access token source: ${tokens.map(([n]) => n).join(" and ")}; use one`)
   }
@@ -115,8 +115,8 @@ export const resolve = (o: Options): Effect.Effect<ImapConfig.Authentication, Us
     })
     if (Result.isFailure(chosen)) return yield* new UsageError({ message: chosen.failure })
     const { source, mechanism } = chosen.success
-    const oauth = mechanism === "XOAUTH2" || mechanism === "OAUTHBEARER" ? { mechanism } : undefined
-    const plain = mechanism === "PLAIN" || mechanism === "LOGIN" ? { mechanism } : undefined
+    const oauth = mechanism !== undefined && ImapConfig.isOAuthMechanism(mechanism) ? { mechanism } : undefined
+    const plain = mechanism !== undefined && !ImapConfig.isOAuthMechanism(mechanism) ? { mechanism } : undefined
     switch (source._tag) {
       case "TokenEnv":
         return ImapConfig.oauth2(o.user, Option.getOrThrow(token), oauth)

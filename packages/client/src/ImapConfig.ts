@@ -149,6 +149,26 @@ export const tlsModes = ["implicit", "starttls", "none"] as const
 export const mechanisms = ["XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"] as const
 export type Mechanism = (typeof mechanisms)[number]
 
+/** XOAUTH2 and OAUTHBEARER log in with an access token; PLAIN and LOGIN with a password. */
+export const isOAuthMechanism = (m: Mechanism): m is "XOAUTH2" | "OAUTHBEARER" => m === "XOAUTH2" || m === "OAUTHBEARER"
+
+/**
+ * `TlsOptions` from a private CA (its PEM, or a file read when connecting) and the switch that
+ * skips certificate checks; undefined when none is set, so the defaults apply.
+ */
+export const trust = (o: {
+  readonly ca?: string | undefined
+  readonly caFile?: string | undefined
+  readonly insecure: boolean
+}): TlsOptions | undefined =>
+  o.ca === undefined && o.caFile === undefined && !o.insecure
+    ? undefined
+    : {
+        ...(o.ca === undefined ? {} : { ca: o.ca }),
+        ...(o.caFile === undefined ? {} : { caFile: o.caFile }),
+        ...(o.insecure ? { rejectUnauthorized: false } : {})
+      }
+
 /**
  * One `Config` per environment variable, the single place their names and value rules are written:
  * `fromConfig` reads them all, and a program with flags of its own (the `imap` CLI) uses each as its
@@ -194,35 +214,23 @@ export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
   Config.map((c): ImapClientOptions => {
     const user = Option.getOrUndefined(c.user)
     const mechanism = Option.getOrUndefined(c.mechanism)
+    // A mechanism of the other kind is ignored here (the CLI refuses it as a usage error); none
+    // leaves the choice to the server's offer, as `oauth2` and `password` document.
+    const oauth = mechanism !== undefined && isOAuthMechanism(mechanism) ? { mechanism } : undefined
+    const plain = mechanism !== undefined && !isOAuthMechanism(mechanism) ? { mechanism } : undefined
     const auth: Authentication | undefined =
       user === undefined
         ? undefined
         : Option.isSome(c.accessToken)
-          ? {
-              _tag: "OAuth2",
-              user,
-              accessToken: c.accessToken.value,
-              mechanism: mechanism === "OAUTHBEARER" ? "OAUTHBEARER" : "XOAUTH2"
-            }
+          ? oauth2(user, c.accessToken.value, oauth)
           : Option.isSome(c.password)
-            ? {
-                _tag: "Password",
-                user,
-                password: c.password.value,
-                mechanism: mechanism === "PLAIN" ? "PLAIN" : mechanism === "LOGIN" ? "LOGIN" : undefined
-              }
+            ? password(user, c.password.value, plain)
             : undefined
     return {
       host: c.host,
       port: Option.getOrUndefined(c.port),
       tls: Option.getOrUndefined(c.tls),
-      tlsOptions:
-        c.insecure || Option.isSome(c.caFile)
-          ? {
-              ...(c.insecure ? { rejectUnauthorized: false } : {}),
-              ...(Option.isSome(c.caFile) ? { caFile: c.caFile.value } : {})
-            }
-          : undefined,
+      tlsOptions: trust({ caFile: Option.getOrUndefined(c.caFile), insecure: c.insecure }),
       auth
     }
   })

@@ -1,8 +1,9 @@
 /**
  * ImapConfig owns the IMAP_* variables and the reading of a CA file, for the client and the CLI
  * alike: `fromConfig` maps the variables to options (a CA file and IMAP_INSECURE to `tlsOptions`,
- * a token before a password), and an unreadable CA file is a `TlsFailed` naming the file, both from
- * `readCaFile` and when a client opens a connection with `tlsOptions.caFile`.
+ * a token before a password, no mechanism chosen unless IMAP_AUTH_MECHANISM names one), and an
+ * unreadable CA file is a `TlsFailed` naming the file, both from `readCaFile` and when a client
+ * opens a connection with `tlsOptions.caFile`.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Redacted } from "effect"
@@ -44,6 +45,26 @@ describe("ImapConfig", () => {
       assert.strictEqual(auth.mechanism, "OAUTHBEARER")
     })
   )
+
+  it.effect("IMAP_ACCESS_TOKEN without IMAP_AUTH_MECHANISM leaves the mechanism to the server's offer", () =>
+    Effect.gen(function* () {
+      // As the CLI reads the same variables, and as `oauth2` documents: OAUTHBEARER where offered.
+      const { auth } = yield* read({ IMAP_HOST: "h", IMAP_USER: "u", IMAP_ACCESS_TOKEN: "t" })
+      assert.strictEqual(auth?._tag, "OAuth2")
+      assert.isUndefined(auth?.mechanism)
+      const password = yield* read({ IMAP_HOST: "h", IMAP_USER: "u", IMAP_PASSWORD: "p", IMAP_AUTH_MECHANISM: "LOGIN" })
+      assert.deepStrictEqual([password.auth?._tag, password.auth?.mechanism], ["Password", "LOGIN"])
+    })
+  )
+
+  it("trust: no CA and certificates checked is no TlsOptions at all", () => {
+    assert.isUndefined(ImapConfig.trust({ insecure: false }))
+    assert.deepStrictEqual(ImapConfig.trust({ ca: "PEM", insecure: false }), { ca: "PEM" })
+    assert.deepStrictEqual(ImapConfig.trust({ caFile: "/ca.pem", insecure: true }), {
+      caFile: "/ca.pem",
+      rejectUnauthorized: false
+    })
+  })
 
   it.effect("a value outside a variable's rule is refused (IMAP_TLS, IMAP_PORT)", () =>
     Effect.gen(function* () {
