@@ -8,6 +8,7 @@
  */
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
+import type { Refusal, Transient } from "./Throttling.ts"
 
 const retryAfterText = (d: Duration.Duration | undefined): string =>
   d === undefined ? "" : ` (retry after ${Math.ceil(Duration.toSeconds(d))} s)`
@@ -116,14 +117,7 @@ export class ServerBye extends Data.TaggedError("ServerBye")<{
  * `[INUSE]`. Decided by `Throttling.classify`; retrying later can succeed, after
  * `retryAfter` when the server named a wait.
  */
-export class Throttled extends Data.TaggedError("Throttled")<{
-  /** The refused command's name (e.g. `LOGIN`, `UID FETCH`); undefined for a greeting. */
-  readonly command: string | undefined
-  readonly status: "NO" | "BAD" | "BYE"
-  readonly code: string | undefined
-  readonly text: string
-  readonly retryAfter: Duration.Duration | undefined
-}> {
+export class Throttled extends Data.TaggedError("Throttled")<Refusal & Transient> {
   get isRetryable(): boolean {
     return true
   }
