@@ -127,7 +127,7 @@ class Reader {
       this.pos++
     }
     this.byte(0x7b, "{")
-    const digits = this.run((c) => c >= 0x30 && c <= 0x39, "literal length")
+    const digits = this.run(isDigit, "literal length")
     if (this.peek() === 0x2b) this.pos++
     this.byte(0x7d, "}")
     this.byte(0x0d, "CR")
@@ -167,13 +167,13 @@ class Reader {
 
   number(min = 0, max = Number.MAX_SAFE_INTEGER): number {
     const at = this.pos
-    const n = Number(this.run((c) => c >= 0x30 && c <= 0x39, "a number"))
+    const n = Number(this.run(isDigit, "a number"))
     if (!Number.isSafeInteger(n) || n < min || n > max) this.fail("number out of range", at)
     return n
   }
 
   bigint(): bigint {
-    return BigInt(this.run((c) => c >= 0x30 && c <= 0x39, "a number"))
+    return BigInt(this.run(isDigit, "a number"))
   }
 
   set<K extends SequenceSet.Kind>(kind: K): SequenceSet.SetOrSaved<K> {

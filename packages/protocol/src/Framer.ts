@@ -17,6 +17,7 @@
  * Ambiguity inherent to IMAP: a line whose free text happens to end in `{5}` is taken as announcing
  * a literal (every IMAP client does the same; the grammar gives no way to tell them apart).
  */
+import { isDigit } from "./internal/CharClass.ts"
 import { escapeBytes, excerptAt, ParseError } from "./ParseError.ts"
 
 export interface FramerOptions {
@@ -197,7 +198,7 @@ export const make = (options?: FramerOptions): Framer => {
     let value = 0
     let scale = 1
     let digits = 0
-    while (c >= 0x30 && c <= 0x39) {
+    while (isDigit(c)) {
       if (digits < MAX_LITERAL_DIGITS) value += (c - 0x30) * scale
       scale *= 10
       digits++
