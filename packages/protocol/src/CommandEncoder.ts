@@ -21,7 +21,7 @@ import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
 import { EncodeError } from "./EncodeError.ts"
 import * as Flag from "./Flag.ts"
-import { every, isAstringChar, isListChar } from "./internal/CharClass.ts"
+import { every, isAstringChar, isListChar, isQuotableChar, quote } from "./internal/CharClass.ts"
 import { MAX_DEPTH } from "./internal/Reader.ts"
 import * as MailboxName from "./MailboxName.ts"
 import * as SearchKey from "./SearchKey.ts"
@@ -127,10 +127,10 @@ class Writer {
       bytes.length <= QUOTED_MAX &&
       [...s].every((ch) => {
         const code = ch.codePointAt(0)!
-        return (code >= 0x20 && code <= 0x7e) || (this.options.utf8Accept === true && code >= 0xa0)
+        return isQuotableChar(code) || (this.options.utf8Accept === true && code >= 0xa0)
       })
     if (quotable) {
-      const quoted = `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+      const quoted = quote(s)
       this.text(quoted, secret ? "<redacted>" : quoted)
     } else {
       this.literal(bytes, field, secret)

@@ -25,7 +25,7 @@ import type {
   Response,
   ResponseCode
 } from "./Response.ts"
-import { every, isAstringChar, isAtomChar } from "./internal/CharClass.ts"
+import { every, isAstringChar, isAtomChar, isQuotableChar, quote } from "./internal/CharClass.ts"
 
 const textEncoder = new TextEncoder()
 const CRLF = "\r\n"
@@ -71,7 +71,7 @@ class Writer {
   }
 
   string(s: string): this {
-    if (isQuotable(s)) return this.write(`"${s.replace(QUOTE_ESCAPE, "\\$&")}"`)
+    if (isQuotable(s)) return this.write(quote(s))
     return this.literal(textEncoder.encode(s))
   }
 
@@ -93,15 +93,10 @@ class Writer {
   }
 }
 
-const QUOTE_ESCAPE = /["\\]/g
-
 /** Printable ASCII (and TAB-free), short enough to quote. */
 const isQuotable = (s: string): boolean => {
   if (s.length > 1000) return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c > 0x7e) return false
-  }
+  for (let i = 0; i < s.length; i++) if (!isQuotableChar(s.charCodeAt(i))) return false
   return true
 }
 
@@ -173,7 +168,7 @@ const code = (c: ResponseCode): string => {
 }
 
 /** A charset name: an atom, else a quoted string (response codes cannot carry literals). */
-const charset = (s: string): string => (isAtom(s, false) ? s : `"${s.replace(QUOTE_ESCAPE, "\\$&")}"`)
+const charset = (s: string): string => (isAtom(s, false) ? s : quote(s))
 
 const respText = (w: Writer, c: ResponseCode | undefined, text: string): void => {
   if (c !== undefined) w.write(` [${code(c)}]`)

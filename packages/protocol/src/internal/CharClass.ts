@@ -29,6 +29,14 @@ export const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39
 /** The characters a sequence-set is written in: digits, `:`, `,` and `*`. */
 export const isSetChar = (code: number): boolean => isDigit(code) || code === 0x3a || code === 0x2c || code === 0x2a
 
+/** A character a quoted string carries as itself or escaped: printable ASCII (controls need a literal). */
+export const isQuotableChar = (code: number): boolean => code >= 0x20 && code <= 0x7e
+
+const quotedSpecials = /["\\]/g
+
+/** `s` as a quoted string, its quoted-specials `"` and `\` escaped (RFC 9051 9 `quoted`). */
+export const quote = (s: string): string => `"${s.replace(quotedSpecials, "\\$&")}"`
+
 /** `s` is non-empty and every character satisfies `pred` (1*CHAR-CLASS). */
 export const every = (s: string, pred: (code: number) => boolean): boolean => {
   if (s.length === 0) return false
