@@ -1,8 +1,8 @@
 /**
- * The character classes of RFC 9051 9 for text this package writes or checks (commands, encoded
- * responses, sequence sets), strictly: ASCII only, since 8-bit bytes are not CHAR and never make an
- * atom. The response reader keeps its own table (`Reader.ts`), which also admits bytes >= 0x80 into
- * atoms so that a server writing raw UTF-8 into one does not fail the line.
+ * The character classes of RFC 9051 9, and the quoted form, for text this package writes or checks
+ * (commands, encoded responses, sequence sets), strictly: ASCII only, since 8-bit bytes are not CHAR
+ * and never make an atom. The response reader keeps its own table (`Reader.ts`), which also admits
+ * bytes >= 0x80 into atoms so that a server writing raw UTF-8 into one does not fail the line.
  */
 
 /** ATOM-CHAR: any CHAR except atom-specials `(` `)` `{` SP CTL `%` `*` `"` `\` `]`. */
