@@ -16,6 +16,7 @@
  * Errors: `encode` returns `Result<EncodedCommand, EncodeError>` and never throws (internally it
  * throws `EncodeError` and catches it at the boundary). `Result` is yieldable in `Effect.gen`.
  */
+import * as Bytes from "effect/Bytes"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
@@ -94,14 +95,7 @@ class Writer {
   }
 
   private endSegment(): void {
-    const total = this.current.reduce((n, c) => n + c.length, 0)
-    const out = new Uint8Array(total)
-    let pos = 0
-    for (const c of this.current) {
-      out.set(c, pos)
-      pos += c.length
-    }
-    this.segments.push(out)
+    this.segments.push(Bytes.concat(this.current))
     this.current = []
   }
 
@@ -762,12 +756,4 @@ export const encodeContinuation = (base64OrText: string): Result.Result<Uint8Arr
   })
 
 /** Concatenates segments, e.g. to hand a whole command to `CommandParser.parse` in tests. */
-export const concat = (segments: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(segments.reduce((n, s) => n + s.length, 0))
-  let pos = 0
-  for (const s of segments) {
-    out.set(s, pos)
-    pos += s.length
-  }
-  return out
-}
+export const concat: (segments: ReadonlyArray<Uint8Array>) => Uint8Array = Bytes.concat

@@ -12,6 +12,7 @@
  * the caller's responsibility and must not contain CR or LF; a text ending in `{n}` would be read
  * back as a literal, as by any IMAP peer.
  */
+import * as Bytes from "effect/Bytes"
 import * as MailboxName from "./MailboxName.ts"
 import * as SequenceSet from "./SequenceSet.ts"
 import type {
@@ -51,16 +52,7 @@ class Writer {
 
   done(): Uint8Array {
     if (this.text !== "") this.parts.push(textEncoder.encode(this.text))
-    if (this.parts.length === 1) return this.parts[0]!
-    let n = 0
-    for (const p of this.parts) n += p.length
-    const out = new Uint8Array(n)
-    let at = 0
-    for (const p of this.parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return this.parts.length === 1 ? this.parts[0]! : Bytes.concat(this.parts)
   }
 
   // Strings ------------------------------------------------------------------------------------
