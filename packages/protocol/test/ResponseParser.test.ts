@@ -849,7 +849,10 @@ describe("malformed syntax is a ParseError with offset, excerpt and bytes", () =
     ["* VANISHED 1:2:3\r\n", 13, /two colons/],
     ["* VANISHED 5:*\r\n", 13, /\* is not allowed/],
     ["* ESEARCH UID ALL 1,,2\r\n", 20, /expected a number/],
-    ["* OK [MODIFIED 4294967296] done\r\n", 15, /exceeds/]
+    ["* OK [MODIFIED 4294967296] done\r\n", 15, /exceeds/],
+    ["a1 OK [APPENDUID 38505 0] Done\r\n", 23, /expected a number/],
+    ["a1 OK [COPYUID 1 07 3] Done\r\n", 17, /expected a number/],
+    ["a1 OK [COPYUID 1 3:* 4:5] Done\r\n", 19, /\* is not allowed/]
   ])("a malformed sequence set: %j", (line, offset, message) => {
     const e = fails(line)
     expect(e.message).toMatch(message)

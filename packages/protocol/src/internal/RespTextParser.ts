@@ -62,30 +62,28 @@ const SIMPLE: ReadonlyMap<string, ResponseCode> = new Map<string, ResponseCode>(
 ])
 
 /**
- * Expands a uid-set (`1:3,7`, RFC 4315: no `*`) into its UIDs in order; a range counts from its
- * smaller to its larger end. More than `MAX_UID_SET_SIZE` UIDs is a ParseError.
+ * Expands a uid-set (`1:3,7`, RFC 4315: no `*`) into its UIDs in the order written, a range from
+ * its smaller to its larger end (COPYUID pairs source and destination UIDs by position). Read by
+ * `sequenceSet`, so the same nz-number rule holds; more than `MAX_UID_SET_SIZE` UIDs is a ParseError.
  */
 export const uidSet = (r: Reader): Array<Uid> => {
+  const at = r.pos
   const out: Array<Uid> = []
-  for (;;) {
-    const at = r.pos
-    const a = r.number()
-    let b = a
-    if (r.tryByte(0x3a /* : */)) b = r.number()
-    const lo = Math.min(a, b)
-    const hi = Math.max(a, b)
+  for (const range of sequenceSet(r, "uid", false).ranges) {
+    const lo = Math.min(Number(range.start), Number(range.end))
+    const hi = Math.max(Number(range.start), Number(range.end))
     if (out.length + (hi - lo + 1) > MAX_UID_SET_SIZE) r.fail(`uid-set larger than ${MAX_UID_SET_SIZE} UIDs`, at)
     for (let u = lo; u <= hi; u++) out.push(u as Uid)
-    if (!r.tryByte(0x2c /* , */)) return out
   }
+  return out
 }
 
 /**
- * A sequence-set (MODIFIED, VANISHED, ESEARCH ALL) as a typed set. `SequenceSet.parse` owns the
+ * A sequence-set (MODIFIED, VANISHED, ESEARCH ALL, APPENDUID / COPYUID) as a typed set. `SequenceSet.parse` owns the
  * grammar (RFC 9051 9: nz-number = digit-nz *DIGIT, so `0` and a leading zero such as `007` are
  * refused like any malformed known syntax), and its ParseError is raised again here with the
  * offset in the frame and the frame's bytes. `star: false` where the grammar forbids `*` (RFC 7162
- * 3.2.10: VANISHED's known-uids).
+ * 3.2.10: VANISHED's known-uids; RFC 4315: uid-set).
  */
 export const sequenceSet = <K extends SequenceSet.Kind>(
   r: Reader,
