@@ -12,7 +12,6 @@ import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./Ima
 import type { AnySet, FetchOptions, ImapSession, UidSet } from "./ImapSession.ts"
 import * as FetchFilter from "./internal/FetchFilter.ts"
 import type { SessionContext } from "./internal/SessionContext.ts"
-import * as UidSetText from "./internal/UidSetText.ts"
 
 const fetchRequest = (ctx: SessionContext, set: AnySet, items: Command.FetchItems, opts?: FetchOptions) => {
   const modifiers = opts?.changedSince !== undefined ? { changedSince: opts.changedSince } : undefined
@@ -114,8 +113,8 @@ const changedSince = (ctx: SessionContext) =>
     // One entry per UID: with the mailbox selected, the server may send an unsolicited update of
     // another session's change before the reply itself (Dovecot does), for the same message.
     const changed = new Map<number, FetchData>()
-    const vanished: Array<string> = []
-    const gone: Array<string> = []
+    const vanished: Array<SequenceSet.SequenceSet<"uid">> = []
+    const gone: Array<SequenceSet.SequenceSet<"uid">> = []
     const useVanished = opts?.vanished === true && ctx.enabled.has("QRESYNC")
     yield* ctx.run(
       Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
@@ -139,10 +138,8 @@ const changedSince = (ctx: SessionContext) =>
         }
       }
     )
-    for (const text of [...vanished, ...gone]) {
-      for (const [low, high] of UidSetText.ranges(text)) {
-        for (const uid of changed.keys()) if (uid >= low && uid <= high) changed.delete(uid)
-      }
+    for (const set of [...vanished, ...gone]) {
+      for (const uid of changed.keys()) if (SequenceSet.contains(set, uid)) changed.delete(uid)
     }
     return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
   })

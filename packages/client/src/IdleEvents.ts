@@ -3,13 +3,13 @@
  * events and the IDLE options. The IDLE loop itself (Idle.ts) works on the raw connection and stays
  * inside the package; this module is what `@pkg/client` exports as `Idle`.
  */
-import type { UntaggedData } from "@pkg/protocol"
+import type { SequenceSet, UntaggedData } from "@pkg/protocol"
 import * as Duration from "effect/Duration"
 
 export type MailboxEvent =
   | { readonly _tag: "Exists"; readonly count: number }
   | { readonly _tag: "Expunge"; readonly seq: number }
-  | { readonly _tag: "Vanished"; readonly uids: string; readonly earlier: boolean }
+  | { readonly _tag: "Vanished"; readonly uids: SequenceSet.SequenceSet<"uid">; readonly earlier: boolean }
   | {
       readonly _tag: "FlagsChanged"
       readonly seq: number

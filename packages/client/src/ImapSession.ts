@@ -139,7 +139,7 @@ export interface ImapSession {
     modSeq: bigint,
     options?: { readonly vanished?: boolean }
   ) => Effect.Effect<
-    { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<string> },
+    { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<SequenceSet.SequenceSet<"uid">> },
     ImapError
   >
   /**
@@ -158,7 +158,10 @@ export interface ImapSession {
     mode: Command.StoreMode,
     flags: ReadonlyArray<string>,
     options?: { readonly unchangedSince?: bigint }
-  ) => Effect.Effect<{ readonly updated: ReadonlyArray<FetchData>; readonly modified: string | undefined }, ImapError>
+  ) => Effect.Effect<
+    { readonly updated: ReadonlyArray<FetchData>; readonly modified: SequenceSet.SequenceSet<"uid"> | undefined },
+    ImapError
+  >
   readonly copy: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
   /**
    * UID MOVE; where MOVE is missing, COPY + \Deleted + UID EXPUNGE of exactly these UIDs (UIDPLUS),

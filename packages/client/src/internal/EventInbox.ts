@@ -19,7 +19,7 @@
  *    silently dropped: the consumer knows it must resynchronise (the watcher reconnects and fetches
  *    by UID, losing nothing).
  */
-import type { FetchData, UntaggedData } from "@pkg/protocol"
+import { type FetchData, SequenceSet, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -62,7 +62,7 @@ export const mergeFlagUpdates = (older: FetchData, newer: FetchData): FetchData 
 /** Consecutive barriers that may be kept as one entry with a count (the consumer still gets each). */
 const sameBarrier = (a: UntaggedData, b: UntaggedData): boolean =>
   (a._tag === "Expunge" && b._tag === "Expunge" && a.seq === b.seq) ||
-  (a._tag === "Vanished" && b._tag === "Vanished" && a.earlier === b.earlier && a.uids === b.uids)
+  (a._tag === "Vanished" && b._tag === "Vanished" && a.earlier === b.earlier && SequenceSet.equals(a.uids, b.uids))
 
 interface Entry {
   r: UntaggedData
