@@ -1,7 +1,6 @@
 /** `@pkg/client`: the Effect IMAP client. */
 export * as ImapClient from "./ImapClient.ts"
 export * as ImapConfig from "./ImapConfig.ts"
-export * as ImapConnection from "./ImapConnection.ts"
 export * as ImapError from "./ImapError.ts"
 export * as SessionState from "./SessionState.ts"
 export * as Throttling from "./Throttling.ts"
