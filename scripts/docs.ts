@@ -64,7 +64,10 @@ interface Run {
 
 const docgen = (cwd: string, exclude: ReadonlyArray<string>, outDir: string): Promise<Run> =>
   new Promise((resolve) => {
-    const args = [...exclude.flatMap((f) => ["--exclude", f]), "--out", outDir]
+    // docgen 0.5.2 drops the first `--exclude` it is given (and the config's list once any is
+    // given): lead with a repeat of the internal glob.
+    const globs = ["src/internal/**/*.ts", "src/internal/**/*.ts", ...exclude]
+    const args = [...globs.flatMap((f) => ["--exclude", f]), "--out", outDir]
     const child = spawn(path.join(root, "node_modules", ".bin", "docgen"), args, {
       cwd,
       // docgen runs `tsc` and `tsx` on the examples from PATH: the workspace's.

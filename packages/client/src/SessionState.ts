@@ -6,6 +6,7 @@
 import type { ResponseCode, Tagged, UntaggedData } from "@pkg/protocol"
 import * as UidSetText from "./internal/UidSetText.ts"
 
+/** What the session knows of the selected mailbox, kept up to date from the server's untagged responses. */
 export interface MailboxSnapshot {
   readonly name: string
   readonly readOnly: boolean
@@ -21,19 +22,29 @@ export interface MailboxSnapshot {
   readonly unseen: number | undefined
 }
 
+/**
+ * The IMAP protocol state (RFC 9051 3): not authenticated, authenticated, selected (with the
+ * mailbox), logout.
+ */
 export type SessionState =
   | { readonly _tag: "NotAuthenticated" }
   | { readonly _tag: "Authenticated" }
   | { readonly _tag: "Selected"; readonly mailbox: MailboxSnapshot }
   | { readonly _tag: "Logout" }
 
+/** The name of a state, e.g. `Selected`. */
 export type StateName = SessionState["_tag"]
 
+/** The state after a greeting without PREAUTH. */
 export const notAuthenticated: SessionState = { _tag: "NotAuthenticated" }
+/** The state after login, or after leaving a mailbox. */
 export const authenticated: SessionState = { _tag: "Authenticated" }
+/** The state once LOGOUT was sent or the server said BYE. */
 export const logout: SessionState = { _tag: "Logout" }
+/** The selected state with this mailbox. */
 export const selected = (mailbox: MailboxSnapshot): SessionState => ({ _tag: "Selected", mailbox })
 
+/** The snapshot of a mailbox just selected, before the server's untagged data fill it in. */
 export const emptyMailbox = (name: string): MailboxSnapshot => ({
   name,
   readOnly: false,

@@ -71,7 +71,14 @@ const decodeRun = (raw: string): string => {
  * `undefined` (an IMAP NIL) stays `undefined`.
  *
  * @example
- * decode("=?UTF-8?Q?interop_smoke_=E2=9C=93?= cyrus append #1") // "interop smoke ✓ cyrus append #1"
+ * ```ts
+ * import { EncodedWord } from "@pkg/protocol"
+ *
+ * assert.strictEqual(
+ *   EncodedWord.decode("=?UTF-8?Q?interop_smoke_=E2=9C=93?= cyrus append #1"),
+ *   "interop smoke ✓ cyrus append #1"
+ * )
+ * ```
  */
 export const decode = (text: string | undefined): string | undefined => {
   if (text === undefined || !text.includes("=?")) return text

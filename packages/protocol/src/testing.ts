@@ -5,5 +5,8 @@
  *
  * @module
  */
+/** Client commands from bytes back to typed `Command`s, as a server reads them. */
 export * as CommandParser from "./CommandParser.ts"
+
+/** Typed `Response`s to bytes, as a server writes them. */
 export * as ResponseEncoder from "./ResponseEncoder.ts"
