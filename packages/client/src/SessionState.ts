@@ -14,7 +14,7 @@ export interface MailboxSnapshot {
   readonly recent: number
   /** Absent only on servers that omit it (none seen); a watcher cannot checkpoint without it. */
   readonly uidValidity: number | undefined
-  /** Courier omits UIDNEXT on SELECT (servers.md); callers must cope with undefined. */
+  /** Courier omits UIDNEXT on SELECT (docs/servers.md); callers must cope with undefined. */
   readonly uidNext: number | undefined
   readonly flags: ReadonlyArray<string>
   readonly permanentFlags: ReadonlyArray<string>
