@@ -1,14 +1,15 @@
 /**
- * `pnpm docs`: the API reference of the three packages (`packages/<name>/docs/modules/*.md`), made
- * by @effect/docgen, the generator Effect's own packages use, and its two checks: every public
- * export has a doc comment, and every `@example` type-checks (tsc) and runs (tsx).
+ * `pnpm run docs` (plain `pnpm docs` is a pnpm command of its own): the API reference of the three
+ * packages (`packages/<name>/docs/modules/*.md`), made by @effect/docgen, the generator Effect's
+ * own packages use, and its two checks: every public export has a doc comment, and every
+ * `@example` type-checks (tsc) and runs (tsx).
  *
  * Public means what a package's `exports` entry points export, followed through re-exports
  * (`export * as X from "./X.ts"`, `export type { T } from ...`); docgen documents a package's
  * modules file by file, so every other file under `src` is passed to it as `--exclude`.
  *
  * On a missing doc comment docgen stops before writing anything; this script then prints every
- * undocumented export, grouped by file, and exits 1. `pnpm docs --check` runs the same checks
+ * undocumented export, grouped by file, and exits 1. `pnpm docs:check` runs the same checks
  * without keeping the generated files.
  */
 import { spawn } from "node:child_process"
