@@ -54,3 +54,6 @@ export * as Idle from "./Idle.ts"
 
 /** Every new message in a mailbox exactly once, across reconnects and restarts. */
 export * as Watcher from "./Watcher.ts"
+
+/** One message as the watcher and the CLI show it: UID, subject and senders decoded, date, flags, size. */
+export * as MessageSummary from "./MessageSummary.ts"
