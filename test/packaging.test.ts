@@ -5,7 +5,9 @@
  * Effect app compiles) and run. It proves that the published types come from `dist` (no TS5097 for
  * `.ts` sources), that `effect` is a peer (one copy in the consumer, shared by the three packages),
  * that `internal/*` and the raw connection cannot be imported, and that `@pkg/protocol/testing`
- * holds the server side of the codec.
+ * holds the server side of the codec. Without packing: each package's subpaths are exactly its
+ * entry points and the namespaces its index exports, so a module reaches users only through the
+ * index.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -96,6 +98,32 @@ const tsconfig = {
   },
   include: ["*.ts"]
 }
+
+/** A package's `exports` keys, and the modules its index re-exports as namespaces. */
+const surface = (name: string) => {
+  const dir = path.join(root, "packages", name)
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"))
+  const index = fs.readFileSync(path.join(dir, "src", "index.ts"), "utf8")
+  const namespaces = [...index.matchAll(/^export \* as \w+ from "\.\/(\w+)\.ts"/gm)].map((m) => `./${m[1]}`)
+  return {
+    workspace: Object.keys(manifest.exports),
+    published: Object.keys(manifest.publishConfig.exports),
+    namespaces
+  }
+}
+
+describe("package exports", () => {
+  it.each([
+    ["protocol", [".", "./testing"]],
+    ["client", ["."]],
+    ["cli", ["."]]
+  ])("@pkg/%s: subpaths are its entry points and its index's namespaces; internal/* is closed", (name, entries) => {
+    const { workspace, published, namespaces } = surface(name)
+    const expected = [...entries, ...(name === "cli" ? [] : namespaces), "./internal/*", "./package.json"]
+    expect(workspace.toSorted()).toEqual(expected.toSorted())
+    expect(published).toEqual(workspace)
+  })
+})
 
 describe("the packed packages in a scratch project", { timeout: 120_000 }, () => {
   let dir = ""
