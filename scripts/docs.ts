@@ -90,7 +90,7 @@ const missing = (pkg: string, output: string): Array<{ file: string; what: strin
 /**
  * Exported declarations in `file` with no doc comment right above them, by a line scan. docgen
  * reports its gaps in stages (interfaces first, then functions, ...), so for a pending module this
- * gives its whole list in one run; docgen alone decides whether the run fails.
+ * gives its whole list in one run.
  */
 const undocumented = (file: string): Array<{ file: string; what: string }> => {
   const lines = fs.readFileSync(path.join(root, file), "utf8").split("\n")
@@ -120,7 +120,7 @@ const main = async () => {
         run = await docgen(dir, [...notPublic, ...waiting], outDir)
       }
       if (check) fs.rmSync(path.join(dir, outDir), { recursive: true, force: true })
-      return { pkg, run, found }
+      return { pkg, run, found, published }
     })
   )
   for (const { pkg, run, found } of results) {
@@ -130,10 +130,16 @@ const main = async () => {
       if (found.length === 0) process.stderr.write(`docs: @pkg/${pkg}: docgen failed\n${run.output}\n`)
     }
   }
-  for (const file of pending) {
-    if (!gaps.some((g) => g.file === file)) continue
-    const known = new Set(gaps.filter((g) => g.file === file).map((g) => g.what.split(" ")[0]))
-    gaps.push(...undocumented(file).filter((g) => !known.has(g.what)))
+  // The line scan also catches what docgen misses: it takes the module's header comment for the doc
+  // of the file's first declaration.
+  for (const { pkg, published } of results) {
+    for (const module of published) {
+      const file = `packages/${pkg}/${module}`
+      const known = new Set(gaps.filter((g) => g.file === file).map((g) => g.what.split(" ")[0]))
+      const extra = undocumented(file).filter((g) => !known.has(g.what))
+      gaps.push(...extra)
+      if (extra.some((g) => !pending.has(g.file))) failed = true
+    }
   }
   const byFile = Map.groupBy(gaps, (g) => g.file)
   for (const [file, list] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
