@@ -2,7 +2,7 @@
  * The packages as a user gets them: `pnpm pack` of each package, the three tarballs installed into
  * a scratch project beside `effect` and `@effect/platform-node` (offline, from the pnpm store the
  * workspace install filled), then a small consumer type-checked (strict, NodeNext, the way an
- * Effect app compiles) and run. It proves that the published types come from `dist` (no TS5097 for
+ * Effect app compiles) and run, and the installed `imap` binary run. It proves that the published types come from `dist` (no TS5097 for
  * `.ts` sources), that `effect` is a peer (one copy in the consumer, shared by the three packages),
  * that `internal/*` and the raw connection cannot be imported, and that `@pkg/protocol/testing`
  * holds the server side of the codec. Without packing: each package's subpaths are exactly its
@@ -209,6 +209,11 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
     const result = attempt(tsc, ["-p", "tsconfig.json"], app())
     expect(result.output).toBe("")
     expect(result.ok).toBe(true)
+  })
+
+  it("the installed imap binary runs from the tarball", () => {
+    const out = run(path.join(app(), "node_modules", ".bin", "imap"), ["--version"], app())
+    expect(out.trim()).toBe("imap v0.1.0")
   })
 
   it("the consumer runs: encodes a command, parses a response, builds a client layer; internals stay closed", () => {
