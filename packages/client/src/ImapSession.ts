@@ -278,7 +278,7 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       // onTagged also sees NO/BAD: a refused login changes nothing, so it can be retried.
       if (t.status !== "OK") return s
       // Dovecot sends post-login capabilities either as the OK's code or as an untagged CAPABILITY
-      // before it (servers.md); both replace the set. If neither came, force a refresh afterwards.
+      // before it (docs/servers.md); both replace the set. If neither came, force a refresh afterwards.
       if (codeOf(t)?._tag !== "Capability" && connection.capabilities() === preLoginCapabilities) {
         connection.setCapabilities([])
       }

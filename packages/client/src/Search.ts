@@ -23,6 +23,7 @@ export interface SearchResult {
   readonly all: SequenceSet.SequenceSet<"uid"> | undefined
 }
 
+/** What a search needs from its session: the connection, a request builder, and whether UTF8=ACCEPT is on. */
 export interface SearchContext {
   readonly connection: ImapConnection
   readonly request: (
