@@ -3,7 +3,7 @@
  * `a007 FETCH 1:* (UID FLAGS ENVELOPE RFC822.SIZE INTERNALDATE)` for a mailbox of N messages,
  * generated deterministically (seeded PRNG) in memory.
  *
- * The shape follows the live Dovecot transcript (docs/transcripts/dovecot.txt): items in the order
+ * The shape follows the live Dovecot transcript (packages/protocol/test/fixtures/dovecot.txt): items in the order
  * requested, quoted strings, NIL for absent fields, sender and reply-to repeating from, names and
  * subjects as RFC 2047 words (B and Q, Q split over several words), display names with commas, a
  * punycode host, and subjects longer than 70 bytes (or holding `"`/`\`) sent as `{n}` literals,

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The whole suite: typecheck, lint, then every vitest test (unit, scripted-peer and Dovecot
-# integration). Ends with a plain "N passed, N failed" line; exits non-zero on any failure.
+# The whole suite: typecheck, lint, the API reference (doc coverage, examples type-checked and run),
+# then every vitest test (unit, scripted-peer, packed tarballs, and Dovecot integration). Ends with
+# a plain "N passed, N failed" line; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 echo "== typecheck"; pnpm --silent typecheck || status=1
 echo "== lint"; pnpm --silent lint || status=1
+# The examples import the packages' compiled JavaScript: build first (vitest's setup builds again).
+echo "== docs"; { pnpm --silent build && pnpm --silent run docs; } || status=1
 echo "== tests"
 rm -f .vitest.json
 pnpm --silent exec vitest run --reporter=default --reporter=json --outputFile.json=.vitest.json "$@" || status=1

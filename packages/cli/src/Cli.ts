@@ -16,8 +16,10 @@ import { search } from "./Search.ts"
 import { subjects } from "./Subjects.ts"
 import { watch } from "./Watch.ts"
 
+/** The version `imap --version` prints. */
 export const version = "0.1.0"
 
+/** The `imap` command with its subcommands (capabilities, list, subjects, watch, fetch, append, search). */
 export const command = root.pipe(Command.withSubcommands([capabilities, list, subjects, watch, fetch, append, search]))
 
 /**
@@ -71,6 +73,7 @@ const usage = Command.runWith(command, { version })(["--help"]).pipe(
   Effect.andThen(Effect.fail(new UsageError({ message: "no command given" })))
 )
 
+/** Runs `imap` on the process's arguments; without any, prints the usage and fails with a usage error. */
 export const main = Stdio.Stdio.use(({ args }) =>
   Effect.flatMap(args, (argv) =>
     argv.length === 0

@@ -10,8 +10,10 @@ import { Address } from "@pkg/protocol"
 import { Cause, Effect, Formatter, Logger, type LogLevel } from "effect"
 import * as TerminalText from "./TerminalText.ts"
 
+/** How a command prints its results: one text `line` per item, or one `json` value per line. */
 export type Format = "line" | "json"
 
+/** The output format a command was asked for: `json` with `--json`, else `line`. */
 export const formatOf = (json: boolean): Format => (json ? "json" : "line")
 
 /**
@@ -49,6 +51,7 @@ export const verbatim = (stream: "stdout" | "stderr", text: string): Effect.Effe
 export const item = (format: Format, line: string, json: unknown): Effect.Effect<void> =>
   stdout(format === "json" ? toJson(json) : line)
 
+/** Prints a warning on stderr as `imap: warning: ...`. */
 export const warning = (text: string): Effect.Effect<void> => stderr(`imap: warning: ${text}`)
 
 // ---------------------------------------------------------------------------------------------
@@ -76,6 +79,7 @@ export const logger: Logger.Logger<unknown, void> = Logger.make((options) => {
 // ---------------------------------------------------------------------------------------------
 // Messages (subjects and watch print the same shape)
 
+/** One message as `--json` prints it. */
 export interface MessageJson {
   readonly uid: number
   readonly uidValidity: number
@@ -87,6 +91,7 @@ export interface MessageJson {
   readonly size: number | null
 }
 
+/** The `--json` object of a message. */
 export const messageJson = (m: MessageSummary.MessageSummary): MessageJson => ({
   uid: m.uid,
   uidValidity: m.uidValidity,
@@ -109,12 +114,14 @@ export const messageLine = (m: MessageSummary.MessageSummary): string => {
   return `${m.uid}\t${shortDate(m.date)}\t${sender}\t${subject}`
 }
 
+/** Prints a message on stdout: one text line (UID, date, sender, subject), or its `--json` object. */
 export const message = (format: Format, m: MessageSummary.MessageSummary): Effect.Effect<void> =>
   item(format, messageLine(m), messageJson(m))
 
 // ---------------------------------------------------------------------------------------------
 // Progress
 
+/** Progress lines on stderr while a long listing runs. */
 export interface Progress {
   readonly tick: (n?: number) => void
   readonly done: () => void

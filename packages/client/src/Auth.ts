@@ -51,7 +51,7 @@ export const chooseMechanism = (auth: Authentication, caps: ReadonlySet<string>)
       ? Effect.succeed("PLAIN")
       : Effect.fail(fromReason(new MissingCapability({ capability: "AUTH=PLAIN", operation: "authenticate" })))
   }
-  // Cyrus advertises LOGINDISABLED after login only (servers.md); before login it is binding.
+  // Cyrus advertises LOGINDISABLED after login only (docs/servers.md); before login it is binding.
   return caps.has("LOGINDISABLED")
     ? Effect.fail(
         fromReason(new MissingCapability({ capability: "LOGIN (server sent LOGINDISABLED)", operation: "login" }))

@@ -18,7 +18,7 @@ export const has = (set: ReadonlySet<string>, name: string): boolean => set.has(
 
 /**
  * The capabilities a response carries, if any: an untagged CAPABILITY, or a CAPABILITY code on an
- * untagged status (the greeting) or on a tagged OK (Dovecot's reply to LOGIN, servers.md). A refusal
+ * untagged status (the greeting) or on a tagged OK (Dovecot's reply to LOGIN, docs/servers.md). A refusal
  * says nothing about the session, so a NO's or BAD's code is not taken.
  */
 export const carriedBy = (r: Response): ReadonlyArray<string> | undefined => {

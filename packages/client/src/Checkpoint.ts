@@ -12,6 +12,10 @@ import * as Semaphore from "effect/Semaphore"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 
+/**
+ * How far a watcher has delivered in one mailbox: the UIDVALIDITY it saw, the last UID handed to
+ * the consumer, and the CONDSTORE mod-sequence.
+ */
 export interface Checkpoint {
   readonly uidValidity: number
   readonly lastUid: number
@@ -22,11 +26,16 @@ export interface Checkpoint {
   readonly highestModSeq?: string | undefined
 }
 
+/** A checkpoint could not be read or written (an unreadable file, invalid JSON, a failed rename). */
 export class CheckpointError extends Schema.TaggedError<CheckpointError>()("CheckpointError", {
   message: Schema.String,
   cause: Schema.optional(Schema.Defect())
 }) {}
 
+/**
+ * Where a watcher keeps its checkpoints, one per key (user, host, mailbox): in a file (`layerFile`)
+ * or in memory.
+ */
 export class CheckpointStore extends Context.Service<
   CheckpointStore,
   {
@@ -47,6 +56,7 @@ export const makeMemory = Effect.sync(() => {
   })
 })
 
+/** A `CheckpointStore` in memory: for tests, or a watcher that need not survive a restart. */
 export const layerMemory: Layer.Layer<CheckpointStore> = Layer.effect(CheckpointStore, makeMemory)
 
 const FileContents = Schema.Record(
@@ -140,6 +150,7 @@ const syncDirectory = async (dir: string): Promise<void> => {
   }
 }
 
+/** A `CheckpointStore` kept in a JSON file, written atomically (temporary file, then rename). */
 export const layerFile = (file: string): Layer.Layer<CheckpointStore, CheckpointError> =>
   Layer.effect(CheckpointStore, makeFile(file))
 

@@ -1,7 +1,9 @@
 /**
  * Everything before the connection's reader fiber takes the socket: the greeting (OK, PREAUTH or
  * BYE, within a deadline) and STARTTLS. STARTTLS must run here, on a bare framer, so that no
- * decoder holds plaintext bytes across the TLS upgrade (effect4.md, CVE-2011-0411).
+ * decoder holds plaintext bytes across the TLS upgrade: bytes already buffered after the tagged
+ * OK would be read as if they came over TLS (the STARTTLS command injection of CVE-2011-0411,
+ * RFC 9051 11.1).
  *
  * Every wait has a deadline. Each step uses the configured timeout that bounds the same wait
  * elsewhere: a command's reply (CAPABILITY, STARTTLS) the command timeout, as for any command on the

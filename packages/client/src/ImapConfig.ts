@@ -13,6 +13,10 @@ import type { TraceSink } from "./Trace.ts"
 import * as Transport from "./Transport.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 
+/**
+ * How to log in: a password (LOGIN or AUTHENTICATE PLAIN), or an OAuth 2.0 access token (XOAUTH2 or
+ * OAUTHBEARER).
+ */
 export type Authentication =
   | {
       readonly _tag: "Password"
@@ -36,10 +40,16 @@ export type Authentication =
  */
 export type TokenProvider = Effect.Effect<Redacted.Redacted<string>, TokenUnavailable>
 
+/** An OAuth 2.0 access token: fixed, or a `TokenProvider` asked on every connection. */
 export type AccessToken = Redacted.Redacted<string> | TokenProvider
 
+/** True when the access token is an effect that fetches a token rather than a fixed one. */
 export const isTokenProvider = (token: AccessToken): token is TokenProvider => Effect.isEffect(token)
 
+/**
+ * How long each phase may take before it fails with a `Timeout` reason: connecting, the greeting, a
+ * silent command, LOGOUT.
+ */
 export interface Timeouts {
   readonly connect?: Duration.Input | undefined
   readonly greeting?: Duration.Input | undefined
@@ -59,6 +69,10 @@ export interface Limits {
   readonly maxLiteralSize?: number | undefined
 }
 
+/**
+ * Where and how to connect: host, port, TLS mode, authentication, timeouts, limits, extensions to
+ * enable, ID, tracing.
+ */
 export interface ImapClientOptions {
   readonly host: string
   /** Default: 993 with implicit TLS, else 143. */
@@ -77,6 +91,7 @@ export interface ImapClientOptions {
   readonly trace?: TraceSink | undefined
 }
 
+/** `ImapClientOptions` with every default applied (see `resolve`). */
 export interface ResolvedOptions {
   readonly host: string
   readonly port: number
@@ -93,8 +108,13 @@ export interface ResolvedOptions {
   readonly trace: TraceSink | undefined
 }
 
+/** The extensions ENABLEd by default when the server offers them. */
 export const defaultEnable: ReadonlyArray<string> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
 
+/**
+ * Applies the defaults to `ImapClientOptions`: port and TLS mode from each other, timeouts, limits,
+ * ENABLE list, ID.
+ */
 export const resolve = (o: ImapClientOptions): ResolvedOptions => {
   const tls: TlsMode = o.tls ?? (o.port === undefined || o.port === 993 ? "implicit" : "starttls")
   const port = o.port ?? (tls === "implicit" ? 993 : 143)
@@ -115,7 +135,21 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
   }
 }
 
-/** Password authentication shorthand. */
+/**
+ * Password authentication shorthand.
+ *
+ * @example
+ * ```ts
+ * import { ImapClient, ImapConfig } from "@pkg/client"
+ * import { Redacted } from "effect"
+ *
+ * // A layer value: nothing connects until a program that needs ImapClient runs with it.
+ * export const live = ImapClient.layer({
+ *   host: "imap.example.com",
+ *   auth: ImapConfig.password("me@example.com", Redacted.make(process.env.IMAP_PASSWORD ?? ""))
+ * })
+ * ```
+ */
 export const password = (
   user: string,
   secret: string | Redacted.Redacted<string>,
@@ -147,6 +181,7 @@ export const tlsModes = ["implicit", "starttls", "none"] as const
 
 /** The SASL mechanisms a user may name (IMAP_AUTH_MECHANISM): OAuth 2.0 ones first, then password ones. */
 export const mechanisms = ["XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"] as const
+/** One of `mechanisms`. */
 export type Mechanism = (typeof mechanisms)[number]
 
 /** XOAUTH2 and OAUTHBEARER log in with an access token; PLAIN and LOGIN with a password. */
@@ -236,6 +271,7 @@ export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
   })
 )
 
+/** Reads the options from the environment (`fromConfig`), failing with a `ConfigError` when one is invalid. */
 export const load = Effect.fnUntraced(function* () {
   return yield* fromConfig
 })

@@ -357,7 +357,7 @@ export const make = (
         for (const inbox of inboxes) inbox.push(r)
       }
       if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
-        // LOGOUT's own BYE is expected; any other BYE ends the session (servers.md: doveadm kick).
+        // LOGOUT's own BYE is expected; any other BYE ends the session (docs/servers.md: doveadm kick).
         const loggingOut = pending.some((p) => p.request.name === "LOGOUT")
         if (!loggingOut) die(fromReason(Throttling.bye(r.text, codeName(r))))
       }

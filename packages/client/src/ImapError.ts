@@ -51,6 +51,7 @@ export class TlsFailed extends Data.TaggedError("TlsFailed")<{
   }
 }
 
+/** What timed out: connecting, the greeting, a command, or LOGOUT. */
 export type TimeoutPhase = "connect" | "greeting" | "command" | "idle" | "logout"
 
 /** A phase did not finish within its deadline; the connection is treated as dead. */
@@ -219,6 +220,7 @@ export class UidValidityChanged extends Data.TaggedError("UidValidityChanged")<{
   }
 }
 
+/** Every reason an `ImapError` can have. */
 export type ImapErrorReason =
   | ConnectionFailed
   | ConnectionClosed
@@ -235,6 +237,10 @@ export type ImapErrorReason =
   | InvalidInput
   | UidValidityChanged
 
+/**
+ * The one error of the client. `reason` says what failed (a tagged class per case) and
+ * `isRetryable` whether trying again may help.
+ */
 export class ImapError extends Data.TaggedError("ImapError")<{
   readonly reason: ImapErrorReason
 }> {
@@ -253,4 +259,5 @@ export const retryAfter = (error: ImapError): Duration.Duration | undefined =>
 /** Wraps a reason; `yield* fail(new Timeout(...))` reads well at call sites. */
 export const fromReason = (reason: ImapErrorReason): ImapError => new ImapError({ reason })
 
+/** True for an `ImapError`, whatever its reason. */
 export const isImapError = (u: unknown): u is ImapError => u instanceof ImapError

@@ -27,9 +27,10 @@ import * as Append from "./Append.ts"
 import * as Capabilities from "./Capabilities.ts"
 import * as Fetch from "./Fetch.ts"
 import * as Handshake from "./Handshake.ts"
-import * as Idle from "./Idle.ts"
+import type * as Idle from "./Idle.ts"
 import * as ImapConfig from "./ImapConfig.ts"
 import type { ImapError } from "./ImapError.ts"
+import * as IdleLoop from "./internal/IdleLoop.ts"
 import * as SessionConnection from "./internal/SessionConnection.ts"
 import * as SessionContext from "./internal/SessionContext.ts"
 import * as Login from "./Login.ts"
@@ -250,7 +251,7 @@ const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus):
     noop: Effect.fn("ImapClient.noop")(function* () {
       yield* run(Command.noop)
     }),
-    idle: (idleOptions) => Idle.stream(connection, greeting.text, idleOptions),
+    idle: (idleOptions) => IdleLoop.stream(connection, greeting.text, idleOptions),
     logout: Effect.fn("ImapClient.logout")(function* () {
       yield* run(Command.logout, { onTagged: () => SessionState.logout })
     })

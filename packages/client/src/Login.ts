@@ -17,7 +17,7 @@ import * as SessionState from "./SessionState.ts"
 export interface Authenticated {
   /**
    * The server sent a capability list with its reply (as the tagged OK's code or an untagged
-   * CAPABILITY before it; Dovecot does either, servers.md): the set in force is the new one.
+   * CAPABILITY before it; Dovecot does either, docs/servers.md): the set in force is the new one.
    */
   readonly capabilitiesCarried: boolean
 }

@@ -6,6 +6,7 @@
  */
 import { Address, Command, DateTime, EncodedWord, type Envelope, type FetchData, type SequenceSet } from "@pkg/protocol"
 
+/** One message as a listing shows it, read from a FETCH of `items`. */
 export interface MessageSummary {
   readonly mailbox: string
   readonly uid: SequenceSet.Uid
@@ -27,9 +28,14 @@ export interface MessageSummary {
  *
  * @example
  * ```ts
- * client.fetch(SequenceSet.all("seq"), MessageSummary.items).pipe(
- *   Stream.map((f) => MessageSummary.fromFetch("INBOX", uidValidity, f))
- * )
+ * import { type ImapSession, MessageSummary } from "@pkg/client"
+ * import { SequenceSet } from "@pkg/protocol"
+ * import { Stream } from "effect"
+ *
+ * export const summaries = (client: ImapSession, uidValidity: number) =>
+ *   client
+ *     .fetch(SequenceSet.all("seq"), MessageSummary.items)
+ *     .pipe(Stream.map((f) => MessageSummary.fromFetch("INBOX", uidValidity, f)))
  * ```
  */
 export const items = [

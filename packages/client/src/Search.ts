@@ -24,7 +24,7 @@ export interface SearchResult {
   readonly all: SequenceSet.SequenceSet<"uid"> | undefined
 }
 
-/** What a search needs of its session (internal/SessionContext). */
+/** What a search needs from its session (internal/SessionContext): the connection, a request builder, and whether UTF8=ACCEPT is on. */
 export type SearchContext = Pick<SessionContext, "connection" | "request" | "utf8">
 
 const protocolFailure = (message: string, excerpt: string): ImapError =>

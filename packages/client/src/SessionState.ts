@@ -5,6 +5,7 @@
  */
 import { type ResponseCode, SequenceSet, type Tagged, type UntaggedData } from "@pkg/protocol"
 
+/** What the session knows of the selected mailbox, kept up to date from the server's untagged responses. */
 export interface MailboxSnapshot {
   readonly name: string
   readonly readOnly: boolean
@@ -12,7 +13,7 @@ export interface MailboxSnapshot {
   readonly recent: number
   /** Absent only on servers that omit it (none seen); a watcher cannot checkpoint without it. */
   readonly uidValidity: number | undefined
-  /** Courier omits UIDNEXT on SELECT (servers.md); callers must cope with undefined. */
+  /** Courier omits UIDNEXT on SELECT (docs/servers.md); callers must cope with undefined. */
   readonly uidNext: number | undefined
   readonly flags: ReadonlyArray<string>
   readonly permanentFlags: ReadonlyArray<string>
@@ -20,19 +21,29 @@ export interface MailboxSnapshot {
   readonly unseen: number | undefined
 }
 
+/**
+ * The IMAP protocol state (RFC 9051 3): not authenticated, authenticated, selected (with the
+ * mailbox), logout.
+ */
 export type SessionState =
   | { readonly _tag: "NotAuthenticated" }
   | { readonly _tag: "Authenticated" }
   | { readonly _tag: "Selected"; readonly mailbox: MailboxSnapshot }
   | { readonly _tag: "Logout" }
 
+/** The name of a state, e.g. `Selected`. */
 export type StateName = SessionState["_tag"]
 
+/** The state after a greeting without PREAUTH. */
 export const notAuthenticated: SessionState = { _tag: "NotAuthenticated" }
+/** The state after login, or after leaving a mailbox. */
 export const authenticated: SessionState = { _tag: "Authenticated" }
+/** The state once LOGOUT was sent or the server said BYE. */
 export const logout: SessionState = { _tag: "Logout" }
+/** The selected state with this mailbox. */
 export const selected = (mailbox: MailboxSnapshot): SessionState => ({ _tag: "Selected", mailbox })
 
+/** The snapshot of a mailbox just selected, before the server's untagged data fill it in. */
 export const emptyMailbox = (name: string): MailboxSnapshot => ({
   name,
   readOnly: false,

@@ -3,7 +3,7 @@
  * or a refused greeting and decides whether it is throttling (or another passing refusal), and
  * what wait the server asked for. The connection, the handshake and authentication all call it.
  *
- * What servers send (servers.md, "Providers' refusals"): Microsoft 365 `NO Request is throttled.
+ * What servers send (docs/servers.md, "Refusals that mean 'try later'"): Microsoft 365 `NO Request is throttled.
  * Suggested Backoff Time: 299609 milliseconds` (also as BAD) and "Server Unavailable"; Gmail
  * `NO [ALERT] Too many simultaneous connections. (Failure)` at LOGIN and `NO [OVERQUOTA] Account
  * exceeded command or bandwidth limits.` on FETCH; Dovecot `NO [UNAVAILABLE] Maximum number of

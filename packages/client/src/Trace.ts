@@ -4,6 +4,7 @@
  * the received frames, made printable and cut short (a 20 MB literal is not a trace line).
  */
 
+/** Receives each trace line: `C` for what the client sent, `S` for what the server sent. */
 export type TraceSink = (direction: "C" | "S", line: string) => void
 
 const maxTraceChars = 400

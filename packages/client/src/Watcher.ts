@@ -82,6 +82,11 @@ export interface Expunged {
   readonly uids: ReadonlyArray<SequenceSet.Uid>
 }
 
+/**
+ * Everything `watchEvents` reports: each new message once (`NewMessage`), flag changes and expunges
+ * of delivered messages, a UIDVALIDITY change, each lost connection (`Disconnected`, before the
+ * reconnect) and each time it is caught up and idling again (`Watching`).
+ */
 export type WatchEvent = NewMessage | FlagsChanged | Expunged | UidValidityChanged | Disconnected | Watching
 
 /**
@@ -92,11 +97,18 @@ export type WatchEvent = NewMessage | FlagsChanged | Expunged | UidValidityChang
  */
 export type UidValidityPolicy = "replay" | "skipExisting" | "fail"
 
+/**
+ * What to watch and how: the connection options (each reconnect opens a new session with them), the
+ * mailbox, where to start without a checkpoint, and the policies for UIDVALIDITY changes, reconnects
+ * and IDLE. The checkpoint store comes from the `CheckpointStore` service.
+ */
 export interface WatchOptions {
   readonly client: ImapClientOptions
+  /** Default INBOX. */
   readonly mailbox?: string | undefined
   /** With no checkpoint: deliver messages with UID > sinceUid. Default: only mail arriving from now on. */
   readonly sinceUid?: number | undefined
+  /** Default `replay`. */
   readonly onUidValidityChange?: UidValidityPolicy | undefined
   /** Backoff between reconnects. Default: exponential from 250 ms, jittered, capped at 30 s, forever. */
   readonly reconnect?: Schedule.Schedule<unknown, ImapError> | undefined
@@ -105,6 +117,11 @@ export interface WatchOptions {
   readonly readOnly?: boolean | undefined
 }
 
+/**
+ * The reconnect schedule used when `WatchOptions.reconnect` is not given: exponential from 250 ms,
+ * jittered, at most 30 s apart, forever. Only retryable errors are retried (`ImapError.isRetryable`),
+ * and never sooner than a throttling server's `retryAfter`.
+ */
 export const defaultReconnect: Schedule.Schedule<unknown, ImapError> = Schedule.min([
   Schedule.exponential("250 millis"),
   Schedule.spaced("30 seconds")

@@ -10,7 +10,7 @@ import { ImapClient } from "@pkg/client"
 import { SequenceSet } from "@pkg/protocol"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import * as Idle from "../src/Idle.ts"
+import * as Idle from "../src/internal/IdleLoop.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 import * as SessionConnection from "../src/internal/SessionConnection.ts"
 

@@ -1,5 +1,5 @@
 /**
- * Refusals that mean "later": the classification table (every provider reply in servers.md, plus
+ * Refusals that mean "later": the classification table (every provider reply in docs/servers.md, plus
  * NO/BAD that stay final), the wait parsed from the text, and the same replies on the wire from a
  * scripted peer: a throttled LOGIN, AUTHENTICATE or FETCH fails with a retryable `Throttled`, a
  * throttling BYE or greeting carries its wait, OVERQUOTA on APPEND stays a final CommandFailed, and

@@ -1,6 +1,6 @@
 /**
  * The client against the exact bytes Cyrus 3.6, Courier 5.0 and Dovecot 2.3 sent in the captured
- * transcripts (/work/shared/docs/transcripts), each quirk a client must tolerate replayed by a
+ * transcripts (packages/protocol/test/fixtures, described in docs/servers.md), each quirk a client must tolerate replayed by a
  * scripted peer: capability codes in LOGIN's OK (with Cyrus' post-login LOGINDISABLED), SELECT data
  * in a server's own order, `[CLOSED]`, no UIDNEXT, `+ OK` continuations, and Courier dropping
  * whatever is pipelined behind LOGIN.

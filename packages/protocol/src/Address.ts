@@ -19,6 +19,10 @@ import type { Address } from "./Response.ts"
  */
 export type EnvelopeAddress = Address
 
+/**
+ * One mailbox of an ENVELOPE address list, as a reader sees it: display name decoded,
+ * `mailbox@host` joined.
+ */
 export interface MailAddress {
   /** Display name, RFC 2047 words decoded; undefined when the server sent NIL. */
   readonly name: string | undefined
@@ -26,6 +30,10 @@ export interface MailAddress {
   readonly address: string | undefined
 }
 
+/**
+ * An RFC 5322 group (`name: a, b;`) and its members; addresses outside any group form a group
+ * without a name.
+ */
 export interface MailGroup {
   /** The group's display name; undefined for addresses outside any group. */
   readonly name: string | undefined

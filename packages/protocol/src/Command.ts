@@ -19,18 +19,23 @@ import type { SetOrSaved } from "./SequenceSet.ts"
 // ---------------------------------------------------------------------------------------------
 // Commands without arguments
 
+/** CAPABILITY (RFC 9051 6.1.1): asks the server what it supports. */
 export interface Capability {
   readonly _tag: "Capability"
 }
+/** NOOP (RFC 9051 6.1.2): does nothing, which lets the server send pending untagged data. */
 export interface Noop {
   readonly _tag: "Noop"
 }
+/** LOGOUT (RFC 9051 6.1.3): the server answers BYE, then OK, and closes the connection. */
 export interface Logout {
   readonly _tag: "Logout"
 }
+/** STARTTLS (RFC 9051 6.2.1): the client starts TLS on the same connection after the OK. */
 export interface StartTls {
   readonly _tag: "StartTls"
 }
+/** NAMESPACE (RFC 9051 6.3.10, RFC 2342): the personal, other users' and shared prefixes. */
 export interface Namespace {
   readonly _tag: "Namespace"
 }
@@ -38,12 +43,15 @@ export interface Namespace {
 export interface Idle {
   readonly _tag: "Idle"
 }
+/** CLOSE (RFC 9051 6.4.1): expunges deleted messages and leaves the selected state. */
 export interface Close {
   readonly _tag: "Close"
 }
+/** UNSELECT (RFC 9051 6.4.2, RFC 3691): leaves the selected state without expunging. */
 export interface Unselect {
   readonly _tag: "Unselect"
 }
+/** EXPUNGE (RFC 9051 6.4.3): removes every message flagged `\\Deleted` in the selected mailbox. */
 export interface Expunge {
   readonly _tag: "Expunge"
 }
@@ -61,6 +69,7 @@ export interface Authenticate {
   readonly initialResponse?: Redacted<string> | undefined
 }
 
+/** LOGIN (RFC 9051 6.2.3): user name and password, the password `Redacted`. */
 export interface Login {
   readonly _tag: "Login"
   readonly user: string
@@ -97,6 +106,7 @@ export interface QResync {
   readonly sequenceMatch?: { readonly sequences: SetOrSaved<"seq">; readonly uids: SetOrSaved<"uid"> } | undefined
 }
 
+/** Options of SELECT and EXAMINE: CONDSTORE and QRESYNC parameters (RFC 7162). */
 export interface SelectOptions {
   /** `(CONDSTORE)` (RFC 7162 3.1.8). */
   readonly condstore?: boolean | undefined
@@ -104,10 +114,12 @@ export interface SelectOptions {
   readonly qresync?: QResync | undefined
 }
 
+/** SELECT (RFC 9051 6.3.2): opens a mailbox read-write. */
 export interface Select extends SelectOptions {
   readonly _tag: "Select"
   readonly mailbox: string
 }
+/** EXAMINE (RFC 9051 6.3.3): opens a mailbox read-only. */
 export interface Examine extends SelectOptions {
   readonly _tag: "Examine"
   readonly mailbox: string
@@ -119,19 +131,23 @@ export interface Create {
   readonly mailbox: string
   readonly specialUse?: NonEmptyReadonlyArray<string> | undefined
 }
+/** DELETE (RFC 9051 6.3.5). */
 export interface Delete {
   readonly _tag: "Delete"
   readonly mailbox: string
 }
+/** RENAME (RFC 9051 6.3.6): `from` becomes `to`. */
 export interface Rename {
   readonly _tag: "Rename"
   readonly from: string
   readonly to: string
 }
+/** SUBSCRIBE (RFC 9051 6.3.7). */
 export interface Subscribe {
   readonly _tag: "Subscribe"
   readonly mailbox: string
 }
+/** UNSUBSCRIBE (RFC 9051 6.3.8). */
 export interface Unsubscribe {
   readonly _tag: "Unsubscribe"
   readonly mailbox: string
@@ -139,6 +155,7 @@ export interface Unsubscribe {
 
 /** LIST-EXTENDED selection options (RFC 5258, RFC 6154). */
 export type ListSelectOption = "SUBSCRIBED" | "REMOTE" | "RECURSIVEMATCH" | "SPECIAL-USE"
+/** Every LIST-EXTENDED selection option. */
 export const listSelectOptions: ReadonlyArray<ListSelectOption> = [
   "SUBSCRIBED",
   "REMOTE",
@@ -158,6 +175,7 @@ export type StatusItem =
   | "HIGHESTMODSEQ"
   | "APPENDLIMIT"
   | "MAILBOXID"
+/** Every STATUS item the encoder knows. */
 export const statusItems: ReadonlyArray<StatusItem> = [
   "MESSAGES",
   "RECENT",
@@ -190,12 +208,14 @@ export interface List {
   readonly selection?: NonEmptyReadonlyArray<ListSelectOption> | undefined
   readonly returnOptions?: ListReturn | undefined
 }
+/** LSUB (RFC 3501 6.3.9): subscribed mailboxes, for servers without LIST-EXTENDED. */
 export interface Lsub {
   readonly _tag: "Lsub"
   readonly reference: string
   readonly pattern: string
 }
 
+/** STATUS (RFC 9051 6.3.11): counters of a mailbox that need not be selected. */
 export interface Status {
   readonly _tag: "Status"
   readonly mailbox: string
@@ -214,10 +234,12 @@ export interface Append {
   readonly message: Uint8Array
 }
 
+/** GETQUOTA (RFC 9208 4.2): the usage and limits of a quota root. */
 export interface GetQuota {
   readonly _tag: "GetQuota"
   readonly root: string
 }
+/** GETQUOTAROOT (RFC 9208 4.3): the quota roots of a mailbox and their quotas. */
 export interface GetQuotaRoot {
   readonly _tag: "GetQuotaRoot"
   readonly mailbox: string
@@ -226,22 +248,26 @@ export interface GetQuotaRoot {
 // ---------------------------------------------------------------------------------------------
 // Messages
 
+/** UID EXPUNGE (RFC 4315 2.1, RFC 9051 6.4.9): expunges only the given `\\Deleted` messages. */
 export interface UidExpunge {
   readonly _tag: "UidExpunge"
   readonly uids: SetOrSaved<"uid">
 }
 
+/** Options shared by SEARCH and UID SEARCH: the charset and ESEARCH `RETURN` options. */
 export interface SearchOptions {
   /** `CHARSET x`; must be omitted once UTF8=ACCEPT is enabled (RFC 6855 3). */
   readonly charset?: string | undefined
   /** `RETURN (...)` (ESEARCH); `[]` sends `RETURN ()`, which means ALL. */
   readonly returnOptions?: ReadonlyArray<ReturnOption> | undefined
 }
+/** SEARCH (RFC 9051 6.4.4): answers with sequence numbers. */
 export interface Search extends SearchOptions {
   readonly _tag: "Search"
   /** Several criteria are an `And`; a top-level `And` is sent without parentheses. */
   readonly criteria: SearchKey
 }
+/** UID SEARCH (RFC 9051 6.4.9): answers with UIDs. */
 export interface UidSearch extends SearchOptions {
   readonly _tag: "UidSearch"
   readonly criteria: SearchKey
@@ -288,6 +314,10 @@ export type SimpleAttributeTag =
   | "GmailThreadId"
   | "GmailLabels"
 
+/**
+ * One FETCH data item: a simple attribute (`UID`, `FLAGS`, `ENVELOPE`, ...) or a section
+ * (`BODY[...]`, `BINARY[...]`).
+ */
 export type FetchAttribute =
   | { readonly _tag: SimpleAttributeTag }
   /** BODY[section]<partial> or BODY.PEEK[...] (peek leaves \Seen alone). */
@@ -308,20 +338,24 @@ export type FetchAttribute =
   /** PREVIEW (RFC 8970), with `(LAZY)` when `lazy`. */
   | { readonly _tag: "Preview"; readonly lazy: boolean }
 
+/** The `_tag` of a FETCH data item. */
 export type FetchAttributeTag = FetchAttribute["_tag"]
 
 /** The fetch macros (RFC 9051 6.4.5) or an attribute list. */
 export type FetchItems = "ALL" | "FAST" | "FULL" | NonEmptyReadonlyArray<FetchAttribute>
 
+/** Options shared by FETCH and UID FETCH. */
 export interface FetchOptions {
   /** `(CHANGEDSINCE n)` (RFC 7162 3.1.4). */
   readonly changedSince?: bigint | undefined
 }
+/** FETCH (RFC 9051 6.4.5) by sequence numbers. */
 export interface Fetch extends FetchOptions {
   readonly _tag: "Fetch"
   readonly set: SetOrSaved<"seq">
   readonly items: FetchItems
 }
+/** UID FETCH (RFC 9051 6.4.9) by UIDs. */
 export interface UidFetch extends FetchOptions {
   readonly _tag: "UidFetch"
   readonly set: SetOrSaved<"uid">
@@ -330,19 +364,23 @@ export interface UidFetch extends FetchOptions {
   readonly vanished?: true | undefined
 }
 
+/** How STORE changes flags: `add` (+FLAGS), `remove` (-FLAGS) or `replace` (FLAGS). */
 export type StoreMode = "add" | "remove" | "replace"
+/** Options shared by STORE and UID STORE. */
 export interface StoreOptions {
   /** `.SILENT`: no untagged FETCH with the new flags. */
   readonly silent?: true | undefined
   /** `(UNCHANGEDSINCE n)` (RFC 7162 3.1.3). */
   readonly unchangedSince?: bigint | undefined
 }
+/** STORE (RFC 9051 6.4.6) by sequence numbers: adds, removes or replaces flags. */
 export interface Store extends StoreOptions {
   readonly _tag: "Store"
   readonly set: SetOrSaved<"seq">
   readonly mode: StoreMode
   readonly flags: ReadonlyArray<string>
 }
+/** UID STORE (RFC 9051 6.4.9) by UIDs. */
 export interface UidStore extends StoreOptions {
   readonly _tag: "UidStore"
   readonly set: SetOrSaved<"uid">
@@ -350,27 +388,32 @@ export interface UidStore extends StoreOptions {
   readonly flags: ReadonlyArray<string>
 }
 
+/** COPY (RFC 9051 6.4.7) by sequence numbers. */
 export interface Copy {
   readonly _tag: "Copy"
   readonly set: SetOrSaved<"seq">
   readonly mailbox: string
 }
+/** UID COPY (RFC 9051 6.4.9) by UIDs. */
 export interface UidCopy {
   readonly _tag: "UidCopy"
   readonly set: SetOrSaved<"uid">
   readonly mailbox: string
 }
+/** MOVE (RFC 9051 6.4.8, RFC 6851) by sequence numbers. */
 export interface Move {
   readonly _tag: "Move"
   readonly set: SetOrSaved<"seq">
   readonly mailbox: string
 }
+/** UID MOVE (RFC 9051 6.4.9) by UIDs. */
 export interface UidMove {
   readonly _tag: "UidMove"
   readonly set: SetOrSaved<"uid">
   readonly mailbox: string
 }
 
+/** Every command the encoder takes. */
 export type Command =
   | Capability
   | Noop
@@ -411,6 +454,7 @@ export type Command =
   | Move
   | UidMove
 
+/** The `_tag` of a command, e.g. `UidFetch`. */
 export type CommandTag = Command["_tag"]
 
 // ---------------------------------------------------------------------------------------------
@@ -426,23 +470,35 @@ const compact = <A extends object>(opts: A): A => {
   return out as A
 }
 
+/** CAPABILITY. */
 export const capability: Capability = { _tag: "Capability" }
+/** NOOP. */
 export const noop: Noop = { _tag: "Noop" }
+/** LOGOUT. */
 export const logout: Logout = { _tag: "Logout" }
+/** STARTTLS. */
 export const startTls: StartTls = { _tag: "StartTls" }
+/** NAMESPACE. */
 export const namespace: Namespace = { _tag: "Namespace" }
+/** IDLE (RFC 2177). */
 export const idle: Idle = { _tag: "Idle" }
+/** CLOSE. */
 export const close: Close = { _tag: "Close" }
+/** UNSELECT. */
 export const unselect: Unselect = { _tag: "Unselect" }
+/** EXPUNGE. */
 export const expunge: Expunge = { _tag: "Expunge" }
 
+/** AUTHENTICATE with a SASL mechanism and an optional initial response (SASL-IR); see `Authenticate`. */
 export const authenticate = (mechanism: string, initialResponse?: Redacted<string>): Authenticate =>
   initialResponse === undefined
     ? { _tag: "Authenticate", mechanism }
     : { _tag: "Authenticate", mechanism, initialResponse }
 
+/** LOGIN with a user name and a `Redacted` password. */
 export const login = (user: string, password: Redacted<string>): Login => ({ _tag: "Login", user, password })
 
+/** ENABLE the named extensions (RFC 5161). */
 export const enable = (...capabilities: NonEmptyReadonlyArray<string>): Enable => ({ _tag: "Enable", capabilities })
 
 /** `ID NIL` when `params` is undefined. Accepts a Map or an object (insertion order is kept). */
@@ -453,6 +509,7 @@ export const id = (
   params: params === undefined ? undefined : params instanceof Map ? new Map(params) : new Map(Object.entries(params))
 })
 
+/** COMPRESS DEFLATE (RFC 4978). */
 export const compress: Compress = { _tag: "Compress", mechanism: "DEFLATE" }
 
 const selectOptions = (options: SelectOptions | undefined): SelectOptions => {
@@ -463,27 +520,35 @@ const selectOptions = (options: SelectOptions | undefined): SelectOptions => {
   }
   return out
 }
+/** SELECT a mailbox, with optional CONDSTORE/QRESYNC parameters. */
 export const select = (mailbox: string, options?: SelectOptions): Select => ({
   _tag: "Select",
   mailbox,
   ...selectOptions(options)
 })
+/** EXAMINE a mailbox (read-only SELECT). */
 export const examine = (mailbox: string, options?: SelectOptions): Examine => ({
   _tag: "Examine",
   mailbox,
   ...selectOptions(options)
 })
 
+/** CREATE a mailbox, optionally with special-use attributes (RFC 6154). */
 export const create = (mailbox: string, options?: { readonly specialUse?: ReadonlyArray<string> }): Create => ({
   _tag: "Create",
   mailbox,
   ...compact({ specialUse: options?.specialUse as NonEmptyReadonlyArray<string> | undefined })
 })
+/** DELETE a mailbox (`delete` is a reserved word). */
 export const delete_ = (mailbox: string): Delete => ({ _tag: "Delete", mailbox })
+/** RENAME mailbox `from` to `to`. */
 export const rename = (from: string, to: string): Rename => ({ _tag: "Rename", from, to })
+/** SUBSCRIBE to a mailbox. */
 export const subscribe = (mailbox: string): Subscribe => ({ _tag: "Subscribe", mailbox })
+/** UNSUBSCRIBE from a mailbox. */
 export const unsubscribe = (mailbox: string): Unsubscribe => ({ _tag: "Unsubscribe", mailbox })
 
+/** Options of `list`: LIST-EXTENDED selection and RETURN options (RFC 5258, RFC 5819, RFC 6154). */
 export interface ListOptions {
   readonly selection?: ReadonlyArray<ListSelectOption> | undefined
   readonly returnOptions?:
@@ -513,14 +578,17 @@ export const list = (
     })
   }
 }
+/** LSUB: subscribed mailboxes matching `pattern` under `reference`. */
 export const lsub = (reference: string, pattern: string): Lsub => ({ _tag: "Lsub", reference, pattern })
 
+/** STATUS of a mailbox: the counters named in `items`. */
 export const status = (mailbox: string, items: NonEmptyReadonlyArray<StatusItem>): Status => ({
   _tag: "Status",
   mailbox,
   items
 })
 
+/** APPEND a message to a mailbox, with optional flags and internal date. */
 export const append = (
   mailbox: string,
   message: Uint8Array,
@@ -532,9 +600,12 @@ export const append = (
   message
 })
 
+/** GETQUOTA of a quota root. */
 export const getQuota = (root: string): GetQuota => ({ _tag: "GetQuota", root })
+/** GETQUOTAROOT of a mailbox. */
 export const getQuotaRoot = (mailbox: string): GetQuotaRoot => ({ _tag: "GetQuotaRoot", mailbox })
 
+/** UID EXPUNGE: expunge only these UIDs (UIDPLUS). */
 export const uidExpunge = (uids: SetOrSaved<"uid">): UidExpunge => ({ _tag: "UidExpunge", uids })
 
 const searchOptions = (options: SearchOptions | undefined): SearchOptions =>
@@ -544,23 +615,27 @@ const searchOptions = (options: SearchOptions | undefined): SearchOptions =>
         ...(options.charset === undefined ? {} : { charset: options.charset }),
         ...(options.returnOptions === undefined ? {} : { returnOptions: options.returnOptions })
       }
+/** SEARCH by sequence numbers. */
 export const search = (criteria: SearchKey, options?: SearchOptions): Search => ({
   _tag: "Search",
   ...searchOptions(options),
   criteria
 })
+/** UID SEARCH: the same criteria, answered with UIDs. */
 export const uidSearch = (criteria: SearchKey, options?: SearchOptions): UidSearch => ({
   _tag: "UidSearch",
   ...searchOptions(options),
   criteria
 })
 
+/** FETCH by sequence numbers. */
 export const fetch = (set: SetOrSaved<"seq">, items: FetchItems, options?: FetchOptions): Fetch => ({
   _tag: "Fetch",
   set,
   items,
   ...compact({ changedSince: options?.changedSince })
 })
+/** UID FETCH by UIDs, optionally with CHANGEDSINCE and VANISHED (QRESYNC). */
 export const uidFetch = (
   set: SetOrSaved<"uid">,
   items: FetchItems,
@@ -574,12 +649,14 @@ export const uidFetch = (
 
 const storeOptions = (options: { readonly silent?: boolean; readonly unchangedSince?: bigint } | undefined) =>
   compact({ silent: options?.silent === true ? (true as const) : undefined, unchangedSince: options?.unchangedSince })
+/** STORE flags on messages by sequence number: `add` (+FLAGS), `remove` (-FLAGS) or `replace` (FLAGS). */
 export const store = (
   set: SetOrSaved<"seq">,
   mode: StoreMode,
   flags: ReadonlyArray<string>,
   options?: { readonly silent?: boolean; readonly unchangedSince?: bigint }
 ): Store => ({ _tag: "Store", set, mode, flags, ...storeOptions(options) })
+/** UID STORE: `store` by UIDs. */
 export const uidStore = (
   set: SetOrSaved<"uid">,
   mode: StoreMode,
@@ -587,15 +664,20 @@ export const uidStore = (
   options?: { readonly silent?: boolean; readonly unchangedSince?: bigint }
 ): UidStore => ({ _tag: "UidStore", set, mode, flags, ...storeOptions(options) })
 
+/** COPY messages by sequence number to a mailbox. */
 export const copy = (set: SetOrSaved<"seq">, mailbox: string): Copy => ({ _tag: "Copy", set, mailbox })
+/** UID COPY messages to a mailbox. */
 export const uidCopy = (set: SetOrSaved<"uid">, mailbox: string): UidCopy => ({ _tag: "UidCopy", set, mailbox })
+/** MOVE messages by sequence number to a mailbox (RFC 6851). */
 export const move = (set: SetOrSaved<"seq">, mailbox: string): Move => ({ _tag: "Move", set, mailbox })
+/** UID MOVE messages to a mailbox (RFC 6851). */
 export const uidMove = (set: SetOrSaved<"uid">, mailbox: string): UidMove => ({ _tag: "UidMove", set, mailbox })
 
 // ---------------------------------------------------------------------------------------------
 // Fetch attribute constructors
 
 const simple = (_tag: SimpleAttributeTag): FetchAttribute => ({ _tag })
+/** FETCH data item constructors: `Attr.uid`, `Attr.envelope`, `Attr.bodySection(section)`, ... */
 export const Attr = {
   uid: simple("Uid"),
   flags: simple("Flags"),

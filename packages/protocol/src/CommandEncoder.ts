@@ -28,6 +28,10 @@ import * as MailboxName from "./MailboxName.ts"
 import * as SearchKey from "./SearchKey.ts"
 import * as SequenceSet from "./SequenceSet.ts"
 
+/**
+ * What the server allows, which decides how strings and literals are encoded: LITERAL+/-,
+ * UTF8=ACCEPT, BINARY.
+ */
 export interface EncodeOptions {
   /** LITERAL+ (RFC 7888): every literal may be non-synchronising `{n+}`. */
   readonly literalPlus: boolean
@@ -39,6 +43,10 @@ export interface EncodeOptions {
   readonly binary?: boolean | undefined
 }
 
+/**
+ * A command ready to send: its tag, its segments (split at each synchronising literal) and a trace
+ * line with secrets redacted.
+ */
 export interface EncodedCommand {
   readonly tag: string
   /** `segments[0]` is sent at once; before each following segment the client waits for `+`. */
@@ -722,7 +730,27 @@ const attempt = <A>(f: () => A): Result.Result<A, EncodeError> => {
   }
 }
 
-/** Encodes `tag command CRLF`, split into segments at synchronising literals. */
+/**
+ * Encodes `tag command CRLF`, split into segments at synchronising literals. Fails with an
+ * `EncodeError` (never throws) for a value that cannot go on the wire safely.
+ *
+ * @example
+ * ```ts
+ * import { Command, CommandEncoder, SearchKey } from "@pkg/protocol"
+ * import { Result } from "effect"
+ *
+ * const encoded = CommandEncoder.encode("A1", Command.select("INBOX"))
+ * assert.ok(Result.isSuccess(encoded))
+ * const text = new TextDecoder().decode(CommandEncoder.concat(encoded.success.segments))
+ * assert.strictEqual(text, "A1 SELECT INBOX\r\n")
+ *
+ * // Search text with CR LF goes as a literal: a second segment, sent after the server's "+".
+ * const literal = CommandEncoder.encode("A2", Command.uidSearch(SearchKey.subject("a\r\nb")))
+ * assert.ok(Result.isSuccess(literal))
+ * assert.strictEqual(literal.success.trace, "A2 UID SEARCH SUBJECT {4} <4 bytes>")
+ * assert.strictEqual(literal.success.segments.length, 2)
+ * ```
+ */
 export const encode = (
   tag: string,
   command: Command.Command,

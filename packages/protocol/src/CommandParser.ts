@@ -19,11 +19,13 @@ import { excerptAt, ParseError } from "./ParseError.ts"
 import * as SearchKey from "./SearchKey.ts"
 import * as SequenceSet from "./SequenceSet.ts"
 
+/** A command read back from the wire: its tag and the typed command. */
 export interface ParsedCommand {
   readonly tag: string
   readonly command: Command.Command
 }
 
+/** How the command was encoded: with UTF8=ACCEPT in force, mailbox names are UTF-8. */
 export interface ParseOptions {
   /** UTF8=ACCEPT in force: mailbox names are UTF-8 on the wire, not modified UTF-7. */
   readonly utf8Accept?: boolean | undefined
@@ -767,6 +769,7 @@ export const parse = (bytes: Uint8Array, options: ParseOptions = {}): ParsedComm
 // ---------------------------------------------------------------------------------------------
 // Framing for a scripted server
 
+/** What `frame` found at the start of the bytes: a whole command, or one that waits for a literal. */
 export type Frame =
   /** `bytes[0, length)` is one whole command. */
   | { readonly _tag: "Complete"; readonly length: number }

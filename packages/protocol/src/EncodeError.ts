@@ -5,6 +5,7 @@
  */
 import * as Data from "effect/Data"
 
+/** A value the encoder refused to put on the wire; `field` names where it was, e.g. `LOGIN.user`. */
 export class EncodeError extends Data.TaggedError("EncodeError")<{
   readonly message: string
   /** Where in the command the bad value was, e.g. `LOGIN.user` or `STORE.flags[2]`. */

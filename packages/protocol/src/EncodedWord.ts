@@ -8,31 +8,9 @@
  * Never throws: a word that is malformed, names a charset nobody supports, or decodes to invalid
  * bytes is kept exactly as it was on the wire, so the user still sees what the server sent.
  */
-import { createRequire } from "node:module"
-
-interface Libmime {
-  readonly decodeWords: (text: string) => string
-  readonly DecodeStream: new (charset: string) => { readonly supported: boolean }
-}
-
-// Loaded on the first encoded word, not with this module: libmime and its charset tables
-// (iconv-lite, encoding-japanese) add ~2 MB of live heap at load, which was enough to make V8
-// double the young generation in every process importing the protocol (+16 MB peak RSS in a
-// FETCH benchmark), while most processes, a FETCH or IDLE loop among them, never decode a word.
-let loaded: Libmime | undefined
-const libmime = (): Libmime => {
-  if (loaded === undefined) {
-    const require = createRequire(import.meta.url)
-    // The CommonJS build exports the instance; loaded as ES module (require(esm), as under
-    // Vitest's conditions) it is the default export.
-    const mod: { decodeWords?: Libmime["decodeWords"]; default?: { decodeWords: Libmime["decodeWords"] } } =
-      require("libmime")
-    const main = mod.decodeWords !== undefined ? (mod as { decodeWords: Libmime["decodeWords"] }) : mod.default!
-    const charset: { DecodeStream: Libmime["DecodeStream"] } = require("libmime/lib/charset.js")
-    loaded = { decodeWords: (text) => main.decodeWords(text), DecodeStream: charset.DecodeStream }
-  }
-  return loaded
-}
+// `#libmime` (package.json `imports`): Node loads libmime on the first encoded word, bundlers get a
+// static import they can follow.
+import { libmime } from "#libmime"
 
 /**
  * One encoded word, stricter than libmime's own pattern: RFC 2047 section 2 forbids spaces and
@@ -57,7 +35,7 @@ const isSupportedCharset = (charset: string): boolean => {
   if (known !== undefined) return known
   let supported: boolean
   try {
-    supported = new (libmime().DecodeStream)(charset).supported
+    supported = libmime().createDecodeStream(charset).supported
   } catch {
     supported = false
   }
@@ -93,7 +71,14 @@ const decodeRun = (raw: string): string => {
  * `undefined` (an IMAP NIL) stays `undefined`.
  *
  * @example
- * decode("=?UTF-8?Q?interop_smoke_=E2=9C=93?= cyrus append #1") // "interop smoke ✓ cyrus append #1"
+ * ```ts
+ * import { EncodedWord } from "@pkg/protocol"
+ *
+ * assert.strictEqual(
+ *   EncodedWord.decode("=?UTF-8?Q?interop_smoke_=E2=9C=93?= cyrus append #1"),
+ *   "interop smoke ✓ cyrus append #1"
+ * )
+ * ```
  */
 export const decode = (text: string | undefined): string | undefined => {
   if (text === undefined || !text.includes("=?")) return text

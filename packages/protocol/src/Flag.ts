@@ -6,23 +6,34 @@
  */
 import * as CharClass from "./internal/CharClass.ts"
 
+/** `\Seen`: the message has been read. */
 export const Seen = "\\Seen"
+/** `\Answered`: the message has been answered. */
 export const Answered = "\\Answered"
+/** `\Flagged`: the message is flagged for attention. */
 export const Flagged = "\\Flagged"
+/** `\Deleted`: the message is marked for removal by EXPUNGE. */
 export const Deleted = "\\Deleted"
+/** `\Draft`: the message is a draft. */
 export const Draft = "\\Draft"
 /** Session flag set by the server; a client cannot STORE it (RFC 3501 2.3.2; gone in IMAP4rev2). */
 export const Recent = "\\Recent"
 
+/** The flags RFC 9051 2.3.2 defines, with their canonical spelling. */
 export type SystemFlag = typeof Seen | typeof Answered | typeof Flagged | typeof Deleted | typeof Draft | typeof Recent
 
+/** The system flags, in the order RFC 9051 2.3.2 lists them. */
 export const systemFlags: ReadonlyArray<SystemFlag> = [Seen, Answered, Flagged, Deleted, Draft, Recent]
 
 /** Registered keywords (RFC 9051 2.3.2, IANA "IMAP Keywords"). */
 export const Forwarded = "$Forwarded"
+/** `$MDNSent` (RFC 9051 2.3.2): a disposition notification was sent. */
 export const MDNSent = "$MDNSent"
+/** `$Junk` (RFC 9051 2.3.2): the message is spam. */
 export const Junk = "$Junk"
+/** `$NotJunk` (RFC 9051 2.3.2): the message is not spam. */
 export const NotJunk = "$NotJunk"
+/** `$Phishing` (RFC 9051 2.3.2): the message is a phishing attempt. */
 export const Phishing = "$Phishing"
 
 /**

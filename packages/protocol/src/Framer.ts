@@ -20,6 +20,10 @@
 import { isDigit } from "./internal/CharClass.ts"
 import { escapeBytes, excerptAt, ParseError } from "./ParseError.ts"
 
+/**
+ * Limits on what one frame may hold; a frame over a limit fails with `ParseError` instead of
+ * growing memory.
+ */
 export interface FramerOptions {
   /** Longest line (excluding literals and the line end). Default 1 MiB. */
   readonly maxLineLength?: number | undefined
@@ -36,6 +40,10 @@ export interface FramerOptions {
   readonly maxFrameSize?: number | undefined
 }
 
+/**
+ * The incremental framer: splits the server's byte stream into response frames (lines with their
+ * literals).
+ */
 export interface Framer {
   /**
    * Feeds the next chunk; returns the frames completed by it, in order. Returned frames may be
@@ -55,8 +63,11 @@ export interface Framer {
   readonly buffered: number
 }
 
+/** The default longest line: 1 MiB. */
 export const DEFAULT_MAX_LINE_LENGTH = 1024 * 1024
+/** The default largest literal: 256 MiB. */
 export const DEFAULT_MAX_LITERAL_SIZE = 256 * 1024 * 1024
+/** The default largest frame: 512 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE = 512 * 1024 * 1024
 
 const LF = 0x0a
@@ -75,6 +86,7 @@ const MAX_LITERAL_DIGITS = 15
 const EMPTY: ReadonlyArray<Uint8Array> = []
 const NO_BYTES = new Uint8Array(0)
 
+/** A new framer with the given limits (defaults: 1 MiB lines, 256 MiB literals, 512 MiB frames). */
 export const make = (options?: FramerOptions): Framer => {
   const maxLine = options?.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH
   const maxLiteral = options?.maxLiteralSize ?? DEFAULT_MAX_LITERAL_SIZE

@@ -10,6 +10,10 @@
  */
 import * as Data from "effect/Data"
 
+/**
+ * Bytes that are not a valid server response (or command), or that break a limit; `offset` and
+ * `excerpt` say where.
+ */
 export class ParseError extends Data.TaggedError("ParseError")<{
   readonly message: string
   /**

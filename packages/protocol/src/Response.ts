@@ -11,6 +11,10 @@ export type Bytes = Uint8Array
 // ---------------------------------------------------------------------------------------------
 // Response codes (resp-text-code), RFC 3501 7.1 plus extensions. Unknown codes are preserved.
 
+/**
+ * The response code in brackets of a status response (RFC 9051 7.1), e.g. `[UIDVALIDITY
+ * 3857529045]`; codes this parser does not know are kept raw.
+ */
 export type ResponseCode =
   | { readonly _tag: "Alert" }
   | { readonly _tag: "Parse" }
@@ -50,6 +54,7 @@ export type ResponseCode =
   /** Any other code, with its raw argument text (if any), e.g. `[URLMECH INTERNAL]`. */
   | { readonly _tag: "Other"; readonly name: string; readonly text: string | undefined }
 
+/** The condition of a status response: OK, NO, BAD, PREAUTH or BYE (RFC 9051 7.1). */
 export type StatusCondition = "OK" | "NO" | "BAD" | "PREAUTH" | "BYE"
 
 // ---------------------------------------------------------------------------------------------
@@ -78,19 +83,23 @@ export interface Continuation {
   readonly text: string
 }
 
+/** `* CAPABILITY ...` (RFC 9051 7.2.2): the server's capabilities, as sent. */
 export interface CapabilityData {
   readonly _tag: "Capability"
   readonly capabilities: ReadonlyArray<string>
 }
+/** `* ENABLED ...` (RFC 5161): the extensions the server enabled. */
 export interface EnabledData {
   readonly _tag: "Enabled"
   readonly capabilities: ReadonlyArray<string>
 }
+/** `* FLAGS (...)` (RFC 9051 7.3.5): the flags defined in the selected mailbox. */
 export interface FlagsData {
   readonly _tag: "Flags"
   readonly flags: ReadonlyArray<string>
 }
 
+/** `* LIST` or `* LSUB` (RFC 9051 7.3.1): one mailbox with its attributes and hierarchy delimiter. */
 export interface ListData {
   readonly _tag: "List" | "Lsub"
   /** Attributes as sent (e.g. `\HasNoChildren`, `\Sent`), original case. */
@@ -107,6 +116,7 @@ export interface ListData {
   readonly extended: ReadonlyArray<{ readonly name: string; readonly raw: string }>
 }
 
+/** The counters of a STATUS response; an item the server did not send is absent. */
 export interface StatusItems {
   readonly messages?: number
   readonly recent?: number
@@ -121,6 +131,7 @@ export interface StatusItems {
   /** Items this parser does not know (e.g. RFC 9208 DELETED-STORAGE, `APPENDLIMIT NIL`), raw. */
   readonly other?: ReadonlyArray<{ readonly name: string; readonly raw: string }>
 }
+/** `* STATUS mailbox (...)` (RFC 9051 7.3.2). */
 export interface StatusData {
   readonly _tag: "Status"
   readonly mailbox: string
@@ -128,6 +139,7 @@ export interface StatusData {
   readonly items: StatusItems
 }
 
+/** `* SEARCH n ...` (RFC 3501 7.2.5): the matching sequence numbers or UIDs. */
 export interface SearchData {
   readonly _tag: "Search"
   readonly ids: ReadonlyArray<number>
@@ -149,14 +161,17 @@ export interface ESearchData {
   readonly other: ReadonlyArray<{ readonly name: string; readonly raw: string }>
 }
 
+/** `* n EXISTS` (RFC 9051 7.4.1): the mailbox now holds `count` messages. */
 export interface ExistsData {
   readonly _tag: "Exists"
   readonly count: number
 }
+/** `* n RECENT` (RFC 3501 7.3.2): messages new in this session (IMAP4rev1 only). */
 export interface RecentData {
   readonly _tag: "Recent"
   readonly count: number
 }
+/** `* n EXPUNGE` (RFC 9051 7.5.1): message `seq` is gone; later sequence numbers shift down by one. */
 export interface ExpungeData {
   readonly _tag: "Expunge"
   readonly seq: number
@@ -169,10 +184,12 @@ export interface VanishedData {
   readonly uids: SequenceSet<"uid">
 }
 
+/** One namespace: its prefix and hierarchy delimiter. */
 export interface NamespaceEntry {
   readonly prefix: string
   readonly delimiter: string | undefined
 }
+/** `* NAMESPACE` (RFC 9051 7.3.4): personal, other users' and shared namespaces. */
 export interface NamespaceData {
   readonly _tag: "Namespace"
   readonly personal: ReadonlyArray<NamespaceEntry>
@@ -180,21 +197,25 @@ export interface NamespaceData {
   readonly shared: ReadonlyArray<NamespaceEntry>
 }
 
+/** `* ID (...)` (RFC 2971): the server's identification fields, or undefined for NIL. */
 export interface IdData {
   readonly _tag: "Id"
   readonly params: ReadonlyMap<string, string | undefined> | undefined
 }
 
+/** One resource of a quota (RFC 9208): STORAGE in KiB, MESSAGE as a count, ... */
 export interface QuotaResource {
   readonly name: string
   readonly usage: number
   readonly limit: number
 }
+/** `* QUOTA root (...)` (RFC 9208 5.1). */
 export interface QuotaData {
   readonly _tag: "Quota"
   readonly root: string
   readonly resources: ReadonlyArray<QuotaResource>
 }
+/** `* QUOTAROOT mailbox root ...` (RFC 9208 5.2): the quota roots of a mailbox. */
 export interface QuotaRootData {
   readonly _tag: "QuotaRoot"
   /** Decoded from modified UTF-7, like `ListData.mailbox`. */
@@ -207,6 +228,10 @@ export interface QuotaRootData {
 // ---------------------------------------------------------------------------------------------
 // FETCH
 
+/**
+ * One address of an ENVELOPE (RFC 9051 7.5.2), raw as the server sent it; `Address.fromEnvelope`
+ * makes it readable.
+ */
 export interface Address {
   /** Display name, raw (may hold RFC 2047 encoded words; see `EncodedWord.decode`). */
   readonly name: string | undefined
@@ -215,6 +240,7 @@ export interface Address {
   readonly host: string | undefined
 }
 
+/** The ENVELOPE of a message (RFC 9051 7.5.2): its main header fields, parsed by the server. */
 export interface Envelope {
   readonly date: string | undefined
   /** Raw subject (may hold RFC 2047 encoded words). */
@@ -229,6 +255,10 @@ export interface Envelope {
   readonly messageId: string | undefined
 }
 
+/**
+ * The fields every BODYSTRUCTURE part has (RFC 9051 7.5.2): parameters, id, description, transfer
+ * encoding, size.
+ */
 export interface BodyFields {
   readonly params: ReadonlyArray<readonly [string, string]>
   readonly id: string | undefined
@@ -236,6 +266,10 @@ export interface BodyFields {
   readonly encoding: string
   readonly size: number
 }
+/**
+ * The extension data a BODYSTRUCTURE part may have (RFC 9051 7.5.2): MD5, disposition, language,
+ * location.
+ */
 export interface BodyExtension {
   readonly md5?: string | undefined
   readonly disposition?:
@@ -246,6 +280,10 @@ export interface BodyExtension {
   /** Further extension data, raw. */
   readonly extra?: string | undefined
 }
+/**
+ * A message's MIME structure from BODYSTRUCTURE (RFC 9051 7.5.2): a basic, text or message/rfc822
+ * part, or a multipart.
+ */
 export type BodyStructure =
   | ({
       readonly _tag: "BasicPart"
@@ -322,6 +360,7 @@ export interface FetchAttributes {
   /** Items this parser does not know, raw, in arrival order. */
   readonly unknown?: ReadonlyArray<FetchUnknownItem>
 }
+/** `* n FETCH (...)` (RFC 9051 7.5.2): the attributes the server sent for message `seq`. */
 export interface FetchData {
   readonly _tag: "Fetch"
   readonly seq: number
@@ -334,6 +373,7 @@ export interface UnknownData {
   readonly raw: Bytes
 }
 
+/** Every untagged response (`* ...`) the parser knows, plus `Unknown` for the rest. */
 export type UntaggedData =
   | UntaggedStatus
   | CapabilityData
@@ -354,4 +394,5 @@ export type UntaggedData =
   | FetchData
   | UnknownData
 
+/** One server response: tagged completion, continuation request or untagged data. */
 export type Response = Tagged | Continuation | UntaggedData

@@ -6,6 +6,10 @@ import * as Framer from "./Framer.ts"
 import type { Response } from "./Response.ts"
 import { parse } from "./ResponseParser.ts"
 
+/**
+ * Chunks of the server's byte stream in, typed responses out (a `Framer` and `ResponseParser.parse`
+ * together).
+ */
 export interface ResponseDecoder {
   /**
    * Feeds the next chunk; returns the responses it completed, in order. Throws `ParseError` (only
@@ -19,6 +23,7 @@ export interface ResponseDecoder {
 
 const NONE: ReadonlyArray<Response> = []
 
+/** A new decoder; `options` are the `Framer`'s limits. */
 export const make = (options?: Framer.FramerOptions): ResponseDecoder => {
   const framer = Framer.make(options)
   let failure: unknown

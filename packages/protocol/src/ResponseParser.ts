@@ -54,14 +54,14 @@ import {
 } from "./internal/Reader.ts"
 import { respText, sequenceSet } from "./internal/RespTextParser.ts"
 
+const NO_FRAME = new Uint8Array(0)
+const reader = new Reader(NO_FRAME)
+
 /**
  * Parses one complete response. `frame` is normally one frame from `Framer` (line end included);
  * a frame without its final CRLF is accepted too. Throws `ParseError` on malformed syntax.
  * Byte data in the result (`BODY[...]`, `BINARY[...]`, `Unknown.raw`) are views into `frame`.
  */
-const NO_FRAME = new Uint8Array(0)
-const reader = new Reader(NO_FRAME)
-
 export const parse = (frame: Uint8Array): Response => {
   const r = reader.reset(frame)
   try {

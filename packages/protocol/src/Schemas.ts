@@ -17,6 +17,7 @@ const Strings = Schema.Array(Schema.String)
 /** Literal and quoted-string bytes (`Response.Bytes`). */
 export const Bytes = Schema.Uint8Array
 
+/** Schema of `SequenceSet.Uid`: a number branded as a UID. */
 export const Uid = Schema.Number.pipe(Schema.brand("Uid"))
 
 const setOf = <K extends "uid" | "seq", N extends Schema.Top>(kind: K, number: N) => {
@@ -33,6 +34,7 @@ export const UidSet = setOf("uid", Uid)
 /** `SequenceSet<"seq">`: message sequence numbers (ESEARCH ALL after SEARCH). */
 export const SeqSet = setOf("seq", Schema.Number)
 
+/** Schema of `Response.Address`. */
 export const Address = Schema.Struct({
   name: NString,
   adl: NString,
@@ -40,6 +42,7 @@ export const Address = Schema.Struct({
   host: NString
 })
 
+/** Schema of `Response.Envelope`. */
 export const Envelope = Schema.Struct({
   date: NString,
   subject: NString,
@@ -56,6 +59,7 @@ export const Envelope = Schema.Struct({
 const Params = Schema.Array(Schema.Tuple([Schema.String, Schema.String]))
 const Disposition = Schema.Struct({ type: Schema.String, params: Params })
 
+/** Schema of `Response.BodyFields`. */
 export const BodyFields = Schema.Struct({
   params: Params,
   id: NString,
@@ -73,10 +77,12 @@ const extension = {
   extra: Schema.optional(Schema.String)
 }
 
+/** Schema of `Response.BodyExtension`. */
 export const BodyExtension = Schema.Struct(extension)
 
 const Body = Schema.suspend((): Schema.Codec<R.BodyStructure> => BodyStructure)
 
+/** Schema of the `BasicPart` case of `Response.BodyStructure`. */
 export const BasicPart = Schema.TaggedStruct("BasicPart", {
   type: Schema.String,
   subtype: Schema.String,
@@ -84,6 +90,7 @@ export const BasicPart = Schema.TaggedStruct("BasicPart", {
   ...extension
 })
 
+/** Schema of the `TextPart` case of `Response.BodyStructure`. */
 export const TextPart = Schema.TaggedStruct("TextPart", {
   type: Schema.Literal("text"),
   subtype: Schema.String,
@@ -92,6 +99,7 @@ export const TextPart = Schema.TaggedStruct("TextPart", {
   ...extension
 })
 
+/** Schema of the `MessagePart` case of `Response.BodyStructure`. */
 export const MessagePart = Schema.TaggedStruct("MessagePart", {
   type: Schema.Literal("message"),
   subtype: Schema.String,
@@ -102,6 +110,7 @@ export const MessagePart = Schema.TaggedStruct("MessagePart", {
   ...extension
 })
 
+/** Schema of the `Multipart` case of `Response.BodyStructure`. */
 export const Multipart = Schema.TaggedStruct("Multipart", {
   parts: Schema.Array(Body),
   subtype: Schema.String,
@@ -112,10 +121,12 @@ export const Multipart = Schema.TaggedStruct("Multipart", {
   extra: Schema.optional(Schema.String)
 })
 
+/** Schema of `Response.BodyStructure`. */
 export const BodyStructure: Schema.Codec<R.BodyStructure> = Schema.Union([BasicPart, TextPart, MessagePart, Multipart])
 
 const UidList = Schema.Array(Uid)
 
+/** Schema of `Response.ResponseCode`. */
 export const ResponseCode = Schema.Union([
   Schema.TaggedStruct("Alert", {}),
   Schema.TaggedStruct("Parse", {}),
@@ -140,8 +151,10 @@ export const ResponseCode = Schema.Union([
   Schema.TaggedStruct("Other", { name: Schema.String, text: NString })
 ])
 
+/** Schema of `Response.StatusCondition`. */
 export const StatusCondition = Schema.Literals(["OK", "NO", "BAD", "PREAUTH", "BYE"])
 
+/** Schema of `Response.Tagged`. */
 export const Tagged = Schema.TaggedStruct("Tagged", {
   tag: Schema.String,
   status: Schema.Literals(["OK", "NO", "BAD"]),
@@ -149,16 +162,21 @@ export const Tagged = Schema.TaggedStruct("Tagged", {
   text: Schema.String
 })
 
+/** Schema of `Response.UntaggedStatus`. */
 export const UntaggedStatus = Schema.TaggedStruct("UntaggedStatus", {
   status: StatusCondition,
   code: Schema.UndefinedOr(ResponseCode),
   text: Schema.String
 })
 
+/** Schema of `Response.Continuation`. */
 export const Continuation = Schema.TaggedStruct("Continuation", { text: Schema.String })
 
+/** Schema of `Response.CapabilityData`. */
 export const CapabilityData = Schema.TaggedStruct("Capability", { capabilities: Strings })
+/** Schema of `Response.EnabledData`. */
 export const EnabledData = Schema.TaggedStruct("Enabled", { capabilities: Strings })
+/** Schema of `Response.FlagsData`. */
 export const FlagsData = Schema.TaggedStruct("Flags", { flags: Strings })
 
 /** An extended / unknown item kept raw (LIST extended items, STATUS and ESEARCH `other`). */
@@ -191,17 +209,20 @@ export const StatusItems = Schema.Struct({
   other: Schema.optionalKey(Schema.Array(Raw))
 })
 
+/** Schema of `Response.StatusData`. */
 export const StatusData = Schema.TaggedStruct("Status", {
   mailbox: Schema.String,
   rawMailbox: Schema.String,
   items: StatusItems
 })
 
+/** Schema of `Response.SearchData`. */
 export const SearchData = Schema.TaggedStruct("Search", {
   ids: Schema.Array(Schema.Number),
   modSeq: Schema.UndefinedOr(Schema.BigInt)
 })
 
+/** Schema of `Response.ESearchData`. */
 export const ESearchData = Schema.TaggedStruct("ESearch", {
   tag: NString,
   uid: Schema.Boolean,
@@ -213,12 +234,18 @@ export const ESearchData = Schema.TaggedStruct("ESearch", {
   other: Schema.Array(Raw)
 })
 
+/** Schema of `Response.ExistsData`. */
 export const ExistsData = Schema.TaggedStruct("Exists", { count: Schema.Number })
+/** Schema of `Response.RecentData`. */
 export const RecentData = Schema.TaggedStruct("Recent", { count: Schema.Number })
+/** Schema of `Response.ExpungeData`. */
 export const ExpungeData = Schema.TaggedStruct("Expunge", { seq: Schema.Number })
+/** Schema of `Response.VanishedData`. */
 export const VanishedData = Schema.TaggedStruct("Vanished", { earlier: Schema.Boolean, uids: UidSet })
 
+/** Schema of `Response.NamespaceEntry`. */
 export const NamespaceEntry = Schema.Struct({ prefix: Schema.String, delimiter: NString })
+/** Schema of `Response.NamespaceData`. */
 export const NamespaceData = Schema.TaggedStruct("Namespace", {
   personal: Schema.Array(NamespaceEntry),
   otherUsers: Schema.Array(NamespaceEntry),
@@ -230,14 +257,18 @@ export const IdData = Schema.TaggedStruct("Id", {
   params: Schema.UndefinedOr(Schema.ReadonlyMap(Schema.String, NString))
 })
 
+/** Schema of `Response.QuotaResource`. */
 export const QuotaResource = Schema.Struct({ name: Schema.String, usage: Schema.Number, limit: Schema.Number })
+/** Schema of `Response.QuotaData`. */
 export const QuotaData = Schema.TaggedStruct("Quota", { root: Schema.String, resources: Schema.Array(QuotaResource) })
+/** Schema of `Response.QuotaRootData`. */
 export const QuotaRootData = Schema.TaggedStruct("QuotaRoot", {
   mailbox: Schema.String,
   rawMailbox: Schema.String,
   roots: Strings
 })
 
+/** Schema of `Response.BodySection`. */
 export const BodySection = Schema.Struct({
   section: Schema.String,
   origin: Schema.UndefinedOr(Schema.Number),
@@ -247,6 +278,7 @@ export const BodySection = Schema.Struct({
 /** A FETCH item the parser does not know: its value as text and as the bytes received. */
 export const FetchUnknownItem = Schema.Struct({ name: Schema.String, raw: Schema.String, bytes: Bytes })
 
+/** Schema of `Response.FetchAttributes`. */
 export const FetchAttributes = Schema.Struct({
   uid: Schema.optionalKey(Uid),
   flags: Schema.optionalKey(Strings),
@@ -267,6 +299,7 @@ export const FetchAttributes = Schema.Struct({
   unknown: Schema.optionalKey(Schema.Array(FetchUnknownItem))
 })
 
+/** Schema of `Response.FetchData`. */
 export const FetchData = Schema.TaggedStruct("Fetch", {
   seq: Schema.Number,
   attributes: FetchAttributes
@@ -275,6 +308,7 @@ export const FetchData = Schema.TaggedStruct("Fetch", {
 /** Anything the parser could frame but not understand, kept whole. */
 export const UnknownData = Schema.TaggedStruct("Unknown", { raw: Bytes })
 
+/** Schema of `Response.UntaggedData`. */
 export const UntaggedData = Schema.Union([
   UntaggedStatus,
   CapabilityData,
@@ -296,6 +330,7 @@ export const UntaggedData = Schema.Union([
   UnknownData
 ])
 
+/** Schema of `Response.Response`. */
 export const Response = Schema.Union([Tagged, Continuation, UntaggedData])
 
 // Compile-time checks: each schema's Type and its Response.ts type are assignable both ways.
@@ -304,6 +339,10 @@ type Check<S, T> = Same<Schema.Schema.Type<S>, T>
 
 type Part<T extends R.BodyStructure["_tag"]> = Extract<R.BodyStructure, { readonly _tag: T }>
 
+/**
+ * The compile-time proof that each schema's `Type` and its `Response` type are assignable both
+ * ways; a schema that drifts fails the type-check. Its value is never read.
+ */
 export const typeChecks: {
   readonly bytes: Check<typeof Bytes, R.Bytes>
   readonly address: Check<typeof Address, R.Address>

@@ -12,12 +12,15 @@ import type * as Brand from "effect/Brand"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { excerptAt, ParseError } from "./ParseError.ts"
 
+/** A UID (RFC 9051 2.3.1.1): a number branded so that it is never mixed up with a sequence number. */
 export type Uid = number & Brand.Brand<"Uid">
+/** Brands a number as a UID, unchecked (`isValidNumber` checks the range). */
 export const Uid = (n: number): Uid => n as Uid
 
 /** The largest nz-number / UID (RFC 9051 9: nz-number is a 32-bit unsigned, non-zero). */
 export const MAX = 4294967295
 
+/** What a set numbers: message sequence numbers (`seq`) or UIDs (`uid`). */
 export type Kind = "seq" | "uid"
 
 /** The number type of a kind: UID sets are built from branded `Uid`s. */
@@ -32,6 +35,10 @@ export interface Range<K extends Kind> {
   readonly end: Bound<K>
 }
 
+/**
+ * A non-empty list of ranges of message sequence numbers (`seq`) or UIDs (`uid`); the kind is part
+ * of the type.
+ */
 export interface SequenceSet<K extends Kind> {
   readonly _tag: "SequenceSet"
   readonly kind: K
@@ -42,11 +49,13 @@ export interface SequenceSet<K extends Kind> {
 export interface Saved {
   readonly _tag: "Saved"
 }
+/** `$`, the saved search result. */
 export const saved: Saved = { _tag: "Saved" }
 
 /** A set or the saved search result, as commands accept. */
 export type SetOrSaved<K extends Kind> = SequenceSet<K> | Saved
 
+/** True for `$`, the saved search result. */
 export const isSaved = <K extends Kind>(set: SetOrSaved<K>): set is Saved => set._tag === "Saved"
 
 /** True for an integer in 1..2^32-1. */
@@ -61,6 +70,7 @@ export const isValid = <K extends Kind>(set: SequenceSet<K>): boolean =>
 // ---------------------------------------------------------------------------------------------
 // Constructors
 
+/** A set of the given kind from ranges. */
 export const make = <K extends Kind>(kind: K, ranges: NonEmptyReadonlyArray<Range<K>>): SequenceSet<K> => ({
   _tag: "SequenceSet",
   kind,
@@ -177,7 +187,18 @@ const colonIn = (text: string, start: number, end: number): number => {
   return -1
 }
 
-/** Parses `1:3,5,7:*`. Throws `ParseError` on anything else (including `$`; see `parseSetOrSaved`). */
+/**
+ * Parses `1:3,5,7:*`. Throws `ParseError` on anything else (including `$`; see `parseSetOrSaved`).
+ *
+ * @example
+ * ```ts
+ * import { SequenceSet } from "@pkg/protocol"
+ *
+ * const uids = SequenceSet.parse("7,1:3", "uid")
+ * assert.strictEqual(SequenceSet.contains(uids, 2), true)
+ * assert.strictEqual(SequenceSet.encode(SequenceSet.compact(uids)), "1:3,7")
+ * ```
+ */
 export const parse = <K extends Kind>(text: string, kind: K): SequenceSet<K> => {
   if (text.length === 0) fail(text, 0, "empty")
   const ranges: Array<Range<K>> = []

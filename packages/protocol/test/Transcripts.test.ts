@@ -1,6 +1,6 @@
 /**
- * Real bytes from Dovecot 2.3.19, Cyrus 3.6.1 and Courier 5.0.13 (fixtures/*.txt, copied from
- * docs/transcripts): every server connection's stream is rebuilt, parsed whole, checked for
+ * Real bytes from Dovecot 2.3.19, Cyrus 3.6.1 and Courier 5.0.13 (fixtures/*.txt, described in
+ * docs/servers.md): every server connection's stream is rebuilt, parsed whole, checked for
  * specific values, then re-framed split at every byte boundary and compared with the whole parse.
  *
  * Fixture format (see each file's header): `<ms> S: <line>` per server line (`S2:`, `SP:`, `SS:`,

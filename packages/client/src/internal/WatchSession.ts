@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Checkpoint from "../Checkpoint.ts"
-import * as Idle from "../Idle.ts"
+import type * as Idle from "../Idle.ts"
 import type { ImapClientOptions } from "../ImapConfig.ts"
 import type { EventSubscription } from "../ImapConnection.ts"
 import {
@@ -27,6 +27,7 @@ import * as MessageSummary from "../MessageSummary.ts"
 import type { UidValidityPolicy, WatchEvent } from "../Watcher.ts"
 import type * as Delivery from "./Delivery.ts"
 import * as FetchFilter from "./FetchFilter.ts"
+import * as IdleLoop from "./IdleLoop.ts"
 import * as ResumePoint from "./ResumePoint.ts"
 import * as SessionConnection from "./SessionConnection.ts"
 
@@ -174,7 +175,7 @@ const follow = (
     const { client, options } = p
     const { delivery, mailbox } = options
     yield* fetchNew(p)
-    const idler = yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, options.idle)
+    const idler = yield* IdleLoop.keepIdling(SessionConnection.of(client), client.greeting.text, options.idle)
     options.onEstablished()
     yield* delivery.emit({ _tag: "Watching", mailbox, uidValidity: p.uidValidity, lastUid: p.lastUid })
     const closed = Effect.raceFirst(Deferred.await(SessionConnection.of(client).closed), Fiber.join(idler))

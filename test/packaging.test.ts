@@ -1,0 +1,233 @@
+/**
+ * The packages as a user gets them: `pnpm pack` of each package, the three tarballs installed into
+ * a scratch project beside `effect` and `@effect/platform-node` (offline, from the pnpm store the
+ * workspace install filled), then a small consumer type-checked (strict, NodeNext, the way an
+ * Effect app compiles) and run, and the installed `imap` binary run. It proves that the published types come from `dist` (no TS5097 for
+ * `.ts` sources), that `effect` is a peer (one copy in the consumer, shared by the three packages),
+ * that `internal/*` and the raw connection cannot be imported, and that `@pkg/protocol/testing`
+ * holds the server side of the codec. Without packing: each package's subpaths are exactly its
+ * entry points and the namespaces its index exports, so a module reaches users only through the
+ * index.
+ */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const root = path.join(import.meta.dirname, "..")
+const packages = ["protocol", "client", "cli"] as const
+const tsc = path.join(root, "node_modules", ".bin", "tsc")
+
+const run = (command: string, args: ReadonlyArray<string>, cwd: string): string =>
+  execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+
+/** Runs and returns the output even when the command fails, so a failure shows what it printed. */
+const attempt = (command: string, args: ReadonlyArray<string>, cwd: string) => {
+  try {
+    return { ok: true, output: run(command, args, cwd) }
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string }
+    return { ok: false, output: `${err.stdout ?? ""}${err.stderr ?? ""}` }
+  }
+}
+
+// The consumer: what a user's first program does with each package, without a server.
+const consumer = `
+import { CommandEncoder, ResponseParser, SequenceSet } from "@pkg/protocol"
+import { CommandParser } from "@pkg/protocol/testing"
+import { ImapClient, ImapConfig } from "@pkg/client"
+import { ExitCode } from "@pkg/cli"
+import { Layer, Redacted, Result } from "effect"
+
+const uids = SequenceSet.parse("1:3,7", "uid")
+const encoded = CommandEncoder.encode("A1", { _tag: "Select", mailbox: "INBOX" })
+if (Result.isFailure(encoded)) throw new Error("SELECT did not encode")
+const bytes = CommandEncoder.concat(encoded.success.segments)
+const parsed = CommandParser.parse(bytes)
+const response = ResponseParser.parse(new TextEncoder().encode("* 3 EXISTS\\r\\n"))
+const layer = ImapClient.layer({
+  host: "127.0.0.1",
+  port: 1,
+  tls: "none",
+  auth: ImapConfig.password("user", Redacted.make("secret"))
+})
+const blocked = async (specifier: string): Promise<string> => {
+  try {
+    await import(specifier)
+    return "imported"
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e)
+  }
+}
+
+console.log(JSON.stringify({
+  uids: SequenceSet.encode(uids),
+  command: new TextDecoder().decode(bytes),
+  parsedTag: parsed.tag,
+  response,
+  isLayer: Layer.isLayer(layer),
+  usage: ExitCode.Usage,
+  internal: await blocked("@pkg/client/internal/Handoff"),
+  connection: await blocked("@pkg/client/ImapConnection")
+}))
+`
+
+// A type-level check of the same: each import below must fail to resolve (TS2307), or the unused
+// \`@ts-expect-error\` fails the type-check.
+const blockedImports = `
+// @ts-expect-error internal modules are not exported
+export type Handoff = typeof import("@pkg/client/internal/Handoff")
+// @ts-expect-error the raw connection is not public
+export type Connection = typeof import("@pkg/client/ImapConnection")
+// @ts-expect-error internal modules are not exported
+export type Reader = typeof import("@pkg/protocol/internal/Reader")
+`
+
+const tsconfig = {
+  compilerOptions: {
+    target: "ES2024",
+    lib: ["ES2024", "DOM"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    types: ["node"],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noEmit: true
+  },
+  include: ["*.ts"]
+}
+
+/** A package's `exports` keys, and the modules its index re-exports as namespaces. */
+const surface = (name: string) => {
+  const dir = path.join(root, "packages", name)
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"))
+  const index = fs.readFileSync(path.join(dir, "src", "index.ts"), "utf8")
+  const namespaces = [...index.matchAll(/^export \* as \w+ from "\.\/(\w+)\.ts"/gm)].map((m) => `./${m[1]}`)
+  return {
+    workspace: Object.keys(manifest.exports),
+    published: Object.keys(manifest.publishConfig.exports),
+    namespaces
+  }
+}
+
+describe("package exports", () => {
+  it.each([
+    ["protocol", [".", "./testing"]],
+    ["client", ["."]],
+    ["cli", ["."]]
+  ])("@pkg/%s: subpaths are its entry points and its index's namespaces; internal/* is closed", (name, entries) => {
+    const { workspace, published, namespaces } = surface(name)
+    const expected = [...entries, ...(name === "cli" ? [] : namespaces), "./internal/*", "./package.json"]
+    expect(workspace.toSorted()).toEqual(expected.toSorted())
+    expect(published).toEqual(workspace)
+  })
+})
+
+describe("the packed packages in a scratch project", { timeout: 120_000 }, () => {
+  let dir = ""
+  const app = () => path.join(dir, "app")
+  const manifests = new Map<
+    string,
+    { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> }
+  >()
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-imap-pack-"))
+    const tarball: Record<string, string> = {}
+    for (const name of packages) {
+      run("pnpm", ["pack", "--pack-destination", dir], path.join(root, "packages", name))
+      tarball[name] = `file:../pkg-${name}-0.1.0.tgz`
+      run("tar", ["xzf", `pkg-${name}-0.1.0.tgz`, "-C", dir, "--transform", `s|^package|${name}|`], dir)
+      manifests.set(name, JSON.parse(fs.readFileSync(path.join(dir, name, "package.json"), "utf8")))
+    }
+    const versions = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+    const dev = versions.dependencies as Record<string, string>
+    const devDev = versions.devDependencies as Record<string, string>
+    fs.mkdirSync(app())
+    fs.writeFileSync(
+      path.join(app(), "package.json"),
+      JSON.stringify({
+        name: "consumer",
+        private: true,
+        type: "module",
+        dependencies: {
+          "@pkg/protocol": tarball.protocol,
+          "@pkg/client": tarball.client,
+          "@pkg/cli": tarball.cli,
+          effect: dev.effect,
+          "@effect/platform-node": dev["@effect/platform-node"],
+          "@types/node": devDev["@types/node"]
+        }
+      })
+    )
+    // The packed client and CLI depend on `@pkg/protocol@0.1.0` (and the CLI on the client), which
+    // no registry has: point those at the tarballs too.
+    fs.writeFileSync(
+      path.join(app(), "pnpm-workspace.yaml"),
+      `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n`
+    )
+    fs.writeFileSync(path.join(app(), "tsconfig.json"), JSON.stringify(tsconfig))
+    fs.writeFileSync(path.join(app(), "consumer.ts"), consumer)
+    fs.writeFileSync(path.join(app(), "blocked.ts"), blockedImports)
+    const store = run("pnpm", ["store", "path"], root).trim()
+    run("pnpm", ["install", "--offline", "--store-dir", store, "--reporter=silent"], app())
+  })
+
+  afterAll(() => {
+    if (dir !== "") fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("the tarballs hold compiled JavaScript, declarations, README and LICENSE, and no TypeScript sources", () => {
+    for (const name of packages) {
+      const files = fs.readdirSync(path.join(dir, name), { recursive: true, encoding: "utf8" })
+      expect(files, name).toContain("README.md")
+      expect(files, name).toContain("LICENSE")
+      expect(files, name).toContain(path.join("dist", "index.js"))
+      expect(files, name).toContain(path.join("dist", "index.d.ts"))
+      expect(
+        files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+        name
+      ).toEqual([])
+    }
+  })
+
+  it("effect and @effect/platform-node are peers, never bundled dependencies", () => {
+    for (const name of packages) {
+      const manifest = manifests.get(name)!
+      expect(Object.keys(manifest.dependencies ?? {}), name).not.toContain("effect")
+      expect(Object.keys(manifest.dependencies ?? {}), name).not.toContain("@effect/platform-node")
+      expect(manifest.peerDependencies?.effect, name).toBe("^4.1")
+    }
+    // One effect in the consumer: the packages resolve the consumer's copy.
+    const store = fs.readdirSync(path.join(app(), "node_modules", ".pnpm"))
+    expect(store.filter((d) => d.startsWith("effect@"))).toHaveLength(1)
+  })
+
+  it("a strict NodeNext consumer type-checks against the published declarations", () => {
+    const result = attempt(tsc, ["-p", "tsconfig.json"], app())
+    expect(result.output).toBe("")
+    expect(result.ok).toBe(true)
+  })
+
+  it("the installed imap binary runs from the tarball", () => {
+    const out = run(path.join(app(), "node_modules", ".bin", "imap"), ["--version"], app())
+    expect(out.trim()).toBe("imap v0.1.0")
+  })
+
+  it("the consumer runs: encodes a command, parses a response, builds a client layer; internals stay closed", () => {
+    run(tsc, ["-p", "tsconfig.json", "--noEmit", "false", "--outDir", "out"], app())
+    const out = JSON.parse(run(process.execPath, [path.join("out", "consumer.js")], app()))
+    expect(out).toEqual({
+      uids: "1:3,7",
+      command: "A1 SELECT INBOX\r\n",
+      parsedTag: "A1",
+      response: { _tag: "Exists", count: 3 },
+      isLayer: true,
+      usage: 2,
+      internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      connection: "ERR_PACKAGE_PATH_NOT_EXPORTED"
+    })
+  })
+})
