@@ -12,6 +12,19 @@ import * as ImapConfig from "./ImapConfig.ts"
 import type { ImapError } from "./ImapError.ts"
 import * as ImapSession from "./ImapSession.ts"
 
+/**
+ * The `ImapClient` service. Its value is an `ImapSession`, built by `make` (scoped) or provided by
+ * `layer` / `layerConfig`.
+ *
+ * @example
+ * import { ImapClient } from "@pkg/client"
+ * import { Effect } from "effect"
+ *
+ * const mailboxes = Effect.gen(function* () {
+ *   const client = yield* ImapClient.ImapClient
+ *   return yield* client.list()
+ * }).pipe(Effect.provide(ImapClient.layerConfig))
+ */
 export class ImapClient extends Context.Service<ImapClient, ImapSession.ImapSession>()("@pkg/client/ImapClient") {}
 
 /**

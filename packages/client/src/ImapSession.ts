@@ -39,6 +39,7 @@ import * as Messages from "./Messages.ts"
 import * as Search from "./Search.ts"
 import * as SessionState from "./SessionState.ts"
 
+/** A mailbox as `list` reports it: name, delimiter, attributes, special use and, if asked for, its STATUS. */
 export interface MailboxInfo {
   readonly name: string
   readonly delimiter: string | undefined
@@ -48,18 +49,21 @@ export interface MailboxInfo {
   readonly status: StatusItems | undefined
 }
 
+/** What APPEND reports: the UIDVALIDITY and UID the message got, where the server says (UIDPLUS). */
 export interface AppendResult {
   /** Present where the server has UIDPLUS (APPENDUID). */
   readonly uidValidity: number | undefined
   readonly uid: SequenceSet.Uid | undefined
 }
 
+/** What COPY reports: source and destination UIDs, where the server says (COPYUID, UIDPLUS); empty otherwise. */
 export interface CopyResult {
   readonly uidValidity: number | undefined
   readonly sourceUids: ReadonlyArray<SequenceSet.Uid>
   readonly destUids: ReadonlyArray<SequenceSet.Uid>
 }
 
+/** What MOVE reports: COPY's UIDs, and whether the source messages were expunged. */
 export interface MoveResult extends CopyResult {
   /**
    * False only on a server with neither MOVE nor UIDPLUS where other messages of the mailbox were
@@ -69,12 +73,15 @@ export interface MoveResult extends CopyResult {
   readonly expunged: boolean
 }
 
+/** Options of `fetch`: CONDSTORE's CHANGEDSINCE, and how many responses are buffered before the socket is paused. */
 export interface FetchOptions {
   readonly changedSince?: bigint | undefined
   readonly highWater?: number | undefined
 }
 
+/** A set of UIDs (`SequenceSet.from("uid", ...)`), as the UID commands take. */
 export type UidSet = SequenceSet.SequenceSet<"uid">
+/** A set of UIDs or of sequence numbers: `fetch` sends UID FETCH or FETCH accordingly. */
 export type AnySet = SequenceSet.SequenceSet<"uid"> | SequenceSet.SequenceSet<"seq">
 
 /** A namespace entry list of NAMESPACE (RFC 2342): personal, other users', shared. */
@@ -258,5 +265,3 @@ const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus):
   }
   return SessionConnection.attach(session, connection)
 }
-
-export type { Scope }

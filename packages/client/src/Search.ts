@@ -164,6 +164,7 @@ export const summary = (
   })
 }
 
+/** The session's SEARCH operations (`search`, `searchSummary`). */
 export type SearchOperations = Pick<ImapSession, "search" | "searchSummary">
 
 /** The session's SEARCH operations, each in its own span. */
