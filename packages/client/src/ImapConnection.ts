@@ -18,12 +18,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as LogLevel from "effect/LogLevel"
-import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
+import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as SessionState from "./SessionState.ts"
 import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
@@ -219,22 +218,7 @@ export const make = (
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Clock.Clock
-    // The protocol trace goes to the user's sink (--trace) and, when debug logging is on, to the
-    // Effect logger; printable lines are only built when someone will read them.
-    const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
-    const traceLines: Array<string> = []
-    const tracing = options.trace !== undefined || logTrace
-    const trace = (direction: "C" | "S", line: string) => {
-      options.trace?.(direction, line)
-      if (logTrace) traceLines.push(`${direction}: ${line}`)
-    }
-    const flushTrace = Effect.suspend(() => {
-      if (traceLines.length === 0) return Effect.void
-      const lines = traceLines.splice(0, traceLines.length)
-      return Effect.forEach(lines, (l) => Effect.logDebug(l), { discard: true }).pipe(
-        Effect.annotateLogs("imap", "trace")
-      )
-    })
+    const trace = yield* TraceBuffer.make(options.trace)
     const state = yield* SubscriptionRef.make(initialState)
     const closed = yield* Deferred.make<never, ImapError>()
     let current = initialState
@@ -416,7 +400,7 @@ export const make = (
     /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
     const onFrame = (frame: Uint8Array): void => {
       if (dead !== undefined) return
-      if (tracing) trace("S", Trace.printable(frame))
+      if (trace.enabled) trace.line("S", Trace.printable(frame))
       dispatch(ResponseParser.parse(frame))
     }
 
@@ -435,7 +419,7 @@ export const make = (
           }
           if (dead !== undefined) break
         }
-        if (logTrace) yield* flushTrace
+        if (trace.logging) yield* trace.flush
         // Compared with what `state` holds (a command's caller may have published it already).
         if (SubscriptionRef.getUnsafe(state) !== current) yield* SubscriptionRef.set(state, current)
         while (mayPause()) {
@@ -494,13 +478,13 @@ export const make = (
     const write = (chunks: ReadonlyArray<Uint8Array>, line: string, command?: string) =>
       Effect.suspend(() => {
         if (dead !== undefined) return Effect.fail(dead)
-        if (tracing) trace("C", line)
+        if (trace.enabled) trace.line("C", line)
         const parts = slices(chunks)
         const writes =
           parts.length === 1
             ? writeWithin(parts[0]!, command)
             : Effect.forEach(parts, (slice) => writeWithin(slice, command), { discard: true })
-        return logTrace ? Effect.andThen(flushTrace, writes) : writes
+        return trace.logging ? Effect.andThen(trace.flush, writes) : writes
       })
 
     /**
