@@ -114,6 +114,19 @@ export interface CommandQueue<R extends Queueable> {
   readonly fail: (error: ImapError) => void
 }
 
+const newEntry = <R extends Queueable>(request: R): Entry<R> => ({
+  request,
+  exclusive: request.exclusive === true,
+  patient: request.hold !== undefined,
+  turn: Deferred.makeUnsafe(),
+  done: Deferred.makeUnsafe(),
+  tag: undefined,
+  continuation: undefined,
+  holding: false,
+  writing: false,
+  inFlight: false
+})
+
 export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => {
   /**
    * Commands sent and not yet answered, oldest first (rarely more than a few: a tag is found by
@@ -161,18 +174,7 @@ export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => {
 
   return {
     enqueue: (request) => {
-      const entry: Entry<R> = {
-        request,
-        exclusive: request.exclusive === true,
-        patient: request.hold !== undefined,
-        turn: Deferred.makeUnsafe(),
-        done: Deferred.makeUnsafe(),
-        tag: undefined,
-        continuation: undefined,
-        holding: false,
-        writing: false,
-        inFlight: false
-      }
+      const entry = newEntry(request)
       if (failure !== undefined) {
         Deferred.doneUnsafe(entry.turn, Exit.fail(failure))
         return entry
