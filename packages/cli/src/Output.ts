@@ -5,7 +5,7 @@
  * reaches the terminal; only the help and version text that effect/cli formats (and may colour) is
  * written verbatim.
  */
-import type { Watcher } from "@pkg/client"
+import type { MessageSummary } from "@pkg/client"
 import { Address } from "@pkg/protocol"
 import { Cause, Effect, Formatter, Logger, type LogLevel } from "effect"
 import * as TerminalText from "./TerminalText.ts"
@@ -87,7 +87,7 @@ export interface MessageJson {
   readonly size: number | null
 }
 
-export const messageJson = (m: Watcher.NewMessage): MessageJson => ({
+export const messageJson = (m: MessageSummary.MessageSummary): MessageJson => ({
   uid: m.uid,
   uidValidity: m.uidValidity,
   seq: m.seq,
@@ -103,13 +103,13 @@ const shortDate = (d: Date | undefined): string =>
   d === undefined ? "-" : d.toISOString().slice(0, 16).replace("T", " ")
 
 /** UID, date, sender and subject, tab-separated (so `cut -f` works). */
-export const messageLine = (m: Watcher.NewMessage): string => {
+export const messageLine = (m: MessageSummary.MessageSummary): string => {
   const sender = m.from[0] === undefined ? "-" : TerminalText.field(Address.format(m.from[0])) || "-"
   const subject = TerminalText.field(m.subject ?? "(no subject)")
   return `${m.uid}\t${shortDate(m.date)}\t${sender}\t${subject}`
 }
 
-export const message = (format: Format, m: Watcher.NewMessage): Effect.Effect<void> =>
+export const message = (format: Format, m: MessageSummary.MessageSummary): Effect.Effect<void> =>
   item(format, messageLine(m), messageJson(m))
 
 // ---------------------------------------------------------------------------------------------

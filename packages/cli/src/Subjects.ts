@@ -3,17 +3,12 @@
  * read-only with EXAMINE, so listing never marks anything \Seen. Streams the FETCH, so a 50,000
  * message mailbox prints as it arrives in constant memory.
  */
-import { Watcher } from "@pkg/client"
-import { Command as ImapCommand, SequenceSet } from "@pkg/protocol"
+import { MessageSummary } from "@pkg/client"
+import { SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Output from "./Output.ts"
 import { withSession } from "./Root.ts"
-
-const { Attr } = ImapCommand
-
-/** What a summary line needs: the same attributes the watcher fetches. */
-export const summaryItems = [Attr.uid, Attr.flags, Attr.envelope, Attr.rfc822Size, Attr.internalDate] as const
 
 export const subjects = Command.make(
   "subjects",
@@ -38,10 +33,10 @@ export const subjects = Command.make(
       const set = last === box.exists ? SequenceSet.all("seq") : SequenceSet.range("seq", box.exists - last + 1, "*")
       const total = last
       const progress = Output.progress("fetching", total)
-      yield* client.fetch(set, summaryItems).pipe(
+      yield* client.fetch(set, MessageSummary.items).pipe(
         Stream.runForEach((f) => {
           progress.tick()
-          return Output.message(format, Watcher.toNewMessage(flags.mailbox, uidValidity, f))
+          return Output.message(format, MessageSummary.fromFetch(flags.mailbox, uidValidity, f))
         }),
         Effect.ensuring(Effect.sync(progress.done))
       )

@@ -3,10 +3,12 @@
  * for FETCH results, internal/EventInbox.ts for mailbox events): a consumer whose fiber yields to
  * the scheduler between finding nothing and starting to wait is still woken by what was pushed in
  * between. Losing that wake-up parked a watcher's FETCH for good (its reader paused behind 537
- * responses nobody was woken for), about once in ten 200,000-message replays.
+ * responses nobody was woken for), about once in ten 200,000-message replays. And the Handoff's
+ * bounded side (the watcher's events): `offer` waits while `capacity` elements are buffered and goes
+ * on when the consumer takes one; `take` hands out one element at a time, in order, then the end.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, References } from "effect"
+import { Effect, Exit, Fiber, References } from "effect"
 import * as EventInbox from "../src/internal/EventInbox.ts"
 import * as Handoff from "../src/internal/Handoff.ts"
 
@@ -51,6 +53,57 @@ describe("a push between a consumer's check and its wait", () => {
         const got = yield* pushWhileYielding(inbox.pull, () => inbox.push({ _tag: "Exists", count: budget }), budget)
         assert.deepStrictEqual(got, [{ _tag: "Exists", count: budget }])
       }
+    })
+  )
+})
+
+describe("Handoff with a capacity", () => {
+  it.effect("offer waits while capacity elements are buffered and goes on when the consumer takes one", () =>
+    Effect.gen(function* () {
+      const handoff = Handoff.make<number, never>({ capacity: 2 })
+      let offered = 0
+      const producer = yield* Effect.forkChild(
+        Effect.gen(function* () {
+          for (const n of [1, 2, 3, 4]) {
+            yield* handoff.offer(n)
+            offered++
+          }
+        })
+      )
+      yield* Effect.yieldNow
+      assert.strictEqual(offered, 2)
+      assert.strictEqual(handoff.size(), 2)
+      assert.strictEqual(yield* handoff.take, 1)
+      yield* Effect.yieldNow
+      assert.strictEqual(offered, 3)
+      assert.deepStrictEqual(yield* handoff.pull, [2, 3])
+      yield* Fiber.join(producer)
+      assert.strictEqual(offered, 4)
+    })
+  )
+
+  it.effect("take hands out one element at a time, in order, then the end", () =>
+    Effect.gen(function* () {
+      const handoff = Handoff.make<string, "failed">()
+      handoff.push("a")
+      handoff.push("b")
+      handoff.end(Exit.fail("failed"))
+      assert.strictEqual(yield* handoff.take, "a")
+      assert.strictEqual(yield* handoff.take, "b")
+      assert.deepStrictEqual(yield* Effect.exit(handoff.take), Exit.fail("failed" as const))
+    })
+  )
+
+  it.effect("clear makes room for a waiting producer", () =>
+    Effect.gen(function* () {
+      const handoff = Handoff.make<number, never>({ capacity: 1 })
+      yield* handoff.offer(1)
+      const producer = yield* Effect.forkChild(handoff.offer(2))
+      yield* Effect.yieldNow
+      assert.strictEqual(handoff.size(), 1)
+      handoff.clear()
+      yield* Fiber.join(producer)
+      assert.deepStrictEqual(yield* handoff.pull, [2])
     })
   )
 })

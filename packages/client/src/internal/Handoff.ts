@@ -1,7 +1,12 @@
 /**
- * A single-consumer handoff from synchronous producers (the connection's reader dispatching
- * responses) to a Stream's pulls, without a fiber or queue per element: the producer pushes into an
- * array and, if the consumer is parked, resumes it. The consumer takes everything buffered at once.
+ * A single-consumer handoff from producers to a Stream's pulls, without a fiber or queue per
+ * element: the producer pushes into an array and, if the consumer is parked, resumes it.
+ *
+ * Two kinds of producer: the connection's reader, which must never wait (`push`, with flow control
+ * through `size` and `onTake`: FETCH results), and a fiber that can (`offer`, which waits while
+ * `capacity` elements are buffered: the watcher's events). Two kinds of consumer: one that takes
+ * everything buffered at once (`pull`), and one that must be done with an element before the next
+ * is taken (`take`: the watcher commits a checkpoint when its consumer comes back for more).
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -9,7 +14,10 @@ import * as Exit from "effect/Exit"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
 export interface Handoff<A, E> {
+  /** Buffers `a` at once, whatever the capacity (a producer that cannot wait). */
   readonly push: (a: A) => void
+  /** Buffers `a` once fewer than `capacity` elements are buffered, waiting for the consumer until then. */
+  readonly offer: (a: A) => Effect.Effect<void>
   /** Ends the stream after the buffered elements (success) or with the failure. */
   readonly end: (exit: Exit.Exit<unknown, E>) => void
   readonly size: () => number
@@ -17,19 +25,30 @@ export interface Handoff<A, E> {
   readonly clear: () => void
   /** Called after the consumer took a batch (flow control). */
   readonly onTake: (f: () => void) => void
+  /** Everything buffered, at once. */
   readonly pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done>
+  /** The oldest buffered element alone. */
+  readonly take: Effect.Effect<A, E | Cause.Done>
+}
+
+export interface HandoffOptions {
+  /** How many elements `offer` lets be buffered before it waits. Default: no limit. */
+  readonly capacity?: number | undefined
 }
 
 /**
  * The consumer is resumed once per microtask, after the reader has dispatched the whole chunk:
  * resuming it once per FETCH response cost a fifth of a large FETCH's CPU.
  */
-export const make = <A, E>(): Handoff<A, E> => {
+export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
+  const capacity = options?.capacity ?? Number.POSITIVE_INFINITY
   let items: Array<A> = []
   let ended: Exit.Exit<unknown, E> | undefined
   let waiter: (() => void) | undefined
   let queued = false
   let taken: (() => void) | undefined
+  /** Producers waiting in `offer` for room. */
+  const room = new Set<() => void>()
 
   const resume = () => {
     const w = waiter
@@ -44,19 +63,27 @@ export const make = <A, E>(): Handoff<A, E> => {
       resume()
     })
   }
+  const push = (a: A) => {
+    items.push(a)
+    signal()
+  }
+  const wakeProducers = () => {
+    if (room.size === 0) return
+    const waiting = [...room]
+    room.clear()
+    for (const w of waiting) w()
+  }
+  const tookSome = () => {
+    taken?.()
+    wakeProducers()
+  }
 
-  const pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> = Effect.suspend(() => {
-    if (items.length > 0) {
-      const batch = items as unknown as NonEmptyReadonlyArray<A>
-      items = []
-      taken?.()
-      return Effect.succeed(batch)
-    }
-    if (ended !== undefined) return Exit.isSuccess(ended) ? Cause.done() : Effect.failCause(ended.cause)
-    return Effect.flatMap(
+  /** Waits until something is buffered or the stream has ended, then runs `next` again. */
+  const parked = <X>(next: Effect.Effect<X, E | Cause.Done>): Effect.Effect<X, E | Cause.Done> =>
+    Effect.flatMap(
       Effect.callback<void>((k) => {
-        // Checked again here: the fiber may have yielded to the scheduler since the check above, and
-        // a push meanwhile found no waiter to wake (seen: a watcher's FETCH parked for good, the
+        // Checked again here: the fiber may have yielded to the scheduler since the caller's check,
+        // and a push meanwhile found no waiter to wake (seen: a watcher's FETCH parked for good, the
         // reader paused behind 537 responses nobody was woken for).
         if (items.length > 0 || ended !== undefined) return k(Effect.void)
         waiter = () => k(Effect.void)
@@ -64,15 +91,52 @@ export const make = <A, E>(): Handoff<A, E> => {
           waiter = undefined
         })
       }),
-      () => pull
+      () => next
     )
+  const finished = (exit: Exit.Exit<unknown, E>): Effect.Effect<never, E | Cause.Done> =>
+    Exit.isSuccess(exit) ? Cause.done() : Effect.failCause(exit.cause)
+
+  const pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> = Effect.suspend(() => {
+    if (items.length > 0) {
+      const batch = items as unknown as NonEmptyReadonlyArray<A>
+      items = []
+      tookSome()
+      return Effect.succeed(batch)
+    }
+    return ended !== undefined ? finished(ended) : parked(pull)
   })
 
+  const take: Effect.Effect<A, E | Cause.Done> = Effect.suspend(() => {
+    if (items.length > 0) {
+      const a = items.shift() as A
+      tookSome()
+      return Effect.succeed(a)
+    }
+    return ended !== undefined ? finished(ended) : parked(take)
+  })
+
+  const offer = (a: A): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (items.length < capacity) {
+        push(a)
+        return Effect.void
+      }
+      return Effect.flatMap(
+        Effect.callback<void>((k) => {
+          if (items.length < capacity) return k(Effect.void)
+          const w = () => k(Effect.void)
+          room.add(w)
+          return Effect.sync(() => {
+            room.delete(w)
+          })
+        }),
+        () => offer(a)
+      )
+    })
+
   return {
-    push: (a) => {
-      items.push(a)
-      signal()
-    },
+    push,
+    offer,
     end: (exit) => {
       if (ended !== undefined) return
       ended = exit
@@ -81,10 +145,12 @@ export const make = <A, E>(): Handoff<A, E> => {
     size: () => items.length,
     clear: () => {
       items = []
+      wakeProducers()
     },
     onTake: (f) => {
       taken = f
     },
-    pull
+    pull,
+    take
   }
 }
