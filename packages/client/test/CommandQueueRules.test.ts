@@ -14,7 +14,7 @@ import * as Commands from "../src/Commands.ts"
 import * as ImapConnection from "../src/ImapConnection.ts"
 import { ConnectionClosed, fromReason, type ImapError } from "../src/ImapError.ts"
 import * as CommandQueue from "../src/internal/CommandQueue.ts"
-import { mayPause } from "../src/internal/ReaderGate.ts"
+import * as ReaderGate from "../src/internal/ReaderGate.ts"
 import * as Unsolicited from "../src/internal/Unsolicited.ts"
 import * as SessionState from "../src/SessionState.ts"
 import type { Transport } from "../src/Transport.ts"
@@ -343,12 +343,52 @@ describe("when the reader may pause", () => {
   ]
   for (const [name, demand, pausers, full, expected] of table) {
     it(`${name}: ${expected ? "pauses" : "reads on"}`, () => {
-      assert.strictEqual(mayPause(demand, pausers, full), expected)
+      assert.strictEqual(ReaderGate.mayPause(demand, pausers, full), expected)
     })
   }
 })
 
-type ReaderDemand = Parameters<typeof mayPause>[0]
+type ReaderDemand = ReaderGate.Demand
+
+describe("the reader's gate", () => {
+  const stream = {}
+  it.live("a reader woken by `open` decides again only once the opener has done what it opened the gate for", () =>
+    Effect.gen(function* () {
+      // A stream paused, one command pending: the reader parks. A second command opens the gate and
+      // becomes pending only after `open` returns (as `run` does): the reader must then read on.
+      let awaitingReply = 1
+      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply }))
+      gate.pause(stream)
+      let left = 0
+      const reader = yield* Effect.forkChild(
+        gate.pass(() => left++),
+        { startImmediately: true }
+      )
+      assert.isTrue(gate.isParked())
+      gate.open()
+      awaitingReply = 2
+      yield* Fiber.join(reader).pipe(Effect.timeout("1 second"))
+      assert.strictEqual(left, 1)
+      assert.isFalse(gate.isParked())
+    })
+  )
+
+  it.live("a parked reader stays parked while pausing is still safe after it was woken", () =>
+    Effect.gen(function* () {
+      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply: 1 }))
+      gate.pause(stream)
+      const reader = yield* Effect.forkChild(
+        gate.pass(() => {}),
+        { startImmediately: true }
+      )
+      gate.open()
+      yield* Effect.yieldNow
+      assert.isTrue(gate.isParked())
+      gate.resume(stream)
+      yield* Fiber.join(reader).pipe(Effect.timeout("1 second"))
+    })
+  )
+})
 
 describe("which untagged responses reach subscribers", () => {
   const table: ReadonlyArray<[string, boolean, SessionState.StateName, boolean]> = [

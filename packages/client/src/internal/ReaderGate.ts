@@ -43,10 +43,10 @@ export const make = (demand: () => Demand): ReaderGate => {
   let gate: Deferred.Deferred<void> | undefined
   let parked = false
   const open = () => {
-    if (gate !== undefined) {
-      Deferred.doneUnsafe(gate, Exit.void)
-      gate = undefined
-    }
+    const opened = gate
+    if (opened === undefined) return
+    gate = undefined
+    Deferred.doneUnsafe(opened, Exit.void)
   }
   return {
     pause: (key) => {
@@ -69,6 +69,10 @@ export const make = (demand: () => Demand): ReaderGate => {
           yield* Deferred.await(gate)
           parked = false
           onLeave()
+          // Completing a Deferred resumes its waiter synchronously: the reader runs here inside
+          // `open`, before whoever opened the gate has done what it opened it for (a command queued
+          // is not pending yet). Yield once so that `mayPause` sees it.
+          yield* Effect.yieldNow
         }
       })
   }
