@@ -549,6 +549,26 @@ describe("a BYE or a dropped connection, over an in-memory transport", () => {
       }).pipe(Effect.scoped)
   )
 
+  it.live("a BYE fails every one of several commands waiting behind an exclusive one, none left hanging", () =>
+    Effect.gen(function* () {
+      const { peer, start, written } = yield* connected
+      const select = yield* start(Command.select("INBOX"))
+      yield* written(1)
+      const queued = [
+        yield* start(Command.noop),
+        yield* start(Command.status("a", ["MESSAGES"])),
+        yield* start(Command.noop),
+        yield* start(Command.list("", "*"))
+      ]
+      peer.serve("* BYE server shutting down")
+      for (const fiber of [select, ...queued]) {
+        const exit = yield* Fiber.await(fiber).pipe(Effect.timeout("1 second"))
+        assert.strictEqual(reasonOf(exit)?._tag, "ServerBye")
+      }
+      assert.deepStrictEqual(peer.written, ["A1 SELECT INBOX"])
+    }).pipe(Effect.scoped)
+  )
+
   it.live("LOGOUT's own BYE fails nothing: LOGOUT gets its OK", () =>
     Effect.gen(function* () {
       const { peer, connection, start, written } = yield* connected

@@ -144,6 +144,7 @@ export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => {
   let tags = 1
 
   const grantTurns = () => {
+    if (failure !== undefined) return
     while (waiting.length > 0 && mayTakeTurn(waiting[0]!, { writing, inFlight, exclusiveInFlight })) {
       const head = waiting.shift()!
       head.writing = writing = true
@@ -245,13 +246,15 @@ export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => {
     fail: (error) => {
       if (failure !== undefined) return
       failure = error
-      for (const p of pending) {
+      // Taken out of the lists first: completing a Deferred resumes its waiter at once, and a caller
+      // refused its turn withdraws (a splice of `waiting` under this loop would skip the next one).
+      const sent = pending.splice(0, pending.length)
+      const queued = waiting.splice(0, waiting.length)
+      for (const p of sent) {
         p.continuation?.(undefined)
         Deferred.doneUnsafe(p.done, Exit.fail(error))
       }
-      pending.length = 0
-      for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.fail(error))
-      waiting.length = 0
+      for (const w of queued) Deferred.doneUnsafe(w.turn, Exit.fail(error))
     }
   }
 }
