@@ -44,11 +44,9 @@ const summary = (data: ReadonlyArray<FetchData>) =>
     ])
     .sort((a, b) => Number(a[0]) - Number(b[0]))
 
-/** The UIDs of VANISHED uid-sets ("1,3", "5:7"). */
-const vanishedUids = (sets: ReadonlyArray<string>) =>
-  sets
-    .flatMap((s) => SequenceSet.expand(SequenceSet.parse(s, "uid"), SequenceSet.MAX).map(Number))
-    .sort((a, b) => a - b)
+/** The UIDs of VANISHED uid-sets (1,3 and 5:7). */
+const vanishedUids = (sets: ReadonlyArray<SequenceSet.SequenceSet<"uid">>) =>
+  sets.flatMap((s) => SequenceSet.expand(s, SequenceSet.MAX).map(Number)).sort((a, b) => a - b)
 
 describe("ENABLE against Dovecot", () => {
   it.live("asks only for what Dovecot offers: CONDSTORE and QRESYNC, not UTF8=ACCEPT", () =>
@@ -143,6 +141,26 @@ describe("changedSince against Dovecot, in a session that already has the mailbo
         summary(resync.changed).map(([u]) => u),
         [2]
       )
+    })
+  )
+})
+
+describe("a conditional STORE against Dovecot", () => {
+  it.live("leaves a message changed since UNCHANGEDSINCE alone and names it in `modified`, a UID set", () =>
+    Effect.gen(function* () {
+      const user = yield* mailboxOfFour
+      const client = yield* ImapClient.make(optionsFor(user))
+      const before = (yield* client.select("INBOX")).highestModSeq
+      assert.isDefined(before)
+      yield* client.store(uid(2), "add", ["\\Flagged"])
+      const result = yield* client.store(uids(1, 2, 3), "add", ["\\Seen"], { unchangedSince: before! })
+      assert.deepStrictEqual(
+        summary(result.updated).map(([u]) => u),
+        [1, 3]
+      )
+      assert.isDefined(result.modified)
+      assert.strictEqual(result.modified!.kind, "uid")
+      assert.deepStrictEqual(SequenceSet.expand(result.modified!, SequenceSet.MAX).map(Number), [2])
     })
   )
 })

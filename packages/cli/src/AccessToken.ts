@@ -11,6 +11,7 @@ import { ImapError, type ImapConfig } from "@pkg/client"
 import { Effect, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
+import { cannotRead } from "./Report.ts"
 
 /** The token in a file or a command's output: its first line, without surrounding blanks. */
 export const firstLine = (text: string): string | undefined => {
@@ -25,8 +26,7 @@ const unavailable = (message: string, cause?: unknown) =>
 export const fromFile = (file: string): ImapConfig.TokenProvider =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      unavailable(`cannot read access token file ${file}: ${cause instanceof Error ? cause.message : cause}`, cause)
+    catch: (cause) => unavailable(cannotRead(`access token file ${file}`, cause), cause)
   }).pipe(
     Effect.flatMap((text) => {
       const token = firstLine(text)
@@ -43,7 +43,12 @@ const maxStderrShown = 300
 /** A token endpoint that has not answered by then is down; the command is killed. */
 export const commandTimeout = 30_000
 
-/** stderr as one printable line: control characters (and ANSI escapes) become spaces, cut short. */
+/**
+ * Another program's stderr folded into one short clause of our message: runs of controls (an ANSI
+ * colour's ESC, CR, LF) become one space, so colours and line breaks vanish rather than show as
+ * escapes. Lossy on purpose, unlike `TerminalText.field` (the user's data, every control kept visible)
+ * and the client's `Trace.printable` (wire bytes, every control escaped): this is a reason, not data.
+ */
 export const stderrExcerpt = (stderr: string): string => {
   const flat = stderr
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")

@@ -9,6 +9,7 @@ import * as fs from "node:fs/promises"
 import * as Arguments from "./Arguments.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
+import { cannotRead } from "./Report.ts"
 import { withCheckedSession } from "./Root.ts"
 
 const readStdin = Effect.tryPromise({
@@ -17,14 +18,13 @@ const readStdin = Effect.tryPromise({
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
     return new Uint8Array(Buffer.concat(chunks))
   },
-  catch: (cause) => new UsageError({ message: `cannot read stdin: ${cause instanceof Error ? cause.message : cause}` })
+  catch: (cause) => new UsageError({ message: cannotRead("stdin", cause) })
 })
 
 const readFile = (file: string) =>
   Effect.tryPromise({
     try: async () => new Uint8Array(await fs.readFile(file)),
-    catch: (cause) =>
-      new UsageError({ message: `cannot read ${file}: ${cause instanceof Error ? cause.message : cause}` })
+    catch: (cause) => new UsageError({ message: cannotRead(file, cause) })
   })
 
 /**

@@ -4,13 +4,14 @@
  * after logging in. Values any string can be (search text, header names) need no check here: the
  * encoder quotes them or sends them as a literal.
  */
+import { Watcher } from "@pkg/client"
 import { Flag as ImapFlag, SequenceSet } from "@pkg/protocol"
 
 /** A UID is an nz-number, 1..4294967295 (RFC 9051 2.3.1.1, 9 `uniqueid`). */
 export const isUid = (n: number): boolean => SequenceSet.isValidNumber(n)
 
-/** `--since-uid N` asks for UIDs above N, so N + 1 must still be a UID: 0..4294967294. */
-export const isSinceUid = (n: number): boolean => n === 0 || (SequenceSet.isValidNumber(n) && n < SequenceSet.MAX)
+/** `--since-uid N` asks for UIDs above N: the watcher's own rule (0..4294967294). */
+export const isSinceUid = Watcher.isSinceUid
 
 /**
  * What is wrong with a flag for `--flags`, or undefined: a keyword is an atom, a system flag a

@@ -3,15 +3,12 @@
  * environment fallback (flag > environment > default), and their translation into the client's
  * `ImapClientOptions`: CA file read, credentials chosen (Credentials.ts), `--insecure` warned about.
  */
-import { type ImapConfig, Trace } from "@pkg/client"
+import { ImapConfig, Trace } from "@pkg/client"
 import { Config, Effect, Option } from "effect"
 import { Flag } from "effect/cli"
-import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
 import * as Credentials from "./Credentials.ts"
 import * as Output from "./Output.ts"
-
-const tlsModes = ["implicit", "starttls", "none"] as const
 
 const validPort = (p: number) => (Number.isInteger(p) && p >= 1 && p <= 65535 ? Option.some(p) : Option.none())
 
@@ -19,34 +16,34 @@ export const flags = {
   host: Flag.String("host").pipe(
     Flag.withAlias("H"),
     Flag.withDescription("IMAP server host name or address (env IMAP_HOST)"),
-    Flag.withFallbackConfig(Config.String("IMAP_HOST"))
+    Flag.withFallbackConfig(ImapConfig.env.host)
   ),
   port: Flag.Int("port").pipe(
     Flag.withAlias("p"),
     Flag.filterMap(validPort, (p) => `Expected a port between 1 and 65535, got ${p}`),
     Flag.withDescription("Server port (env IMAP_PORT; default 993 with implicit TLS, else 143)"),
-    Flag.withFallbackConfig(Config.Port("IMAP_PORT")),
+    Flag.withFallbackConfig(ImapConfig.env.port),
     Flag.optional
   ),
   user: Flag.String("user").pipe(
     Flag.withAlias("u"),
     Flag.withDescription("User name to log in as (env IMAP_USER)"),
-    Flag.withFallbackConfig(Config.String("IMAP_USER"))
+    Flag.withFallbackConfig(ImapConfig.env.user)
   ),
-  tls: Flag.Literals("tls", tlsModes).pipe(
+  tls: Flag.Literals("tls", ImapConfig.tlsModes).pipe(
     Flag.withDescription("TLS mode (env IMAP_TLS; default implicit on port 993, else starttls)"),
-    Flag.withFallbackConfig(Config.Literals(tlsModes, "IMAP_TLS")),
+    Flag.withFallbackConfig(ImapConfig.env.tls),
     Flag.optional
   ),
   caFile: Flag.String("ca-file").pipe(
     Flag.withMetavar("FILE"),
     Flag.withDescription("PEM file of a private CA to trust for the server's certificate (env IMAP_CA_FILE)"),
-    Flag.withFallbackConfig(Config.String("IMAP_CA_FILE")),
+    Flag.withFallbackConfig(ImapConfig.env.caFile),
     Flag.optional
   ),
   insecure: Flag.Boolean("insecure").pipe(
     Flag.withDescription("Do not verify the server's certificate (env IMAP_INSECURE); prints a warning"),
-    Flag.withFallbackConfig(Config.Boolean("IMAP_INSECURE")),
+    Flag.withFallbackConfig(ImapConfig.env.insecure),
     Flag.withDefault(false)
   ),
   passwordFile: Flag.String("password-file").pipe(
@@ -73,11 +70,11 @@ export const flags = {
     Flag.withFallbackConfig(Config.String("IMAP_ACCESS_TOKEN_COMMAND")),
     Flag.optional
   ),
-  authMechanism: Flag.Literals("auth-mechanism", Credentials.mechanisms).pipe(
+  authMechanism: Flag.Literals("auth-mechanism", ImapConfig.mechanisms).pipe(
     Flag.withDescription(
       "SASL mechanism (env IMAP_AUTH_MECHANISM; default with a token OAUTHBEARER where offered, else XOAUTH2; with a password PLAIN where offered, else LOGIN)"
     ),
-    Flag.withFallbackConfig(Config.Literals(Credentials.mechanisms, "IMAP_AUTH_MECHANISM")),
+    Flag.withFallbackConfig(ImapConfig.env.mechanism),
     Flag.optional
   ),
   mailbox: Flag.String("mailbox").pipe(
@@ -100,24 +97,21 @@ export interface Flags {
   readonly host: string
   readonly port: Option.Option<number>
   readonly user: string
-  readonly tls: Option.Option<(typeof tlsModes)[number]>
+  readonly tls: Option.Option<(typeof ImapConfig.tlsModes)[number]>
   readonly caFile: Option.Option<string>
   readonly insecure: boolean
   readonly passwordFile: Option.Option<string>
   readonly accessTokenFile: Option.Option<string>
   readonly accessTokenCommand: Option.Option<string>
-  readonly authMechanism: Option.Option<Credentials.Mechanism>
+  readonly authMechanism: Option.Option<ImapConfig.Mechanism>
   readonly mailbox: string
   readonly json: boolean
   readonly trace: boolean
 }
 
+/** Read once before connecting: a path that cannot be read is the user's to fix (exit 2), not a TLS failure. */
 const readCa = (file: string) =>
-  Effect.tryPromise({
-    try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      new UsageError({ message: `cannot read CA file ${file}: ${cause instanceof Error ? cause.message : cause}` })
-  })
+  ImapConfig.readCaFile(file).pipe(Effect.mapError((e) => new UsageError({ message: e.reason.message })))
 
 export const clientOptions = (f: Flags): Effect.Effect<ImapConfig.ImapClientOptions, UsageError> =>
   Effect.gen(function* () {
@@ -131,7 +125,7 @@ export const clientOptions = (f: Flags): Effect.Effect<ImapConfig.ImapClientOpti
       host: f.host,
       port: Option.getOrUndefined(f.port),
       tls,
-      tlsOptions: ca !== undefined || f.insecure ? { ca, rejectUnauthorized: !f.insecure } : undefined,
+      tlsOptions: ImapConfig.trust({ ca, insecure: f.insecure }),
       auth,
       trace: f.trace ? Trace.stderr : undefined
     }

@@ -6,14 +6,14 @@
  * user meant would log in as something they did not choose. No flag ever holds a secret itself.
  */
 import { ImapConfig } from "@pkg/client"
-import { Config, Effect, Option, Result } from "effect"
+import { Config, Effect, Option, type Redacted, Result } from "effect"
 import * as fs from "node:fs/promises"
 import * as AccessToken from "./AccessToken.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Password from "./Password.ts"
+import { cannotRead } from "./Report.ts"
 
-export const mechanisms = ["XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"] as const
-export type Mechanism = (typeof mechanisms)[number]
+type Mechanism = ImapConfig.Mechanism
 
 /** What the user set (values only where the choice needs them). */
 export interface Given {
@@ -54,7 +54,7 @@ export const choose = (g: Given): Result.Result<Choice, string> => {
   if (Option.isSome(g.passwordFile)) passwords.push("--password-file")
   if (g.passwordEnv) passwords.push("IMAP_PASSWORD")
   const mechanism = Option.getOrUndefined(g.mechanism)
-  const oauth = mechanism === "XOAUTH2" || mechanism === "OAUTHBEARER"
+  const oauth = mechanism !== undefined && ImapConfig.isOAuthMechanism(mechanism)
   if (tokens.length > 1) {
     return Result.fail(`more than one access token source: ${tokens.map(([n]) => n).join(" and ")}; use one`)
   }
@@ -79,19 +79,15 @@ export const choose = (g: Given): Result.Result<Choice, string> => {
   )
 }
 
-const envSet = (name: string) =>
-  Config.option(Config.Redacted(name)).pipe(
-    Effect.mapError((e) => new UsageError({ message: `${name}: ${e.message}` }))
-  )
+/** An optional secret variable; a bad value is a usage error naming it. */
+const envSecret = (name: string, config: Config.Config<Redacted.Redacted<string>>) =>
+  Config.option(config).pipe(Effect.mapError((e) => new UsageError({ message: `${name}: ${e.message}` })))
 
 /** A token file must be there at start (a typo is a usage error); it is read again per connection. */
 const checkReadable = (file: string) =>
   Effect.tryPromise({
     try: () => fs.access(file, fs.constants.R_OK),
-    catch: (cause) =>
-      new UsageError({
-        message: `cannot read access token file ${file}: ${cause instanceof Error ? cause.message : cause}`
-      })
+    catch: (cause) => new UsageError({ message: cannotRead(`access token file ${file}`, cause) })
   })
 
 export interface Options {
@@ -106,8 +102,8 @@ export interface Options {
 /** The client's `Authentication` for what the user set, or a usage error, before any connection. */
 export const resolve = (o: Options): Effect.Effect<ImapConfig.Authentication, UsageError> =>
   Effect.gen(function* () {
-    const password = yield* Password.fromEnv
-    const token = yield* envSet("IMAP_ACCESS_TOKEN")
+    const password = yield* envSecret("IMAP_PASSWORD", ImapConfig.env.password)
+    const token = yield* envSecret("IMAP_ACCESS_TOKEN", ImapConfig.env.accessToken)
     const chosen = choose({
       passwordFile: o.passwordFile,
       passwordEnv: Option.isSome(password),
@@ -119,8 +115,8 @@ export const resolve = (o: Options): Effect.Effect<ImapConfig.Authentication, Us
     })
     if (Result.isFailure(chosen)) return yield* new UsageError({ message: chosen.failure })
     const { source, mechanism } = chosen.success
-    const oauth = mechanism === "XOAUTH2" || mechanism === "OAUTHBEARER" ? { mechanism } : undefined
-    const plain = mechanism === "PLAIN" || mechanism === "LOGIN" ? { mechanism } : undefined
+    const oauth = mechanism !== undefined && ImapConfig.isOAuthMechanism(mechanism) ? { mechanism } : undefined
+    const plain = mechanism !== undefined && !ImapConfig.isOAuthMechanism(mechanism) ? { mechanism } : undefined
     switch (source._tag) {
       case "TokenEnv":
         return ImapConfig.oauth2(o.user, Option.getOrThrow(token), oauth)

@@ -1,21 +1,19 @@
 /**
- * How a password is read: from `--password-file`, from IMAP_PASSWORD, or by a hidden prompt when
- * stdin is a terminal (Credentials.ts decides which). Never a plain flag: argv is visible to every
+ * How a password is read: from `--password-file`, or by a hidden prompt when stdin is a terminal
+ * (Credentials.ts decides which, and reads IMAP_PASSWORD). Never a plain flag: argv is visible to every
  * user of the machine (`ps`) and lands in shell history. The value is `Redacted` from the moment it
  * is read.
  */
-import { Config, Effect, type Option, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as fs from "node:fs/promises"
 import { UsageError } from "./ExitCode.ts"
+import { cannotRead } from "./Report.ts"
 
 /** The file's first line (a trailing newline is not part of a password). */
 export const fromFile = (file: string) =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (cause) =>
-      new UsageError({
-        message: `cannot read password file ${file}: ${cause instanceof Error ? cause.message : cause}`
-      })
+    catch: (cause) => new UsageError({ message: cannotRead(`password file ${file}`, cause) })
   }).pipe(Effect.map((text) => Redacted.make(text.replace(/\r?\n[\s\S]*$/, ""))))
 
 /** Reads a line from the terminal without echoing it; the question goes to stderr, not stdout. */
@@ -55,11 +53,6 @@ const promptHidden = (question: string): Effect.Effect<string> =>
     process.stderr.write(question)
     return Effect.sync(finish)
   })
-
-/** IMAP_PASSWORD, if set. */
-export const fromEnv: Effect.Effect<Option.Option<Redacted.Redacted<string>>, UsageError> = Config.option(
-  Config.Redacted("IMAP_PASSWORD")
-).pipe(Effect.mapError((e) => new UsageError({ message: `IMAP_PASSWORD: ${e.message}` })))
 
 /** Asks on the terminal (stdin must be a TTY). */
 export const prompt = (user: string, host: string): Effect.Effect<Redacted.Redacted<string>> =>

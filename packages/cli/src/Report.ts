@@ -3,9 +3,13 @@
  * at the terminal (with a hint where one helps); the full cause only with `--trace`.
  */
 import { Checkpoint, ImapError } from "@pkg/client"
-import { Cause, Duration, Effect } from "effect"
+import { Cause, Effect } from "effect"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
+
+/** A file (or stdin) the user named that could not be read: which, and the system's reason. */
+export const cannotRead = (what: string, cause: unknown): string =>
+  `cannot read ${what}: ${cause instanceof Error ? cause.message : String(cause)}`
 
 const tlsHint = (message: string): string =>
   /CERT|SELF_SIGNED|certificate/i.test(message)
@@ -14,9 +18,8 @@ const tlsHint = (message: string): string =>
 
 /** "server is throttling: retry after 300 s (LOGIN: NO Request is throttled. ...)". */
 const throttled = (r: ImapError.Throttled): string => {
-  const wait = r.retryAfter === undefined ? "" : `: retry after ${Math.ceil(Duration.toSeconds(r.retryAfter))} s`
-  const reply = `${r.status}${r.code ? ` [${r.code}]` : ""} ${r.text}`
-  return `server is throttling${wait} (${r.command ?? "greeting"}: ${reply})`
+  const wait = r.retryAfter === undefined ? "" : `: ${ImapError.retryAfterText(r.retryAfter)}`
+  return `server is throttling${wait} (${r.command ?? "greeting"}: ${ImapError.replyText(r.status, r.code, r.text)})`
 }
 
 export const describeImapError = (error: ImapError.ImapError): string => {

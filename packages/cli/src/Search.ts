@@ -94,7 +94,8 @@ export const search = Command.make(
   withSession(({ client, flags, format }, input) =>
     Effect.gen(function* () {
       yield* client.examine(flags.mailbox)
-      const uids = (yield* client.search(toSearchKey(input))).slice().sort((a, b) => a - b)
+      // Ascending already: `search` sorts (a plain SEARCH reply is in any order).
+      const uids = yield* client.search(toSearchKey(input))
       if (format === "json") return yield* Output.stdout(Output.toJson(uids))
       for (const uid of uids) yield* Output.stdout(String(uid))
     })

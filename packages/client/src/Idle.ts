@@ -7,7 +7,7 @@
  * liveness probe when the connection has gone silent, DONE whenever another command is queued
  * (then IDLE resumes), and NOOP polling where the server has no IDLE.
  */
-import { Command, type UntaggedData } from "@pkg/protocol"
+import { Command, type SequenceSet, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
@@ -24,7 +24,7 @@ import { fromReason, type ImapError, Timeout } from "./ImapError.ts"
 export type MailboxEvent =
   | { readonly _tag: "Exists"; readonly count: number }
   | { readonly _tag: "Expunge"; readonly seq: number }
-  | { readonly _tag: "Vanished"; readonly uids: string; readonly earlier: boolean }
+  | { readonly _tag: "Vanished"; readonly uids: SequenceSet.SequenceSet<"uid">; readonly earlier: boolean }
   | {
       readonly _tag: "FlagsChanged"
       readonly seq: number

@@ -8,8 +8,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type { TokenUnavailable } from "./ImapError.ts"
+import type { ImapError, TokenUnavailable } from "./ImapError.ts"
 import type { TraceSink } from "./Trace.ts"
+import * as Transport from "./Transport.ts"
 import type { TlsMode, TlsOptions } from "./Transport.ts"
 
 export type Authentication =
@@ -141,54 +142,95 @@ export const oauth2 = (
   ...(options?.mechanism === undefined ? {} : { mechanism: options.mechanism })
 })
 
+/** The TLS modes, as `ImapClientOptions.tls` and IMAP_TLS take them. */
+export const tlsModes = ["implicit", "starttls", "none"] as const
+
+/** The SASL mechanisms a user may name (IMAP_AUTH_MECHANISM): OAuth 2.0 ones first, then password ones. */
+export const mechanisms = ["XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN"] as const
+export type Mechanism = (typeof mechanisms)[number]
+
+/** XOAUTH2 and OAUTHBEARER log in with an access token; PLAIN and LOGIN with a password. */
+export const isOAuthMechanism = (m: Mechanism): m is "XOAUTH2" | "OAUTHBEARER" => m === "XOAUTH2" || m === "OAUTHBEARER"
+
 /**
- * Reads options from the environment: IMAP_HOST (required), IMAP_PORT, IMAP_TLS
+ * `TlsOptions` from a private CA (its PEM, or a file read when connecting) and the switch that
+ * skips certificate checks; undefined when none is set, so the defaults apply.
+ */
+export const trust = (o: {
+  readonly ca?: string | undefined
+  readonly caFile?: string | undefined
+  readonly insecure: boolean
+}): TlsOptions | undefined =>
+  o.ca === undefined && o.caFile === undefined && !o.insecure
+    ? undefined
+    : {
+        ...(o.ca === undefined ? {} : { ca: o.ca }),
+        ...(o.caFile === undefined ? {} : { caFile: o.caFile }),
+        ...(o.insecure ? { rejectUnauthorized: false } : {})
+      }
+
+/**
+ * One `Config` per environment variable, the single place their names and value rules are written:
+ * `fromConfig` reads them all, and a program with flags of its own (the `imap` CLI) uses each as its
+ * flag's fallback, so both accept and refuse the same values.
+ */
+export const env = {
+  host: Config.String("IMAP_HOST"),
+  port: Config.Port("IMAP_PORT"),
+  tls: Config.Literals(tlsModes, "IMAP_TLS"),
+  user: Config.String("IMAP_USER"),
+  password: Config.Redacted("IMAP_PASSWORD"),
+  accessToken: Config.Redacted("IMAP_ACCESS_TOKEN"),
+  mechanism: Config.Literals(mechanisms, "IMAP_AUTH_MECHANISM"),
+  /** A PEM file of extra trust anchors, read by `readCaFile`. */
+  caFile: Config.String("IMAP_CA_FILE"),
+  /** Skip certificate checks. */
+  insecure: Config.Boolean("IMAP_INSECURE")
+}
+
+/**
+ * Reads a PEM file of extra trust anchors (`TlsOptions.caFile`, IMAP_CA_FILE), failing with
+ * `TlsFailed`. The transport calls it when opening a connection; a program may call it first to
+ * refuse a bad path before connecting.
+ */
+export const readCaFile: (file: string) => Effect.Effect<string, ImapError> = Transport.readCaFile
+
+/**
+ * Reads options from the environment (`env`): IMAP_HOST (required), IMAP_PORT, IMAP_TLS
  * (implicit|starttls|none), IMAP_USER, IMAP_PASSWORD, IMAP_ACCESS_TOKEN, IMAP_AUTH_MECHANISM,
  * IMAP_CA_FILE (a PEM file of extra trust anchors), IMAP_INSECURE (skip certificate checks).
  */
 export const fromConfig: Config.Config<ImapClientOptions> = Config.all({
-  host: Config.String("IMAP_HOST"),
-  port: Config.option(Config.Port("IMAP_PORT")),
-  tls: Config.option(Config.Literals(["implicit", "starttls", "none"], "IMAP_TLS")),
-  user: Config.option(Config.String("IMAP_USER")),
-  password: Config.option(Config.Redacted("IMAP_PASSWORD")),
-  accessToken: Config.option(Config.Redacted("IMAP_ACCESS_TOKEN")),
-  mechanism: Config.option(Config.Literals(["LOGIN", "PLAIN", "XOAUTH2", "OAUTHBEARER"], "IMAP_AUTH_MECHANISM")),
-  insecure: Config.Boolean("IMAP_INSECURE").pipe(Config.withDefault(false)),
-  caFile: Config.option(Config.String("IMAP_CA_FILE"))
+  host: env.host,
+  port: Config.option(env.port),
+  tls: Config.option(env.tls),
+  user: Config.option(env.user),
+  password: Config.option(env.password),
+  accessToken: Config.option(env.accessToken),
+  mechanism: Config.option(env.mechanism),
+  insecure: env.insecure.pipe(Config.withDefault(false)),
+  caFile: Config.option(env.caFile)
 }).pipe(
   Config.map((c): ImapClientOptions => {
     const user = Option.getOrUndefined(c.user)
     const mechanism = Option.getOrUndefined(c.mechanism)
+    // A mechanism of the other kind is ignored here (the CLI refuses it as a usage error); none
+    // leaves the choice to the server's offer, as `oauth2` and `password` document.
+    const oauth = mechanism !== undefined && isOAuthMechanism(mechanism) ? { mechanism } : undefined
+    const plain = mechanism !== undefined && !isOAuthMechanism(mechanism) ? { mechanism } : undefined
     const auth: Authentication | undefined =
       user === undefined
         ? undefined
         : Option.isSome(c.accessToken)
-          ? {
-              _tag: "OAuth2",
-              user,
-              accessToken: c.accessToken.value,
-              mechanism: mechanism === "OAUTHBEARER" ? "OAUTHBEARER" : "XOAUTH2"
-            }
+          ? oauth2(user, c.accessToken.value, oauth)
           : Option.isSome(c.password)
-            ? {
-                _tag: "Password",
-                user,
-                password: c.password.value,
-                mechanism: mechanism === "PLAIN" ? "PLAIN" : mechanism === "LOGIN" ? "LOGIN" : undefined
-              }
+            ? password(user, c.password.value, plain)
             : undefined
     return {
       host: c.host,
       port: Option.getOrUndefined(c.port),
       tls: Option.getOrUndefined(c.tls),
-      tlsOptions:
-        c.insecure || Option.isSome(c.caFile)
-          ? {
-              ...(c.insecure ? { rejectUnauthorized: false } : {}),
-              ...(Option.isSome(c.caFile) ? { caFile: c.caFile.value } : {})
-            }
-          : undefined,
+      tlsOptions: trust({ caFile: Option.getOrUndefined(c.caFile), insecure: c.insecure }),
       auth
     }
   })

@@ -8,9 +8,16 @@
  */
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
+import type { Refusal, Transient } from "./Throttling.ts"
 
-const retryAfterText = (d: Duration.Duration | undefined): string =>
-  d === undefined ? "" : ` (retry after ${Math.ceil(Duration.toSeconds(d))} s)`
+/** A server's wait as a person reads it: `retry after 300 s` (whole seconds, rounded up). */
+export const retryAfterText = (d: Duration.Duration): string => `retry after ${Math.ceil(Duration.toSeconds(d))} s`
+
+/** A server's refusal as a person reads it: `NO [OVERQUOTA] Quota exceeded`. */
+export const replyText = (status: string, code: string | undefined, text: string): string =>
+  `${status}${code ? ` [${code}]` : ""} ${text}`
+
+const waitText = (d: Duration.Duration | undefined): string => (d === undefined ? "" : ` (${retryAfterText(d)})`)
 
 /** TCP could not be established (refused, unreachable, DNS): the server may come back. */
 export class ConnectionFailed extends Data.TaggedError("ConnectionFailed")<{
@@ -91,7 +98,7 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
     return this.code === "SERVERBUG" || this.code === "LIMIT"
   }
   override get message(): string {
-    return `${this.command} failed: ${this.status}${this.code ? ` [${this.code}]` : ""} ${this.text}`
+    return `${this.command} failed: ${replyText(this.status, this.code, this.text)}`
   }
 }
 
@@ -106,7 +113,7 @@ export class ServerBye extends Data.TaggedError("ServerBye")<{
     return true
   }
   override get message(): string {
-    return `server closed the connection: ${this.text}${retryAfterText(this.retryAfter)}`
+    return `server closed the connection: ${this.text}${waitText(this.retryAfter)}`
   }
 }
 
@@ -116,20 +123,13 @@ export class ServerBye extends Data.TaggedError("ServerBye")<{
  * `[INUSE]`. Decided by `Throttling.classify`; retrying later can succeed, after
  * `retryAfter` when the server named a wait.
  */
-export class Throttled extends Data.TaggedError("Throttled")<{
-  /** The refused command's name (e.g. `LOGIN`, `UID FETCH`); undefined for a greeting. */
-  readonly command: string | undefined
-  readonly status: "NO" | "BAD" | "BYE"
-  readonly code: string | undefined
-  readonly text: string
-  readonly retryAfter: Duration.Duration | undefined
-}> {
+export class Throttled extends Data.TaggedError("Throttled")<Refusal & Transient> {
   get isRetryable(): boolean {
     return true
   }
   override get message(): string {
     const what = this.command ?? "connection"
-    return `${what} refused for now: ${this.status}${this.code ? ` [${this.code}]` : ""} ${this.text}${retryAfterText(this.retryAfter)}`
+    return `${what} refused for now: ${replyText(this.status, this.code, this.text)}${waitText(this.retryAfter)}`
   }
 }
 

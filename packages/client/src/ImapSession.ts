@@ -34,7 +34,6 @@ import { CommandFailed, fromReason, type ImapError, MissingCapability, ProtocolF
 import * as Search from "./Search.ts"
 import * as SessionState from "./SessionState.ts"
 import * as FetchFilter from "./internal/FetchFilter.ts"
-import * as UidSetText from "./internal/UidSetText.ts"
 
 export interface MailboxInfo {
   readonly name: string
@@ -139,7 +138,7 @@ export interface ImapSession {
     modSeq: bigint,
     options?: { readonly vanished?: boolean }
   ) => Effect.Effect<
-    { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<string> },
+    { readonly changed: ReadonlyArray<FetchData>; readonly vanished: ReadonlyArray<SequenceSet.SequenceSet<"uid">> },
     ImapError
   >
   /**
@@ -158,7 +157,10 @@ export interface ImapSession {
     mode: Command.StoreMode,
     flags: ReadonlyArray<string>,
     options?: { readonly unchangedSince?: bigint }
-  ) => Effect.Effect<{ readonly updated: ReadonlyArray<FetchData>; readonly modified: string | undefined }, ImapError>
+  ) => Effect.Effect<
+    { readonly updated: ReadonlyArray<FetchData>; readonly modified: SequenceSet.SequenceSet<"uid"> | undefined },
+    ImapError
+  >
   readonly copy: (set: UidSet, mailbox: string) => Effect.Effect<CopyResult, ImapError>
   /**
    * UID MOVE; where MOVE is missing, COPY + \Deleted + UID EXPUNGE of exactly these UIDs (UIDPLUS),
@@ -507,8 +509,8 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
       // One entry per UID: with the mailbox selected, the server may send an unsolicited update of
       // another session's change before the reply itself (Dovecot does), for the same message.
       const changed = new Map<number, FetchData>()
-      const vanished: Array<string> = []
-      const gone: Array<string> = []
+      const vanished: Array<SequenceSet.SequenceSet<"uid">> = []
+      const gone: Array<SequenceSet.SequenceSet<"uid">> = []
       const useVanished = opts?.vanished === true && enabled.has("QRESYNC")
       yield* run(
         Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
@@ -532,10 +534,8 @@ const open = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession,
           }
         }
       )
-      for (const text of [...vanished, ...gone]) {
-        for (const [low, high] of UidSetText.ranges(text)) {
-          for (const uid of changed.keys()) if (uid >= low && uid <= high) changed.delete(uid)
-        }
+      for (const set of [...vanished, ...gone]) {
+        for (const uid of changed.keys()) if (SequenceSet.contains(set, uid)) changed.delete(uid)
       }
       return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
     })

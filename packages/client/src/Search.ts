@@ -5,7 +5,7 @@
  * UIDs. Non-ASCII text goes with `CHARSET UTF-8` unless UTF8=ACCEPT is enabled (RFC 6855 3 forbids
  * it then): without it a server reads the bytes as US-ASCII and Cyrus then matches nothing.
  */
-import { Command, type ESearchData, ParseError, SearchKey, SequenceSet } from "@pkg/protocol"
+import { Command, type ESearchData, SearchKey, SequenceSet } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
 import type { CommandRequest, ImapConnection } from "./ImapConnection.ts"
@@ -58,29 +58,28 @@ const messageCount = (ctx: SearchContext): number => {
   return s._tag === "Selected" ? s.mailbox.exists : 0
 }
 
-/** How many numbers a set of numbers (no `*`) holds, without expanding it. */
-const sizeOf = (set: SequenceSet.SequenceSet<"uid">): number =>
-  SequenceSet.compact(set).ranges.reduce((n, r) => n + Math.abs(Number(r.end) - Number(r.start)) + 1, 0)
-
-/** ESEARCH's ALL as a set of UIDs; a set the grammar refuses, with `*`, or larger than the mailbox is a protocol error. */
-const allOf = (ctx: SearchContext, text: string): Effect.Effect<SequenceSet.SequenceSet<"uid">, ImapError> =>
+/**
+ * ESEARCH's ALL as a set of UIDs; a set with `*`, or larger than the mailbox, is a protocol error
+ * (the parser has refused what the grammar refuses). A reply to our UID SEARCH that leaves out the
+ * UID indicator is read as UIDs all the same: they are what was asked for.
+ */
+const allOf = (
+  ctx: SearchContext,
+  all: SequenceSet.SequenceSet<"uid"> | SequenceSet.SequenceSet<"seq">
+): Effect.Effect<SequenceSet.SequenceSet<"uid">, ImapError> =>
   Effect.suspend(() => {
-    let set: SequenceSet.SequenceSet<"uid">
-    try {
-      set = SequenceSet.parse(text, "uid")
-    } catch (e) {
-      const message = e instanceof ParseError ? e.message : String(e)
-      return Effect.fail(protocolFailure(`ESEARCH ALL is not a UID set: ${message}`, text.slice(0, 200)))
-    }
+    const set =
+      all.kind === "uid"
+        ? all
+        : SequenceSet.make("uid", all.ranges as unknown as SequenceSet.SequenceSet<"uid">["ranges"])
+    const text = () => SequenceSet.encode(set).slice(0, 200)
     if (set.ranges.some((r) => r.start === "*" || r.end === "*")) {
-      return Effect.fail(protocolFailure("ESEARCH ALL holds *", text.slice(0, 200)))
+      return Effect.fail(protocolFailure("ESEARCH ALL holds *", text()))
     }
-    const size = sizeOf(set)
+    const size = SequenceSet.size(set)
     const exists = messageCount(ctx)
     if (size > exists) {
-      return Effect.fail(
-        protocolFailure(`ESEARCH ALL names ${size} UIDs in a mailbox of ${exists} messages`, text.slice(0, 200))
-      )
+      return Effect.fail(protocolFailure(`ESEARCH ALL names ${size} UIDs in a mailbox of ${exists} messages`, text()))
     }
     return Effect.succeed(set)
   })

@@ -3,8 +3,7 @@
  * selected mailbox's snapshot, as a pure reducer `(state, response) -> state`. The connection holds
  * it in a SubscriptionRef; everything here is testable without I/O.
  */
-import type { ResponseCode, Tagged, UntaggedData } from "@pkg/protocol"
-import * as UidSetText from "./internal/UidSetText.ts"
+import { type ResponseCode, SequenceSet, type Tagged, type UntaggedData } from "@pkg/protocol"
 
 export interface MailboxSnapshot {
   readonly name: string
@@ -80,7 +79,7 @@ export const applyToMailbox = (m: MailboxSnapshot, r: UntaggedData): MailboxSnap
       return { ...m, exists: Math.max(0, m.exists - 1) }
     case "Vanished":
       // EARLIER reports expunges the client already accounted for (RFC 7162 3.2.10).
-      return r.earlier ? m : { ...m, exists: Math.max(0, m.exists - UidSetText.count(r.uids)) }
+      return r.earlier ? m : { ...m, exists: Math.max(0, m.exists - SequenceSet.size(r.uids)) }
     case "Flags":
       return { ...m, flags: r.flags }
     case "UntaggedStatus":

@@ -12,6 +12,8 @@ const maxTraceChars = 400
  * Printable rendering of received bytes: control characters escaped, long frames abbreviated. Each
  * byte becomes one character (Latin-1), so bytes 0x80..0x9F would become the C1 controls
  * U+0080..U+009F, which some terminals obey (U+009B is a CSI): they are escaped like C0.
+ * Made for reading a wire log, so not `ParseError.escapeBytes` (lossless evidence: `\\Seen`, every
+ * 8-bit byte as `\xNN`): here `\Seen` stays as sent and 0xa0..0xff show as one character each.
  */
 export const printable = (bytes: Uint8Array, max: number = maxTraceChars): string => {
   const n = Math.min(bytes.length, max)

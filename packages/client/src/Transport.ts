@@ -147,20 +147,25 @@ const tlsConnectionOptions = (host: string, tls: TlsOptions | undefined) => {
   }
 }
 
-/** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
-const readCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
-  const file = tls?.caFile
-  if (file === undefined || tls?.ca !== undefined) return Effect.succeed(tls)
-  return Effect.tryPromise({
+/** Reads a PEM file of extra trust anchors (`caFile`); public as `ImapConfig.readCaFile`. */
+export const readCaFile = (file: string): Effect.Effect<string, ImapError> =>
+  Effect.tryPromise({
     try: () => readFile(file, "utf8"),
     catch: (cause) =>
       fromReason(new TlsFailed({ message: `cannot read CA file ${file}: ${causeMessage(cause)}`, cause }))
-  }).pipe(Effect.map((ca) => ({ ...tls, ca })))
+  })
+
+/** `tls` with `ca` read from `caFile` (when only the file is given). */
+const withCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | undefined, ImapError> => {
+  const file = tls?.caFile
+  if (file === undefined || tls?.ca !== undefined) return Effect.succeed(tls)
+  return readCaFile(file).pipe(Effect.map((ca) => ({ ...tls, ca })))
 }
 
+/** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
 export const open = (input: TransportOptions): Effect.Effect<Transport, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
-    const options: TransportOptions = { ...input, tlsOptions: yield* readCaFile(input.tlsOptions) }
+    const options: TransportOptions = { ...input, tlsOptions: yield* withCaFile(input.tlsOptions) }
     const implicit = options.tls === "implicit"
     const openTimeout = Duration.toMillis(options.connectTimeout)
     const socket = implicit

@@ -116,13 +116,19 @@ export const defaultReconnect: Schedule.Schedule<unknown, ImapError> = Schedule.
  */
 export const handoffCapacity = 256
 
+/**
+ * Whether `n` can be `sinceUid`: the first FETCH asks for `n + 1:*`, so `n + 1` must still be a UID
+ * (RFC 9051 2.3.1.1: 1..4294967295), which makes 0..4294967294.
+ */
+export const isSinceUid = (n: number): boolean => n === 0 || (SequenceSet.isValidNumber(n) && n < SequenceSet.MAX)
+
 /** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
   Stream.unwrap(
     Effect.gen(function* () {
-      // Checked before connecting: `sinceUid + 1:*` must be a UID the encoder can send.
+      // Checked before connecting, not refused by the encoder after logging in.
       const since = options.sinceUid
-      if (since !== undefined && !(Number.isInteger(since) && since >= 0 && since < SequenceSet.MAX)) {
+      if (since !== undefined && !isSinceUid(since)) {
         return yield* Effect.fail(
           fromReason(new InvalidInput({ message: `sinceUid: expected 0 to ${SequenceSet.MAX - 1}, got ${since}` }))
         )

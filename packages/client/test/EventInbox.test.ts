@@ -14,7 +14,7 @@ import * as EventInbox from "../src/internal/EventInbox.ts"
 const X = (count: number): UntaggedData => ({ _tag: "Exists", count })
 const R = (count: number): UntaggedData => ({ _tag: "Recent", count })
 const E = (seq: number): UntaggedData => ({ _tag: "Expunge", seq })
-const V = (uids: string): UntaggedData => ({ _tag: "Vanished", earlier: false, uids })
+const V = (uids: string): UntaggedData => ({ _tag: "Vanished", earlier: false, uids: SequenceSet.parse(uids, "uid") })
 const F = (seq: number, attributes: FetchAttributes): UntaggedData => ({ _tag: "Fetch", seq, attributes })
 const seen = (seq: number, uid?: number): UntaggedData =>
   F(seq, { ...(uid === undefined ? {} : { uid: SequenceSet.Uid(uid) }), flags: ["\\Seen"] })

@@ -1,4 +1,4 @@
-import type { UntaggedData } from "@pkg/protocol"
+import { SequenceSet, type UntaggedData } from "@pkg/protocol"
 import { describe, expect, it } from "vitest"
 import * as SessionState from "../src/SessionState.ts"
 
@@ -12,9 +12,13 @@ describe("SessionState.reduce", () => {
   })
 
   it("subtracts VANISHED uids but not VANISHED (EARLIER)", () => {
-    let s = SessionState.reduce(selectedInbox, { _tag: "Vanished", earlier: false, uids: "1:2" })
+    let s = SessionState.reduce(selectedInbox, {
+      _tag: "Vanished",
+      earlier: false,
+      uids: SequenceSet.parse("1:2", "uid")
+    })
     expect(s._tag === "Selected" && s.mailbox.exists).toBe(1)
-    s = SessionState.reduce(s, { _tag: "Vanished", earlier: true, uids: "7" })
+    s = SessionState.reduce(s, { _tag: "Vanished", earlier: true, uids: SequenceSet.parse("7", "uid") })
     expect(s._tag === "Selected" && s.mailbox.exists).toBe(1)
   })
 

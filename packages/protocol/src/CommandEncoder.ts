@@ -16,11 +16,13 @@
  * Errors: `encode` returns `Result<EncodedCommand, EncodeError>` and never throws (internally it
  * throws `EncodeError` and catches it at the boundary). `Result` is yieldable in `Effect.gen`.
  */
+import * as Bytes from "effect/Bytes"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type * as Command from "./Command.ts"
 import { EncodeError } from "./EncodeError.ts"
 import * as Flag from "./Flag.ts"
+import { every, isAstringChar, isListChar, isQuotableChar, quote } from "./internal/CharClass.ts"
 import { MAX_DEPTH } from "./internal/Reader.ts"
 import * as MailboxName from "./MailboxName.ts"
 import * as SearchKey from "./SearchKey.ts"
@@ -64,14 +66,6 @@ const refuse = (field: string, message: string): never => {
   throw new EncodeError({ field, message: `${field}: ${message}` })
 }
 
-const isAstringChar = (code: number): boolean => Flag.isAtomChar(code) || code === 0x5d
-const isListChar = (code: number): boolean => isAstringChar(code) || code === 0x25 || code === 0x2a
-const allChars = (s: string, pred: (code: number) => boolean): boolean => {
-  if (s.length === 0) return false
-  for (let i = 0; i < s.length; i++) if (!pred(s.charCodeAt(i))) return false
-  return true
-}
-
 class Writer {
   private readonly segments: Array<Uint8Array> = []
   private current: Array<Uint8Array> = []
@@ -101,14 +95,7 @@ class Writer {
   }
 
   private endSegment(): void {
-    const total = this.current.reduce((n, c) => n + c.length, 0)
-    const out = new Uint8Array(total)
-    let pos = 0
-    for (const c of this.current) {
-      out.set(c, pos)
-      pos += c.length
-    }
-    this.segments.push(out)
+    this.segments.push(Bytes.concat(this.current))
     this.current = []
   }
 
@@ -134,10 +121,10 @@ class Writer {
       bytes.length <= QUOTED_MAX &&
       [...s].every((ch) => {
         const code = ch.codePointAt(0)!
-        return (code >= 0x20 && code <= 0x7e) || (this.options.utf8Accept === true && code >= 0xa0)
+        return isQuotableChar(code) || (this.options.utf8Accept === true && code >= 0xa0)
       })
     if (quotable) {
-      const quoted = `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`
+      const quoted = quote(s)
       this.text(quoted, secret ? "<redacted>" : quoted)
     } else {
       this.literal(bytes, field, secret)
@@ -146,7 +133,7 @@ class Writer {
 
   astring(s: string, field: string, secret = false): void {
     this.checkWellFormed(s, field)
-    if (allChars(s, isAstringChar)) this.text(s, secret ? "<redacted>" : s)
+    if (every(s, isAstringChar)) this.text(s, secret ? "<redacted>" : s)
     else this.string(s, field, secret)
   }
 
@@ -164,7 +151,7 @@ class Writer {
   pattern(name: string, field: string): void {
     this.checkWellFormed(name, field)
     const wire = MailboxName.toWire(name, this.options)
-    if (allChars(wire, isListChar)) this.text(wire)
+    if (every(wire, isListChar)) this.text(wire)
     else this.string(wire, field)
   }
 
@@ -724,7 +711,7 @@ const body = (w: Writer, c: Command.Command): void => {
 }
 
 /** tag = 1*<any ASTRING-CHAR except "+"> (RFC 9051 9). */
-export const isValidTag = (tag: string): boolean => allChars(tag, (c) => isAstringChar(c) && c !== 0x2b)
+export const isValidTag = (tag: string): boolean => every(tag, (c) => isAstringChar(c) && c !== 0x2b)
 
 const attempt = <A>(f: () => A): Result.Result<A, EncodeError> => {
   try {
@@ -769,12 +756,4 @@ export const encodeContinuation = (base64OrText: string): Result.Result<Uint8Arr
   })
 
 /** Concatenates segments, e.g. to hand a whole command to `CommandParser.parse` in tests. */
-export const concat = (segments: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(segments.reduce((n, s) => n + s.length, 0))
-  let pos = 0
-  for (const s of segments) {
-    out.set(s, pos)
-    pos += s.length
-  }
-  return out
-}
+export const concat: (segments: ReadonlyArray<Uint8Array>) => Uint8Array = Bytes.concat

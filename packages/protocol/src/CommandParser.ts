@@ -13,6 +13,7 @@ import * as Command from "./Command.ts"
 import { fetchAttributeWords } from "./CommandEncoder.ts"
 import * as Flag from "./Flag.ts"
 import * as MailboxName from "./MailboxName.ts"
+import { isAstringChar, isDigit, isListChar, isSetChar } from "./internal/CharClass.ts"
 import { MAX_DEPTH } from "./internal/Reader.ts"
 import { excerptAt, ParseError } from "./ParseError.ts"
 import * as SearchKey from "./SearchKey.ts"
@@ -29,11 +30,8 @@ export interface ParseOptions {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
-const isAstringChar = (c: number): boolean => Flag.isAtomChar(c) || c === 0x5d
-const isListChar = (c: number): boolean => isAstringChar(c) || c === 0x25 || c === 0x2a
-const isSetChar = (c: number): boolean =>
-  (c >= 0x30 && c <= 0x39) || c === 0x2a || c === 0x3a || c === 0x2c || c === 0x24
-const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39
+/** A set or `$` (RFC 5182 SEARCHRES). */
+const isSetOrSavedChar = (c: number): boolean => isSetChar(c) || c === 0x24
 
 const attributeByWord: ReadonlyMap<string, Command.FetchAttribute> = new Map(
   Object.entries(fetchAttributeWords).map(([tag, word]) => [word, { _tag: tag } as Command.FetchAttribute])
@@ -129,7 +127,7 @@ class Reader {
       this.pos++
     }
     this.byte(0x7b, "{")
-    const digits = this.run((c) => c >= 0x30 && c <= 0x39, "literal length")
+    const digits = this.run(isDigit, "literal length")
     if (this.peek() === 0x2b) this.pos++
     this.byte(0x7d, "}")
     this.byte(0x0d, "CR")
@@ -169,18 +167,18 @@ class Reader {
 
   number(min = 0, max = Number.MAX_SAFE_INTEGER): number {
     const at = this.pos
-    const n = Number(this.run((c) => c >= 0x30 && c <= 0x39, "a number"))
+    const n = Number(this.run(isDigit, "a number"))
     if (!Number.isSafeInteger(n) || n < min || n > max) this.fail("number out of range", at)
     return n
   }
 
   bigint(): bigint {
-    return BigInt(this.run((c) => c >= 0x30 && c <= 0x39, "a number"))
+    return BigInt(this.run(isDigit, "a number"))
   }
 
   set<K extends SequenceSet.Kind>(kind: K): SequenceSet.SetOrSaved<K> {
     const at = this.pos
-    const text = this.run(isSetChar, "a sequence set")
+    const text = this.run(isSetOrSavedChar, "a sequence set")
     try {
       return SequenceSet.parseSetOrSaved(text, kind)
     } catch (e) {
@@ -258,7 +256,7 @@ const searchDate = (r: Reader): Date => {
  */
 const searchKey = (r: Reader, depth: number): SearchKey.SearchKey => {
   if (depth > MAX_DEPTH) r.fail(`search keys nested deeper than ${MAX_DEPTH}`)
-  const c = r.peek()
+  const c = r.peek() ?? -1
   if (c === 0x28)
     return {
       _tag: "And",
@@ -312,7 +310,7 @@ const searchKey = (r: Reader, depth: number): SearchKey.SearchKey => {
     case "NOT":
       return SearchKey.not(searchKey(r, depth + 1))
     case "MODSEQ": {
-      if (isDigit(r.peek())) return SearchKey.modSeq(r.bigint())
+      if (isDigit(r.peek() ?? -1)) return SearchKey.modSeq(r.bigint())
       const name = r.string()
       r.sp()
       const typeAt = r.pos
@@ -359,7 +357,7 @@ const search = (r: Reader, uid: boolean): Command.Search | Command.UidSearch => 
 
 const partNumbers = (r: Reader): Array<number> => {
   const part: Array<number> = []
-  while (isDigit(r.peek())) {
+  while (isDigit(r.peek() ?? -1)) {
     part.push(r.number(1, SequenceSet.MAX))
     if (r.peek() !== 0x2e) break
     r.pos++

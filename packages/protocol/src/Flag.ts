@@ -4,6 +4,7 @@
  * strings are safe to send. A keyword is an atom, so it can never carry a space, parenthesis, quote,
  * CR or LF: the encoder refuses anything `isValid` rejects instead of quoting it.
  */
+import * as CharClass from "./internal/CharClass.ts"
 
 export const Seen = "\\Seen"
 export const Answered = "\\Answered"
@@ -28,24 +29,10 @@ export const Phishing = "$Phishing"
  * ATOM-CHAR: any CHAR except atom-specials `(` `)` `{` SP CTL `%` `*` `"` `\` `]` (RFC 9051 9).
  * 8-bit bytes are not CHAR, so non-ASCII never makes an atom.
  */
-export const isAtomChar = (code: number): boolean =>
-  code > 0x20 &&
-  code < 0x7f &&
-  code !== 0x28 && // (
-  code !== 0x29 && // )
-  code !== 0x7b && // {
-  code !== 0x25 && // %
-  code !== 0x2a && // *
-  code !== 0x22 && // "
-  code !== 0x5c && // \
-  code !== 0x5d // ]
+export const isAtomChar: (code: number) => boolean = CharClass.isAtomChar
 
 /** 1*ATOM-CHAR. */
-export const isAtom = (s: string): boolean => {
-  if (s.length === 0) return false
-  for (let i = 0; i < s.length; i++) if (!isAtomChar(s.charCodeAt(i))) return false
-  return true
-}
+export const isAtom = (s: string): boolean => CharClass.every(s, isAtomChar)
 
 /** A keyword (flag-keyword): an atom; it cannot start with `\`, which is excluded from atoms anyway. */
 export const isKeyword = (s: string): boolean => isAtom(s)

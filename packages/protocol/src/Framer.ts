@@ -17,7 +17,8 @@
  * Ambiguity inherent to IMAP: a line whose free text happens to end in `{5}` is taken as announcing
  * a literal (every IMAP client does the same; the grammar gives no way to tell them apart).
  */
-import { excerptAt, ParseError, printable } from "./ParseError.ts"
+import { isDigit } from "./internal/CharClass.ts"
+import { escapeBytes, excerptAt, ParseError } from "./ParseError.ts"
 
 export interface FramerOptions {
   /** Longest line (excluding literals and the line end). Default 1 MiB. */
@@ -157,7 +158,7 @@ export const make = (options?: FramerOptions): Framer => {
     const excerpt =
       rel < bytes.length
         ? excerptAt(bytes, rel)
-        : printable(frameCopy(rel, rel + 80), 0, 80) + (rel + 80 < frameEnd ? "..." : "")
+        : escapeBytes(frameCopy(rel, rel + 80), 0, 80) + (rel + 80 < frameEnd ? "..." : "")
     const absolute = consumed - piecesLength + frameStart + rel
     failure = new ParseError({ message: `${message} (stream offset ${absolute})`, offset: absolute, excerpt, bytes })
     throw failure
@@ -197,7 +198,7 @@ export const make = (options?: FramerOptions): Framer => {
     let value = 0
     let scale = 1
     let digits = 0
-    while (c >= 0x30 && c <= 0x39) {
+    while (isDigit(c)) {
       if (digits < MAX_LITERAL_DIGITS) value += (c - 0x30) * scale
       scale *= 10
       digits++

@@ -30,8 +30,14 @@ export class ParseError extends Data.TaggedError("ParseError")<{
 
 const HEX = "0123456789abcdef"
 
-/** Escapes `bytes[from, to)` into printable ASCII (`\r`, `\n`, `\t`, `\\`, `\xNN`). */
-export const printable = (bytes: Uint8Array, from: number, to: number): string => {
+/**
+ * Escapes `bytes[from, to)` into printable ASCII (`\r`, `\n`, `\t`, `\\`, `\xNN`), losslessly: an
+ * excerpt is evidence of what the server sent, so every byte can be read back from it (a backslash is
+ * doubled, every byte >= 0x7f is escaped). Not the same rule as the client's `Trace.printable`, which
+ * is for reading a wire log (`\Seen` left as is, bytes 0xa0..0xff shown as Latin-1 characters), nor
+ * the CLI's `AccessToken.stderrExcerpt`, which folds another program's text into one lossy line.
+ */
+export const escapeBytes = (bytes: Uint8Array, from: number, to: number): string => {
   let out = ""
   const end = Math.min(to, bytes.length)
   for (let i = Math.max(0, from); i < end; i++) {
@@ -54,5 +60,5 @@ const AFTER = 48
 export const excerptAt = (bytes: Uint8Array, at: number): string => {
   const from = Math.max(0, at - BEFORE)
   const to = Math.min(bytes.length, at + AFTER)
-  return (from > 0 ? "..." : "") + printable(bytes, from, to) + (to < bytes.length ? "..." : "")
+  return (from > 0 ? "..." : "") + escapeBytes(bytes, from, to) + (to < bytes.length ? "..." : "")
 }

@@ -3,7 +3,7 @@
  * client meets). Plain readonly `_tag` data: the parser builds these on the hot path without
  * Schema; `Schemas.ts` holds Schema models of the public types for validation at the edges.
  */
-import type { Uid } from "./SequenceSet.ts"
+import type { SequenceSet, Uid } from "./SequenceSet.ts"
 
 /** Bytes of a literal or quoted string, kept as a view into the received frame (never copied). */
 export type Bytes = Uint8Array
@@ -24,7 +24,12 @@ export type ResponseCode =
   | { readonly _tag: "Unseen"; readonly seq: number }
   | { readonly _tag: "HighestModSeq"; readonly modSeq: bigint }
   | { readonly _tag: "NoModSeq" }
-  | { readonly _tag: "Modified"; readonly set: string }
+  /**
+   * RFC 7162 3.1.3: the messages a conditional STORE left alone. UIDs after UID STORE (the only
+   * STORE the client sends); after a plain STORE the server puts sequence numbers here, which the
+   * parser cannot tell apart.
+   */
+  | { readonly _tag: "Modified"; readonly set: SequenceSet<"uid"> }
   | { readonly _tag: "AppendUid"; readonly uidValidity: number; readonly uids: ReadonlyArray<Uid> }
   | {
       readonly _tag: "CopyUid"
@@ -130,7 +135,7 @@ export interface SearchData {
   readonly modSeq: bigint | undefined
 }
 
-/** RFC 4731 / 9051 ESEARCH. Sequence sets are kept as both text and expanded numbers. */
+/** RFC 4731 / 9051 ESEARCH. */
 export interface ESearchData {
   readonly _tag: "ESearch"
   readonly tag: string | undefined
@@ -138,7 +143,8 @@ export interface ESearchData {
   readonly min: number | undefined
   readonly max: number | undefined
   readonly count: number | undefined
-  readonly all: string | undefined
+  /** A UID set when the reply says UID (to UID SEARCH), else a set of sequence numbers. */
+  readonly all: SequenceSet<"uid"> | SequenceSet<"seq"> | undefined
   readonly modSeq: bigint | undefined
   readonly other: ReadonlyArray<{ readonly name: string; readonly raw: string }>
 }
@@ -159,7 +165,8 @@ export interface ExpungeData {
 export interface VanishedData {
   readonly _tag: "Vanished"
   readonly earlier: boolean
-  readonly uids: string
+  /** Never holds `*` (RFC 7162 3.2.10). */
+  readonly uids: SequenceSet<"uid">
 }
 
 export interface NamespaceEntry {

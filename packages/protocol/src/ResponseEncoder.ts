@@ -12,7 +12,9 @@
  * the caller's responsibility and must not contain CR or LF; a text ending in `{n}` would be read
  * back as a literal, as by any IMAP peer.
  */
+import * as Bytes from "effect/Bytes"
 import * as MailboxName from "./MailboxName.ts"
+import * as SequenceSet from "./SequenceSet.ts"
 import type {
   Address,
   BodyExtension,
@@ -24,7 +26,7 @@ import type {
   Response,
   ResponseCode
 } from "./Response.ts"
-import { isAstringChar, isAtomChar } from "./internal/Reader.ts"
+import { every, isAstringChar, isAtomChar, isQuotableChar, quote } from "./internal/CharClass.ts"
 
 const textEncoder = new TextEncoder()
 const CRLF = "\r\n"
@@ -50,16 +52,7 @@ class Writer {
 
   done(): Uint8Array {
     if (this.text !== "") this.parts.push(textEncoder.encode(this.text))
-    if (this.parts.length === 1) return this.parts[0]!
-    let n = 0
-    for (const p of this.parts) n += p.length
-    const out = new Uint8Array(n)
-    let at = 0
-    for (const p of this.parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return this.parts.length === 1 ? this.parts[0]! : Bytes.concat(this.parts)
   }
 
   // Strings ------------------------------------------------------------------------------------
@@ -70,7 +63,7 @@ class Writer {
   }
 
   string(s: string): this {
-    if (isQuotable(s)) return this.write(`"${s.replace(QUOTE_ESCAPE, "\\$&")}"`)
+    if (isQuotable(s)) return this.write(quote(s))
     return this.literal(textEncoder.encode(s))
   }
 
@@ -92,27 +85,16 @@ class Writer {
   }
 }
 
-const QUOTE_ESCAPE = /["\\]/g
-
 /** Printable ASCII (and TAB-free), short enough to quote. */
 const isQuotable = (s: string): boolean => {
   if (s.length > 1000) return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c > 0x7e) return false
-  }
+  for (let i = 0; i < s.length; i++) if (!isQuotableChar(s.charCodeAt(i))) return false
   return true
 }
 
 /** A plain atom (ASCII ATOM-CHARs, plus `]` for astring), never NIL (which would read as nil). */
-const isAtom = (s: string, astring: boolean): boolean => {
-  if (s.length === 0 || s.toUpperCase() === "NIL") return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0x80 || !(astring ? isAstringChar(c) : isAtomChar(c))) return false
-  }
-  return true
-}
+const isAtom = (s: string, astring: boolean): boolean =>
+  s.toUpperCase() !== "NIL" && every(s, astring ? isAstringChar : isAtomChar)
 
 /** A UID list as a uid-set, ascending consecutive runs compressed to `a:b`. */
 const uidSet = (uids: ReadonlyArray<number>): string => {
@@ -157,7 +139,7 @@ const code = (c: ResponseCode): string => {
     case "NoModSeq":
       return "NOMODSEQ"
     case "Modified":
-      return `MODIFIED ${c.set}`
+      return `MODIFIED ${SequenceSet.encode(c.set)}`
     case "AppendUid":
       return `APPENDUID ${c.uidValidity} ${uidSet(c.uids)}`
     case "CopyUid":
@@ -178,7 +160,7 @@ const code = (c: ResponseCode): string => {
 }
 
 /** A charset name: an atom, else a quoted string (response codes cannot carry literals). */
-const charset = (s: string): string => (isAtom(s, false) ? s : `"${s.replace(QUOTE_ESCAPE, "\\$&")}"`)
+const charset = (s: string): string => (isAtom(s, false) ? s : quote(s))
 
 const respText = (w: Writer, c: ResponseCode | undefined, text: string): void => {
   if (c !== undefined) w.write(` [${code(c)}]`)
@@ -402,7 +384,7 @@ export const encode = (response: Response): Uint8Array => {
       if (response.min !== undefined) w.write(` MIN ${response.min}`)
       if (response.max !== undefined) w.write(` MAX ${response.max}`)
       if (response.count !== undefined) w.write(` COUNT ${response.count}`)
-      if (response.all !== undefined) w.write(` ALL ${response.all}`)
+      if (response.all !== undefined) w.write(` ALL ${SequenceSet.encode(response.all)}`)
       if (response.modSeq !== undefined) w.write(` MODSEQ ${response.modSeq}`)
       for (const o of response.other) w.write(` ${o.name} ${o.raw}`)
       break
@@ -417,7 +399,7 @@ export const encode = (response: Response): Uint8Array => {
       w.write(`* ${response.seq} EXPUNGE`)
       break
     case "Vanished":
-      w.write(`* VANISHED ${response.earlier ? "(EARLIER) " : ""}${response.uids}`)
+      w.write(`* VANISHED ${response.earlier ? "(EARLIER) " : ""}${SequenceSet.encode(response.uids)}`)
       break
     case "Namespace":
       w.write("* NAMESPACE ")

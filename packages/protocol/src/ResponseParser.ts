@@ -38,11 +38,11 @@ import type {
   UntaggedData,
   VanishedData
 } from "./Response.ts"
+import { isDigit } from "./internal/CharClass.ts"
 import { fetchData } from "./internal/FetchParser.ts"
 import {
   decodeUtf8,
   isAstringChar,
-  isDigit,
   isKeyword,
   keyword,
   LPAREN,
@@ -52,7 +52,7 @@ import {
   SP,
   STAR
 } from "./internal/Reader.ts"
-import { respText, sequenceSetText } from "./internal/RespTextParser.ts"
+import { respText, sequenceSet } from "./internal/RespTextParser.ts"
 
 /**
  * Parses one complete response. `frame` is normally one frame from `Framer` (line end included);
@@ -399,7 +399,7 @@ const esearch = (r: Reader): ESearchData => {
   let min: number | undefined
   let max: number | undefined
   let count: number | undefined
-  let all: string | undefined
+  let all: ESearchData["all"]
   let modSeq: bigint | undefined
   const other: Array<Raw> = []
   let first = true
@@ -435,7 +435,7 @@ const esearch = (r: Reader): ESearchData => {
     if (isKeyword(r.buf, s, e, MIN)) min = r.number()
     else if (isKeyword(r.buf, s, e, MAX)) max = r.number()
     else if (isKeyword(r.buf, s, e, COUNT)) count = r.number()
-    else if (isKeyword(r.buf, s, e, ALL)) all = sequenceSetText(r)
+    else if (isKeyword(r.buf, s, e, ALL)) all = uid ? sequenceSet(r, "uid", true) : sequenceSet(r, "seq", true)
     else if (isKeyword(r.buf, s, e, MODSEQ)) modSeq = r.number64()
     else {
       const start = r.skipValue()
@@ -458,7 +458,7 @@ const vanished = (r: Reader): VanishedData => {
     r.sp()
     earlier = true
   }
-  const uids = sequenceSetText(r)
+  const uids = sequenceSet(r, "uid", false)
   r.finish()
   return { _tag: "Vanished", earlier, uids }
 }

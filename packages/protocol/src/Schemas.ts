@@ -9,6 +9,7 @@
  */
 import * as Schema from "effect/Schema"
 import type * as R from "./Response.ts"
+import type { SequenceSet } from "./SequenceSet.ts"
 
 const NString = Schema.UndefinedOr(Schema.String)
 const Strings = Schema.Array(Schema.String)
@@ -17,6 +18,20 @@ const Strings = Schema.Array(Schema.String)
 export const Bytes = Schema.Uint8Array
 
 export const Uid = Schema.Number.pipe(Schema.brand("Uid"))
+
+const setOf = <K extends "uid" | "seq", N extends Schema.Top>(kind: K, number: N) => {
+  const bound = Schema.Union([number, Schema.Literal("*")])
+  return Schema.Struct({
+    _tag: Schema.tag("SequenceSet"),
+    kind: Schema.Literal(kind),
+    ranges: Schema.NonEmptyArray(Schema.Struct({ start: bound, end: bound }))
+  })
+}
+
+/** `SequenceSet<"uid">`: UIDs (VANISHED, MODIFIED, ESEARCH ALL after UID SEARCH). */
+export const UidSet = setOf("uid", Uid)
+/** `SequenceSet<"seq">`: message sequence numbers (ESEARCH ALL after SEARCH). */
+export const SeqSet = setOf("seq", Schema.Number)
 
 export const Address = Schema.Struct({
   name: NString,
@@ -114,7 +129,7 @@ export const ResponseCode = Schema.Union([
   Schema.TaggedStruct("Unseen", { seq: Schema.Number }),
   Schema.TaggedStruct("HighestModSeq", { modSeq: Schema.BigInt }),
   Schema.TaggedStruct("NoModSeq", {}),
-  Schema.TaggedStruct("Modified", { set: Schema.String }),
+  Schema.TaggedStruct("Modified", { set: UidSet }),
   Schema.TaggedStruct("AppendUid", { uidValidity: Schema.Number, uids: UidList }),
   Schema.TaggedStruct("CopyUid", { uidValidity: Schema.Number, sourceUids: UidList, destUids: UidList }),
   Schema.TaggedStruct("Closed", {}),
@@ -193,7 +208,7 @@ export const ESearchData = Schema.TaggedStruct("ESearch", {
   min: Schema.UndefinedOr(Schema.Number),
   max: Schema.UndefinedOr(Schema.Number),
   count: Schema.UndefinedOr(Schema.Number),
-  all: NString,
+  all: Schema.UndefinedOr(Schema.Union([UidSet, SeqSet])),
   modSeq: Schema.UndefinedOr(Schema.BigInt),
   other: Schema.Array(Raw)
 })
@@ -201,7 +216,7 @@ export const ESearchData = Schema.TaggedStruct("ESearch", {
 export const ExistsData = Schema.TaggedStruct("Exists", { count: Schema.Number })
 export const RecentData = Schema.TaggedStruct("Recent", { count: Schema.Number })
 export const ExpungeData = Schema.TaggedStruct("Expunge", { seq: Schema.Number })
-export const VanishedData = Schema.TaggedStruct("Vanished", { earlier: Schema.Boolean, uids: Schema.String })
+export const VanishedData = Schema.TaggedStruct("Vanished", { earlier: Schema.Boolean, uids: UidSet })
 
 export const NamespaceEntry = Schema.Struct({ prefix: Schema.String, delimiter: NString })
 export const NamespaceData = Schema.TaggedStruct("Namespace", {
@@ -312,6 +327,8 @@ export const typeChecks: {
   readonly statusItems: Check<typeof StatusItems, R.StatusItems>
   readonly statusData: Check<typeof StatusData, R.StatusData>
   readonly searchData: Check<typeof SearchData, R.SearchData>
+  readonly uidSet: Check<typeof UidSet, SequenceSet<"uid">>
+  readonly seqSet: Check<typeof SeqSet, SequenceSet<"seq">>
   readonly eSearchData: Check<typeof ESearchData, R.ESearchData>
   readonly existsData: Check<typeof ExistsData, R.ExistsData>
   readonly recentData: Check<typeof RecentData, R.RecentData>
@@ -358,6 +375,8 @@ export const typeChecks: {
   recentData: true,
   expungeData: true,
   vanishedData: true,
+  uidSet: true,
+  seqSet: true,
   namespaceEntry: true,
   namespaceData: true,
   idData: true,

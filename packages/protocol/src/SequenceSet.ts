@@ -241,18 +241,43 @@ export const mayContain = <K extends Kind>(set: SequenceSet<K>, n: number): bool
   return false
 }
 
+/** `set`'s ranges with `*` read as `star`, sorted low-to-high and merged. */
+const resolved = <K extends Kind>(set: SequenceSet<K>, star: number): ReadonlyArray<Range<K>> =>
+  compact(
+    make(
+      set.kind,
+      set.ranges.map((r) => ({
+        start: resolve(r.start, star) as NumberOf<K>,
+        end: resolve(r.end, star) as NumberOf<K>
+      })) as unknown as NonEmptyReadonlyArray<Range<K>>
+    )
+  ).ranges
+
 /**
  * The numbers of the set, ascending and unique, with `*` standing for `bound` and nothing above
  * `bound` (numbers above the largest in use do not exist, and this also caps the result's size; RFC
- * 9051 6.4.8: `UID 100:*` with highest UID 50 is the set `{50}`).
+ * 9051 6.4.8: `UID 100:*` with highest UID 50 is the set `{50}`). At most `limit` of them, the
+ * smallest: a server's set can name four billion (`1:4294967295`).
  */
-export const expand = <K extends Kind>(set: SequenceSet<K>, bound: number): Array<NumberOf<K>> => {
-  const out = new Set<number>()
-  for (const r of set.ranges) {
-    const a = resolve(r.start, bound)
-    const b = resolve(r.end, bound)
-    const hi = Math.min(Math.max(a, b), bound)
-    for (let n = Math.max(Math.min(a, b), 1); n <= hi; n++) out.add(n)
+export const expand = <K extends Kind>(
+  set: SequenceSet<K>,
+  bound: number,
+  limit: number = Number.POSITIVE_INFINITY
+): Array<NumberOf<K>> => {
+  const out: Array<number> = []
+  for (const r of resolved(set, bound)) {
+    const hi = Math.min(Number(r.end), bound)
+    for (let n = Math.max(Number(r.start), 1); n <= hi && out.length < limit; n++) out.push(n)
   }
-  return [...out].sort((x, y) => x - y) as Array<NumberOf<K>>
+  return out as Array<NumberOf<K>>
 }
+
+/** How many numbers the set names, each once, without expanding it; `*` stands for `star` as in `contains`. */
+export const size = <K extends Kind>(set: SequenceSet<K>, star: number = MAX): number =>
+  resolved(set, star).reduce((n, r) => n + Number(r.end) - Number(r.start) + 1, 0)
+
+/** Same kind and the same ranges as written (`1:3` and `1,2,3` differ: compare `compact`ed sets for content). */
+export const equals = <K extends Kind>(a: SequenceSet<K>, b: SequenceSet<K>): boolean =>
+  a.kind === b.kind &&
+  a.ranges.length === b.ranges.length &&
+  a.ranges.every((r, i) => r.start === b.ranges[i]!.start && r.end === b.ranges[i]!.end)

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest"
 import { ParseError } from "../src/ParseError.ts"
 import type { FetchData, Response } from "../src/Response.ts"
 import { parse } from "../src/ResponseParser.ts"
+import * as SequenceSet from "../src/SequenceSet.ts"
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
@@ -79,7 +80,7 @@ describe("status responses", () => {
     ["[HIGHESTMODSEQ 495]", { _tag: "HighestModSeq", modSeq: 495n }],
     ["[HIGHESTMODSEQ 9223372036854775807]", { _tag: "HighestModSeq", modSeq: 9223372036854775807n }],
     ["[NOMODSEQ]", { _tag: "NoModSeq" }],
-    ["[MODIFIED 7,9:11]", { _tag: "Modified", set: "7,9:11" }],
+    ["[MODIFIED 7,9:11]", { _tag: "Modified", set: SequenceSet.parse("7,9:11", "uid") }],
     ["[APPENDUID 38505 3955]", { _tag: "AppendUid", uidValidity: 38505, uids: [3955] }],
     ["[APPENDUID 38505 3955:3957,4000]", { _tag: "AppendUid", uidValidity: 38505, uids: [3955, 3956, 3957, 4000] }],
     [
@@ -248,10 +249,19 @@ describe("untagged data", () => {
       min: 2,
       max: 47,
       count: 9,
-      all: "2,10:11,47",
+      all: SequenceSet.parse("2,10:11,47", "uid"),
       modSeq: 917162500n,
       other: []
     })
+  })
+
+  it("ESEARCH ALL is a UID set after the UID indicator, a set of sequence numbers without it", () => {
+    const all = (line: string) => {
+      const r = p(line)
+      return r._tag === "ESearch" ? r.all : undefined
+    }
+    expect(all("* ESEARCH UID ALL 3:5,9\r\n")).toEqual(SequenceSet.parse("3:5,9", "uid"))
+    expect(all("* ESEARCH ALL 3:5,9\r\n")).toEqual(SequenceSet.parse("3:5,9", "seq"))
   })
 
   it("ESEARCH without correlator, with unknown return data kept raw", () => {
@@ -275,8 +285,16 @@ describe("untagged data", () => {
   })
 
   it("VANISHED and VANISHED (EARLIER)", () => {
-    expect(p("* VANISHED 405,407,410:425\r\n")).toEqual({ _tag: "Vanished", earlier: false, uids: "405,407,410:425" })
-    expect(p("* VANISHED (EARLIER) 41,43:116\r\n")).toEqual({ _tag: "Vanished", earlier: true, uids: "41,43:116" })
+    expect(p("* VANISHED 405,407,410:425\r\n")).toEqual({
+      _tag: "Vanished",
+      earlier: false,
+      uids: SequenceSet.parse("405,407,410:425", "uid")
+    })
+    expect(p("* VANISHED (EARLIER) 41,43:116\r\n")).toEqual({
+      _tag: "Vanished",
+      earlier: true,
+      uids: SequenceSet.parse("41,43:116", "uid")
+    })
   })
 
   it("NAMESPACE with NIL classes and a descriptor extension", () => {
@@ -822,6 +840,24 @@ describe("malformed syntax is a ParseError with offset, excerpt and bytes", () =
 
   it("an unknown section in BODY[...]", () => {
     fails("* 1 FETCH (BODY[FOO] NIL)\r\n")
+  })
+
+  // RFC 9051 9: nz-number = digit-nz *DIGIT, so neither 0 nor a leading zero is a message number.
+  it.each([
+    ["* VANISHED 3,0\r\n", 13, /expected a number/],
+    ["* VANISHED 007\r\n", 11, /expected a number/],
+    ["* VANISHED 1:2:3\r\n", 13, /two colons/],
+    ["* VANISHED 5:*\r\n", 13, /\* is not allowed/],
+    ["* ESEARCH UID ALL 1,,2\r\n", 20, /expected a number/],
+    ["* OK [MODIFIED 4294967296] done\r\n", 15, /exceeds/],
+    ["a1 OK [APPENDUID 38505 0] Done\r\n", 23, /expected a number/],
+    ["a1 OK [COPYUID 1 07 3] Done\r\n", 17, /expected a number/],
+    ["a1 OK [COPYUID 1 3:* 4:5] Done\r\n", 19, /\* is not allowed/]
+  ])("a malformed sequence set: %j", (line, offset, message) => {
+    const e = fails(line)
+    expect(e.message).toMatch(message)
+    expect(e.offset).toBe(offset)
+    expect(dec.decode(e.bytes)).toBe(line)
   })
 })
 

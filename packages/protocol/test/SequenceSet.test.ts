@@ -158,6 +158,36 @@ describe("contains and expand", () => {
     expect(SequenceSet.expand(SequenceSet.from("uid", Uid(100)), 50)).toEqual([50])
     expect(SequenceSet.expand(SequenceSet.all("seq"), 0)).toEqual([])
   })
+  it("expand gives at most `limit` numbers, the smallest, even of a hostile 1:4294967295", () => {
+    expect(SequenceSet.expand(set, 22, 4)).toEqual([2, 3, 4, 8])
+    expect(SequenceSet.expand(SequenceSet.parse("5,1:4294967295", "uid"), SequenceSet.MAX, 3)).toEqual([1, 2, 3])
+  })
+  it("size counts each number once without expanding; * stands for `star`", () => {
+    expect(SequenceSet.size(SequenceSet.parse("1:3,2,10:8", "uid"))).toBe(6)
+    expect(SequenceSet.size(SequenceSet.parse("1:4294967295", "uid"))).toBe(4294967295)
+    expect(SequenceSet.size(set, 22)).toBe(9)
+  })
+  it("equals compares kind and ranges as written", () => {
+    expect(SequenceSet.equals(SequenceSet.parse("1:3,7", "uid"), SequenceSet.parse("1:3,7", "uid"))).toBe(true)
+    expect(SequenceSet.equals(SequenceSet.parse("1:3", "uid"), SequenceSet.parse("1,2,3", "uid"))).toBe(false)
+    expect(SequenceSet.equals(SequenceSet.parse("1:3", "uid"), SequenceSet.parse("3:1", "uid"))).toBe(false)
+  })
+  it("expand and size agree with a brute-force count", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 200 })), { minLength: 1 }),
+        (pairs) => {
+          const text = pairs.map(([a, b]) => `${a}:${b}`).join(",")
+          const parsed = SequenceSet.parse(text, "seq")
+          const brute = new Set(
+            pairs.flatMap(([a, b]) => Array.from({ length: Math.abs(a - b) + 1 }, (_, i) => Math.min(a, b) + i))
+          )
+          expect(SequenceSet.expand(parsed, 300)).toEqual([...brute].sort((x, y) => x - y))
+          expect(SequenceSet.size(parsed)).toBe(brute.size)
+        }
+      )
+    )
+  })
   it("fromNumbers . expand is sort-unique", () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1 }), (ns) => {

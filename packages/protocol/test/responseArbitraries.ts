@@ -18,7 +18,9 @@ import type {
   Response,
   ResponseCode
 } from "../src/Response.ts"
+import * as SequenceSet from "../src/SequenceSet.ts"
 import type { Uid } from "../src/SequenceSet.ts"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 
 /** Plain-prototype records only: the parser builds plain objects, and toStrictEqual checks it. */
 const record = <T>(model: { readonly [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
@@ -62,15 +64,20 @@ const lineText = fc
   .map((s) => s.replace(/[\r\n{}]/g, "_"))
   .filter((s) => s.isWellFormed())
 
-const seqSet = fc
-  .array(
-    fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.option(fc.integer({ min: 1, max: 9999 }), { nil: undefined })),
-    {
-      minLength: 1,
-      maxLength: 5
-    }
-  )
-  .map((ranges) => ranges.map(([a, b]) => (b === undefined ? `${a}` : `${a}:${b}`)).join(","))
+/** A set of numbers as the parser gives it: ranges as written, low-high or high-low, no `*`. */
+const setOf = <K extends SequenceSet.Kind>(kind: K): fc.Arbitrary<SequenceSet.SequenceSet<K>> =>
+  fc
+    .array(
+      fc.tuple(fc.integer({ min: 1, max: 9999 }), fc.option(fc.integer({ min: 1, max: 9999 }), { nil: undefined })),
+      { minLength: 1, maxLength: 5 }
+    )
+    .map((ranges) =>
+      SequenceSet.make(
+        kind,
+        ranges.map(([a, b]) => ({ start: a, end: b ?? a })) as unknown as NonEmptyReadonlyArray<SequenceSet.Range<K>>
+      )
+    )
+const uidSet = setOf("uid")
 
 /** A mailbox name and its wire form, as the parser pairs them. */
 const mailbox = fc
@@ -104,7 +111,7 @@ export const responseCode: fc.Arbitrary<ResponseCode> = fc.oneof(
   uint32.map((uidValidity) => ({ _tag: "UidValidity", uidValidity }) as const),
   uint32.map((seq) => ({ _tag: "Unseen", seq }) as const),
   number64.map((modSeq) => ({ _tag: "HighestModSeq", modSeq }) as const),
-  seqSet.map((set) => ({ _tag: "Modified", set }) as const),
+  uidSet.map((set) => ({ _tag: "Modified", set }) as const),
   record({ uidValidity: uint32, uids: fc.array(uid, { minLength: 1, maxLength: 6 }) }).map(
     (r) => ({ _tag: "AppendUid", ...r }) as const
   ),
@@ -315,14 +322,19 @@ export const responses = {
     min: fc.option(uint32, { nil: undefined }),
     max: fc.option(uint32, { nil: undefined }),
     count: fc.option(uint32, { nil: undefined }),
-    all: fc.option(seqSet, { nil: undefined }),
+    all: fc.option(fc.boolean(), { nil: undefined }),
     modSeq: fc.option(number64, { nil: undefined }),
     other: fc.array(record({ name: xName, raw: rawValue }), { maxLength: 2 })
-  }).map((r): Response => ({ _tag: "ESearch", ...r })),
+  })
+    .chain((r) =>
+      // ALL's kind follows the UID indicator, as the parser reads it.
+      (r.all === undefined ? fc.constant(undefined) : r.uid ? uidSet : setOf("seq")).map((all) => ({ ...r, all }))
+    )
+    .map((r): Response => ({ _tag: "ESearch", ...r })),
   Exists: uint32.map((count): Response => ({ _tag: "Exists", count })),
   Recent: uint32.map((count): Response => ({ _tag: "Recent", count })),
   Expunge: uint32.map((seq): Response => ({ _tag: "Expunge", seq })),
-  Vanished: record({ earlier: fc.boolean(), uids: seqSet }).map((r): Response => ({ _tag: "Vanished", ...r })),
+  Vanished: record({ earlier: fc.boolean(), uids: uidSet }).map((r): Response => ({ _tag: "Vanished", ...r })),
   Namespace: record({ personal: namespaceEntries, otherUsers: namespaceEntries, shared: namespaceEntries }).map(
     (r): Response => ({ _tag: "Namespace", ...r })
   ),

@@ -19,12 +19,13 @@
  *    silently dropped: the consumer knows it must resynchronise (the watcher reconnects and fetches
  *    by UID, losing nothing).
  */
-import type { FetchData, UntaggedData } from "@pkg/protocol"
+import { type FetchData, SequenceSet, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Cause from "effect/Cause"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { isFlagUpdate } from "./FetchFilter.ts"
+import * as Parking from "./Parking.ts"
 
 /** How an event may combine with those before it. */
 export type Kind =
@@ -62,7 +63,7 @@ export const mergeFlagUpdates = (older: FetchData, newer: FetchData): FetchData 
 /** Consecutive barriers that may be kept as one entry with a count (the consumer still gets each). */
 const sameBarrier = (a: UntaggedData, b: UntaggedData): boolean =>
   (a._tag === "Expunge" && b._tag === "Expunge" && a.seq === b.seq) ||
-  (a._tag === "Vanished" && b._tag === "Vanished" && a.earlier === b.earlier && a.uids === b.uids)
+  (a._tag === "Vanished" && b._tag === "Vanished" && a.earlier === b.earlier && SequenceSet.equals(a.uids, b.uids))
 
 interface Entry {
   r: UntaggedData
@@ -190,29 +191,9 @@ export interface Inbox<E> {
 export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
   const queue = makeCoalescer()
   let ended: Exit.Exit<unknown, E> | undefined
-  let waiter: (() => void) | undefined
+  const parking = Parking.make()
   let full = false
 
-  const wake = () => {
-    const w = waiter
-    waiter = undefined
-    w?.()
-  }
-  let queued = false
-  /**
-   * Resumes a waiting consumer once per microtask, after the reader has dispatched the whole chunk:
-   * resumed inside each push, a consumer that keeps up took a flood one event per pull (a fiber
-   * resumption each, and nothing left to coalesce). An IDLE notification waits only for the rest of
-   * its chunk.
-   */
-  const signal = () => {
-    if (waiter === undefined || queued) return
-    queued = true
-    queueMicrotask(() => {
-      queued = false
-      wake()
-    })
-  }
   const relieve = () => {
     if (full && queue.size() < options.highWater) {
       full = false
@@ -223,7 +204,7 @@ export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
     if (ended !== undefined) return
     ended = exit
     relieve()
-    wake()
+    parking.wake()
   }
 
   const pull: Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, E | Cause.Done> = Effect.suspend(() => {
@@ -232,16 +213,9 @@ export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
       relieve()
       return Effect.succeed(batch)
     }
-    if (ended !== undefined) return Exit.isSuccess(ended) ? Cause.done() : Effect.failCause(ended.cause)
+    if (ended !== undefined) return Parking.ended(ended)
     return Effect.flatMap(
-      Effect.callback<void>((k) => {
-        // Checked again here: the fiber may have yielded since the check above (see Handoff.ts).
-        if (queue.size() > 0 || ended !== undefined) return k(Effect.void)
-        waiter = () => k(Effect.void)
-        return Effect.sync(() => {
-          waiter = undefined
-        })
-      }),
+      parking.park(() => queue.size() > 0 || ended !== undefined),
       () => pull
     )
   })
@@ -260,7 +234,9 @@ export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
         queue.clear()
         return end(Exit.fail(options.overflow(held)))
       }
-      signal()
+      // Once per microtask, after the reader has dispatched the whole chunk (see `Parking`): an
+      // IDLE notification waits only for the rest of its chunk.
+      parking.signal()
     },
     end,
     size: queue.size,

@@ -8,10 +8,11 @@
  * everything buffered at once (`pull`), and one that must be done with an element before the next
  * is taken (`take`: the watcher commits a checkpoint when its consumer comes back for more).
  */
-import * as Cause from "effect/Cause"
+import type * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Exit from "effect/Exit"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Parking from "./Parking.ts"
 
 export interface Handoff<A, E> {
   /** Buffers `a` at once, whatever the capacity (a producer that cannot wait). */
@@ -36,36 +37,19 @@ export interface HandoffOptions {
   readonly capacity?: number | undefined
 }
 
-/**
- * The consumer is resumed once per microtask, after the reader has dispatched the whole chunk:
- * resuming it once per FETCH response cost a fifth of a large FETCH's CPU.
- */
+/** The consumer is resumed once per microtask (see `Parking`). */
 export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
   const capacity = options?.capacity ?? Number.POSITIVE_INFINITY
   let items: Array<A> = []
   let ended: Exit.Exit<unknown, E> | undefined
-  let waiter: (() => void) | undefined
-  let queued = false
+  const parking = Parking.make()
   let taken: (() => void) | undefined
   /** Producers waiting in `offer` for room. */
   const room = new Set<() => void>()
 
-  const resume = () => {
-    const w = waiter
-    waiter = undefined
-    w?.()
-  }
-  const signal = () => {
-    if (waiter === undefined || queued) return
-    queued = true
-    queueMicrotask(() => {
-      queued = false
-      resume()
-    })
-  }
   const push = (a: A) => {
     items.push(a)
-    signal()
+    parking.signal()
   }
   const wakeProducers = () => {
     if (room.size === 0) return
@@ -81,20 +65,9 @@ export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
   /** Waits until something is buffered or the stream has ended, then runs `next` again. */
   const parked = <X>(next: Effect.Effect<X, E | Cause.Done>): Effect.Effect<X, E | Cause.Done> =>
     Effect.flatMap(
-      Effect.callback<void>((k) => {
-        // Checked again here: the fiber may have yielded to the scheduler since the caller's check,
-        // and a push meanwhile found no waiter to wake (seen: a watcher's FETCH parked for good, the
-        // reader paused behind 537 responses nobody was woken for).
-        if (items.length > 0 || ended !== undefined) return k(Effect.void)
-        waiter = () => k(Effect.void)
-        return Effect.sync(() => {
-          waiter = undefined
-        })
-      }),
+      parking.park(() => items.length > 0 || ended !== undefined),
       () => next
     )
-  const finished = (exit: Exit.Exit<unknown, E>): Effect.Effect<never, E | Cause.Done> =>
-    Exit.isSuccess(exit) ? Cause.done() : Effect.failCause(exit.cause)
 
   const pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> = Effect.suspend(() => {
     if (items.length > 0) {
@@ -103,7 +76,7 @@ export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
       tookSome()
       return Effect.succeed(batch)
     }
-    return ended !== undefined ? finished(ended) : parked(pull)
+    return ended !== undefined ? Parking.ended(ended) : parked(pull)
   })
 
   const take: Effect.Effect<A, E | Cause.Done> = Effect.suspend(() => {
@@ -112,7 +85,7 @@ export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
       tookSome()
       return Effect.succeed(a)
     }
-    return ended !== undefined ? finished(ended) : parked(take)
+    return ended !== undefined ? Parking.ended(ended) : parked(take)
   })
 
   const offer = (a: A): Effect.Effect<void> =>
@@ -140,7 +113,7 @@ export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
     end: (exit) => {
       if (ended !== undefined) return
       ended = exit
-      resume()
+      parking.wake()
     },
     size: () => items.length,
     clear: () => {

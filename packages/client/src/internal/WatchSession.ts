@@ -28,7 +28,6 @@ import type { UidValidityPolicy, WatchEvent } from "../Watcher.ts"
 import type * as Delivery from "./Delivery.ts"
 import * as FetchFilter from "./FetchFilter.ts"
 import * as ResumePoint from "./ResumePoint.ts"
-import * as UidSetText from "./UidSetText.ts"
 
 export interface SessionOptions {
   readonly client: ImapClientOptions
@@ -207,13 +206,8 @@ const follow = (
 
 /** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
 const maxExpunged = 1_000_000
-const expandUids = (set: VanishedData["uids"]): ReadonlyArray<SequenceSet.Uid> => {
-  const out: Array<SequenceSet.Uid> = []
-  for (const [low, high] of UidSetText.ranges(set)) {
-    for (let n = low; n <= high && out.length < maxExpunged; n++) out.push(SequenceSet.Uid(n))
-  }
-  return out
-}
+const expandUids = (set: VanishedData["uids"]): ReadonlyArray<SequenceSet.Uid> =>
+  SequenceSet.expand(set, SequenceSet.MAX, maxExpunged)
 
 /** The highest UID in the selected mailbox (for servers that omit UIDNEXT, e.g. Courier). */
 const maxUid = (client: ImapSession.ImapSession) =>

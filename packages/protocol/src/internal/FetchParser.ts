@@ -12,20 +12,9 @@
 import type { BodySection, FetchAttributes, FetchData, FetchUnknownItem } from "../Response.ts"
 import type { Uid } from "../SequenceSet.ts"
 import { bodyStructure } from "./BodyStructureParser.ts"
+import { isDigit } from "./CharClass.ts"
 import { envelope } from "./EnvelopeParser.ts"
-import {
-  DOT,
-  decodeUtf8,
-  GT,
-  isDigit,
-  isKeyword,
-  keyword,
-  LBRACKET,
-  LT,
-  RBRACKET,
-  RPAREN,
-  type Reader
-} from "./Reader.ts"
+import { DOT, decodeUtf8, GT, isKeyword, keyword, LBRACKET, LT, RBRACKET, RPAREN, type Reader } from "./Reader.ts"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 type Attributes = Mutable<FetchAttributes>

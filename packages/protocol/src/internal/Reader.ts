@@ -9,6 +9,7 @@
  * value; no regexes; no per-token allocation beyond the results.
  */
 import { excerptAt, ParseError } from "../ParseError.ts"
+import { isDigit } from "./CharClass.ts"
 
 export const SP = 0x20
 export const CR = 0x0d
@@ -70,7 +71,6 @@ for (let c = 0; c < 256; c++) {
   CLASS[c] = k
 }
 
-export const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39
 export const isAtomChar = (c: number): boolean => (CLASS[c]! & C_ATOM) !== 0
 export const isAstringChar = (c: number): boolean => (CLASS[c]! & C_ASTRING) !== 0
 

@@ -5,7 +5,10 @@
  * any malformed known syntax); any other code is kept as `Other` with its raw argument text.
  */
 import type { ResponseCode } from "../Response.ts"
+import { ParseError } from "../ParseError.ts"
+import * as SequenceSet from "../SequenceSet.ts"
 import type { Uid } from "../SequenceSet.ts"
+import { isSetChar } from "./CharClass.ts"
 import { decodeUtf8, isKeyword, keyword, LBRACKET, RBRACKET, type Reader, SP } from "./Reader.ts"
 
 /** Most UIDs one APPENDUID/COPYUID set may expand to: a bound against a hostile `1:4294967295`. */
@@ -59,37 +62,52 @@ const SIMPLE: ReadonlyMap<string, ResponseCode> = new Map<string, ResponseCode>(
 ])
 
 /**
- * Expands a uid-set (`1:3,7`, RFC 4315: no `*`) into its UIDs in order; a range counts from its
- * smaller to its larger end. More than `MAX_UID_SET_SIZE` UIDs is a ParseError.
+ * Expands a uid-set (`1:3,7`, RFC 4315: no `*`) into its UIDs in the order written, a range from
+ * its smaller to its larger end (COPYUID pairs source and destination UIDs by position). Read by
+ * `sequenceSet`, so the same nz-number rule holds; more than `MAX_UID_SET_SIZE` UIDs is a ParseError.
  */
 export const uidSet = (r: Reader): Array<Uid> => {
+  const at = r.pos
   const out: Array<Uid> = []
-  for (;;) {
-    const at = r.pos
-    const a = r.number()
-    let b = a
-    if (r.tryByte(0x3a /* : */)) b = r.number()
-    const lo = Math.min(a, b)
-    const hi = Math.max(a, b)
+  for (const range of sequenceSet(r, "uid", false).ranges) {
+    const lo = Math.min(Number(range.start), Number(range.end))
+    const hi = Math.max(Number(range.start), Number(range.end))
     if (out.length + (hi - lo + 1) > MAX_UID_SET_SIZE) r.fail(`uid-set larger than ${MAX_UID_SET_SIZE} UIDs`, at)
     for (let u = lo; u <= hi; u++) out.push(u as Uid)
-    if (!r.tryByte(0x2c /* , */)) return out
   }
+  return out
 }
 
-/** A sequence-set kept as text (MODIFIED, VANISHED, ESEARCH ALL): digits, `:`, `,`, `*`. */
-export const sequenceSetText = (r: Reader): string => {
+/**
+ * A sequence-set (MODIFIED, VANISHED, ESEARCH ALL, APPENDUID / COPYUID) as a typed set. `SequenceSet.parse` owns the
+ * grammar (RFC 9051 9: nz-number = digit-nz *DIGIT, so `0` and a leading zero such as `007` are
+ * refused like any malformed known syntax), and its ParseError is raised again here with the
+ * offset in the frame and the frame's bytes. `star: false` where the grammar forbids `*` (RFC 7162
+ * 3.2.10: VANISHED's known-uids; RFC 4315: uid-set).
+ */
+export const sequenceSet = <K extends SequenceSet.Kind>(
+  r: Reader,
+  kind: K,
+  star: boolean
+): SequenceSet.SequenceSet<K> => {
   const start = r.pos
-  for (;;) {
-    if (r.peek() === 0x2a /* * */) r.pos++
-    else r.number()
-    if (r.tryByte(0x3a)) {
-      if (r.peek() === 0x2a) r.pos++
-      else r.number()
-    }
-    if (!r.tryByte(0x2c)) break
+  let end = start
+  while (end < r.end && isSetChar(r.buf[end]!)) end++
+  // ASCII by construction, so the parser's char offsets are byte offsets.
+  const text = decodeUtf8(r.buf, start, end)
+  let set: SequenceSet.SequenceSet<K>
+  try {
+    set = SequenceSet.parse(text, kind)
+  } catch (e) {
+    if (e instanceof ParseError) r.fail(e.message, start + e.offset)
+    throw e
   }
-  return decodeUtf8(r.buf, start, r.pos)
+  if (!star) {
+    const at = text.indexOf("*")
+    if (at >= 0) r.fail("* is not allowed in this set", start + at)
+  }
+  r.pos = end
+  return set
 }
 
 /** After `[` and the code's name: `]` for a code without arguments. */
@@ -164,7 +182,7 @@ export const responseCode = (r: Reader): ResponseCode => {
   }
   if (isKeyword(buf, s, e, MODIFIED)) {
     r.sp()
-    const set = sequenceSetText(r)
+    const set = sequenceSet(r, "uid", true)
     close(r)
     return { _tag: "Modified", set }
   }
