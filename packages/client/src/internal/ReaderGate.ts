@@ -2,10 +2,10 @@
  * Flow control for the connection's reader: it stops pulling from the socket (TCP backpressure)
  * while a paused stream's consumer or a subscriber that is behind has not caught up, but only when
  * nothing else waits for it; any other command opens the gate at once (buffering wins over deadlock).
+ * The reader waits at the gate like a stream's consumer waits for the reader (internal/Parking.ts).
  */
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import * as Parking from "./Parking.ts"
 
 /** What else might need the reader, as the connection sees it now. */
 export interface Demand {
@@ -40,39 +40,32 @@ export interface ReaderGate {
 export const make = (demand: () => Demand): ReaderGate => {
   const pausers = new Set<object>()
   const full = new Set<object>()
-  let gate: Deferred.Deferred<void> | undefined
+  // The reader is resumed after the opener's synchronous work, not inside `open`: a command that
+  // opens the gate is pending only once `open` has returned, and a reader resumed at once would
+  // find pausing still safe and park again for good.
+  const parking = Parking.make()
   let parked = false
-  const open = () => {
-    const opened = gate
-    if (opened === undefined) return
-    gate = undefined
-    Deferred.doneUnsafe(opened, Exit.void)
-  }
+  const mayPauseNow = () => mayPause(demand(), pausers.size, full.size)
   return {
     pause: (key) => {
       pausers.add(key)
     },
     resume: (key) => {
-      if (pausers.delete(key)) open()
+      if (pausers.delete(key)) parking.signal()
     },
     setFull: (key, isFull) => {
       if (isFull) full.add(key)
-      else if (full.delete(key)) open()
+      else if (full.delete(key)) parking.signal()
     },
-    open,
+    open: parking.signal,
     isParked: () => parked,
     pass: (onLeave) =>
       Effect.gen(function* () {
-        while (mayPause(demand(), pausers.size, full.size)) {
-          gate ??= Deferred.makeUnsafe<void>()
+        while (mayPauseNow()) {
           parked = true
-          yield* Deferred.await(gate)
+          yield* parking.park(() => !mayPauseNow())
           parked = false
           onLeave()
-          // Completing a Deferred resumes its waiter synchronously: the reader runs here inside
-          // `open`, before whoever opened the gate has done what it opened it for (a command queued
-          // is not pending yet). Yield once so that `mayPause` sees it.
-          yield* Effect.yieldNow
         }
       })
   }
