@@ -202,6 +202,9 @@ interface Core {
   readerFiber: Fiber.Fiber<unknown, unknown> | undefined
 }
 
+/** A command in the connection's queue, from its place in line to its tagged reply. */
+type Pending = CommandQueue.Entry<CommandRequest>
+
 /** The one place the connection dies: every command, waiter and subscriber fails with `error`, once. */
 const die = (core: Core, error: ImapError): void => {
   if (core.dead !== undefined) return
@@ -461,8 +464,6 @@ const answerChallenges = (
 // ---------------------------------------------------------------------------------------------
 // Commands and subscriptions: what callers use.
 // ---------------------------------------------------------------------------------------------
-
-type Pending = CommandQueue.Entry<CommandRequest>
 
 const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
   Effect.uninterruptibleMask((restore) =>
