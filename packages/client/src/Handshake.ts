@@ -13,13 +13,12 @@ import type { Response, Tagged, UntaggedStatus } from "@pkg/protocol"
 import { Framer, ResponseParser } from "@pkg/protocol"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as LogLevel from "effect/LogLevel"
-import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as Capabilities from "./Capabilities.ts"
 import type { ResolvedOptions } from "./ImapConfig.ts"
 import * as ImapConnection from "./ImapConnection.ts"
 import { fromReason, type ImapError, MissingCapability, TlsFailed, Timeout } from "./ImapError.ts"
+import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as SessionState from "./SessionState.ts"
 import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
@@ -27,31 +26,8 @@ import * as Transport from "./Transport.ts"
 
 const encoder = new TextEncoder()
 
-/** The handshake's protocol trace: to the user's sink, and to the Effect logger at debug level. */
-interface HandshakeTrace {
-  readonly line: (direction: "C" | "S", text: string) => void
-  readonly flush: Effect.Effect<void>
-}
-
-const makeTrace = (options: ResolvedOptions): Effect.Effect<HandshakeTrace> =>
-  Effect.gen(function* () {
-    const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
-    const lines: Array<string> = []
-    return {
-      line: (direction, text) => {
-        options.trace?.(direction, text)
-        if (logTrace) lines.push(`${direction}: ${text}`)
-      },
-      flush: Effect.suspend(() =>
-        Effect.forEach(lines.splice(0, lines.length), (l) => Effect.logDebug(l), { discard: true }).pipe(
-          Effect.annotateLogs("imap", "trace")
-        )
-      )
-    }
-  })
-
 /** Reads responses one at a time from a transport during the handshake. */
-const makeReader = (transport: Transport.Transport, trace: HandshakeTrace, limits: Framer.FramerOptions) => {
+const makeReader = (transport: Transport.Transport, trace: TraceBuffer.TraceBuffer, limits: Framer.FramerOptions) => {
   let framer = Framer.make(limits)
   const queue: Array<Response> = []
   const next: Effect.Effect<Response, ImapError> = Effect.suspend(() => {
@@ -98,7 +74,7 @@ export interface Established {
 interface HandshakeIo {
   readonly transport: Transport.Transport
   readonly reader: ReturnType<typeof makeReader>
-  readonly trace: HandshakeTrace
+  readonly trace: TraceBuffer.TraceBuffer
   readonly commandTimeout: Duration.Duration
 }
 
@@ -178,7 +154,7 @@ export const establish = (options: ResolvedOptions): Effect.Effect<Established, 
       tlsOptions: options.tlsOptions,
       connectTimeout: options.connectTimeout
     })
-    const trace = yield* makeTrace(options)
+    const trace = yield* TraceBuffer.make(options.trace)
     const reader = makeReader(transport, trace, options.limits)
     const greetingMillis = Duration.toMillis(options.greetingTimeout)
     const greeting = yield* reader.next.pipe(

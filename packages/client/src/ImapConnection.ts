@@ -1,7 +1,8 @@
 /**
- * The connection core, shaped like `PgConnection`: one reader fiber, the pending commands by tag,
- * a FIFO command queue that pipelines independent commands and serialises the ones that change
- * state, and one place where the connection dies (every waiter fails with the same error, once).
+ * The connection core, shaped like `PgConnection`: one reader fiber, a writer that sends one
+ * command's lines and literals at a time, the command queue (internal/CommandQueue.ts: pending
+ * commands by tag, pipelining of independent commands, exclusive ones alone), and one place where the
+ * connection dies (every waiter fails with the same error, once).
  *
  * Untagged data goes to the oldest pending command that claims it (its collector), always updates
  * the session state, and mailbox events go to each subscriber's inbox (IDLE, the watcher,
@@ -18,13 +19,15 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as LogLevel from "effect/LogLevel"
-import * as References from "effect/References"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Capabilities from "./Capabilities.ts"
 import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
+import * as CommandQueue from "./internal/CommandQueue.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
+import * as ReaderGate from "./internal/ReaderGate.ts"
+import * as TraceBuffer from "./internal/TraceBuffer.ts"
+import * as Unsolicited from "./internal/Unsolicited.ts"
 import * as SessionState from "./SessionState.ts"
 import * as Throttling from "./Throttling.ts"
 import * as Trace from "./Trace.ts"
@@ -54,12 +57,13 @@ export interface CommandRequest {
   /** Mark failures as authentication failures. */
   readonly authentication?: string
   /**
-   * IDLE: after the server's `+`, keep the wire (nothing else may be written) until `until`
-   * completes, then send `done` (DONE). `ready` runs when the `+` arrives.
+   * IDLE: after the server's `+` (which completes `ready`), hold the queue (nothing else is written)
+   * until `release` completes, then send `done` (DONE). The connection completes `release` itself
+   * when another command is queued; the holder may complete it too (re-issue, liveness probe).
    */
-  readonly holdWire?: {
-    readonly ready: Effect.Effect<void>
-    readonly until: Effect.Effect<void>
+  readonly hold?: {
+    readonly ready: Deferred.Deferred<void>
+    readonly release: Deferred.Deferred<void>
     readonly done: Uint8Array
   }
 }
@@ -69,27 +73,6 @@ export interface ConnectionOptions {
   readonly trace: Trace.TraceSink | undefined
   /** Responses already read (and parsed) by the handshake, dispatched before anything else. */
   readonly initial?: ReadonlyArray<Response> | undefined
-}
-
-interface Pending {
-  readonly tag: string
-  readonly request: CommandRequest
-  readonly done: Deferred.Deferred<Tagged, ImapError>
-  /** Set while the writer waits for `+`; resolved with the text, or undefined if the command ended. */
-  continuation: ((text: string | undefined) => void) | undefined
-  /** IDLE between its `+` and DONE: its reply is not due, so it does not need the reader. */
-  holding: boolean
-}
-
-interface Waiting {
-  readonly exclusive: boolean
-  /**
-   * IDLE: nobody waits on its turn to make progress, so a paused stream or a subscriber that is
-   * behind may keep the reader parked while it is queued (a watcher's next IDLE behind its FETCH
-   * must not turn that FETCH's backpressure off).
-   */
-  readonly patient: boolean
-  readonly turn: Deferred.Deferred<void>
 }
 
 export interface ImapConnection {
@@ -109,8 +92,6 @@ export interface ImapConnection {
   readonly isClosed: () => boolean
   /** Bytes received so far: lets long commands time out on silence rather than on length. */
   readonly bytesReceived: () => number
-  /** Hook for IDLE: called when a command is queued while the wire is held (or already is). */
-  readonly setWireWanted: (f: (() => void) | undefined) => void
   /** Declares the connection dead (an unanswered liveness probe): every waiter fails with `error`. */
   readonly fail: (error: ImapError) => void
   readonly write: (chunks: ReadonlyArray<Uint8Array>, trace: string) => Effect.Effect<void, ImapError>
@@ -153,8 +134,6 @@ export const subscriptionHighWater = 256
  */
 export const subscriptionLimit = 100_000
 
-const tagPrefix = "A"
-
 /**
  * Writes go out in slices of at most this many bytes, each bounded by the command timeout: a 32 MB
  * literal on a slow link may take minutes, but a server that accepts no slice for that long has
@@ -195,14 +174,374 @@ export const protocolError = (e: unknown): ImapError => {
   return fromReason(new ProtocolFailed({ message, excerpt, cause: e }))
 }
 
-const isMailboxEvent = (r: UntaggedData): boolean =>
-  r._tag === "Exists" ||
-  r._tag === "Expunge" ||
-  r._tag === "Vanished" ||
-  r._tag === "Fetch" ||
-  r._tag === "Recent" ||
-  r._tag === "Flags" ||
-  (r._tag === "UntaggedStatus" && (r.status === "BYE" || r.code?._tag === "Alert"))
+/** What the reader, the writer and `run` share: one per connection, owned by `make`. */
+interface Core {
+  readonly transport: Transport
+  readonly options: ConnectionOptions
+  readonly clock: Clock.Clock
+  readonly trace: TraceBuffer.TraceBuffer
+  readonly queue: CommandQueue.CommandQueue<CommandRequest>
+  readonly gate: ReaderGate.ReaderGate
+  readonly inboxes: Set<EventInbox.Inbox<ImapError>>
+  /** Published copy of `current` (for callers that watch the state). */
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
+  readonly closed: Deferred.Deferred<never, ImapError>
+  current: SessionState.SessionState
+  readonly capabilities: Capabilities.Store
+  dead: ImapError | undefined
+  /** Set when the caller's scope closes: the transport then ends the socket gracefully itself. */
+  closing: boolean
+  received: number
+  /**
+   * When the server last showed life (a read returned) or the reader left the gate: a command's
+   * silence is counted from here, so it fails at the configured silence, not a whole period later.
+   */
+  heardAt: number
+  readerFiber: Fiber.Fiber<unknown, unknown> | undefined
+}
+
+/** A command in the connection's queue, from its place in line to its tagged reply. */
+type Pending = CommandQueue.Entry<CommandRequest>
+
+/** The one place the connection dies: every command, waiter and subscriber fails with `error`, once. */
+const die = (core: Core, error: ImapError): void => {
+  if (core.dead !== undefined) return
+  core.dead = error
+  core.current = SessionState.logout
+  core.queue.fail(error)
+  for (const inbox of core.inboxes) inbox.end(Exit.fail(error))
+  core.gate.open()
+  Deferred.doneUnsafe(core.closed, Exit.fail(error))
+  // A connection declared dead (timeout, liveness probe) stops reading at once.
+  core.readerFiber?.interruptUnsafe()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reader: responses parsed and dispatched as the framer finds them, synchronously.
+// ---------------------------------------------------------------------------------------------
+
+const dispatchUntagged = (core: Core, r: UntaggedData): void => {
+  core.capabilities.observe(r)
+  core.current = SessionState.reduce(core.current, r)
+  const consumed = core.queue.claim(r)
+  if (Unsolicited.isPublished(r, consumed, core.current._tag)) {
+    for (const inbox of core.inboxes) inbox.push(r)
+  }
+  if (Unsolicited.isBye(r) && Unsolicited.endsSession(r, consumed, core.queue.pendingNames)) {
+    die(core, fromReason(Throttling.bye(r.text, codeName(r))))
+  }
+}
+
+const dispatchTagged = (core: Core, r: Tagged) => {
+  const p = core.queue.find(r.tag)
+  if (p === undefined) {
+    const excerpt = `${r.tag} ${r.status}`
+    return die(core, fromReason(new ProtocolFailed({ message: `tagged reply for unknown tag ${r.tag}`, excerpt })))
+  }
+  core.capabilities.observe(r)
+  if (p.request.onTagged) core.current = p.request.onTagged(r, core.current)
+  p.continuation?.(undefined)
+  core.queue.answered(p)
+  if (r.status === "OK") Deferred.doneUnsafe(p.done, Exit.succeed(r))
+  else {
+    const refusal = { command: p.request.name, status: r.status, code: codeName(r), text: r.text }
+    Deferred.doneUnsafe(p.done, Exit.fail(fromReason(Throttling.tagged(refusal, p.request.authentication))))
+  }
+}
+
+const dispatch = (core: Core, r: Response) => {
+  switch (r._tag) {
+    case "Tagged":
+      return dispatchTagged(core, r)
+    case "Continuation":
+      if (core.queue.continueWith(r.text)) return
+      return die(
+        core,
+        fromReason(new ProtocolFailed({ message: "unexpected continuation request", excerpt: `+ ${r.text}` }))
+      )
+    default:
+      return dispatchUntagged(core, r)
+  }
+}
+
+/** Reads until the connection dies, then lets go of the socket. */
+const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
+  /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
+  const onFrame = (frame: Uint8Array): void => {
+    if (core.dead !== undefined) return
+    if (core.trace.enabled) core.trace.line("S", Trace.printable(frame))
+    dispatch(core, ResponseParser.parse(frame))
+  }
+  const leaveGate = () => {
+    core.heardAt = core.clock.currentTimeMillisUnsafe()
+  }
+  return Effect.gen(function* () {
+    // Responses the handshake had already parsed past the greeting (sent in the same packet).
+    for (const r of core.options.initial ?? []) dispatch(core, r)
+    while (core.dead === undefined) {
+      const chunks = yield* core.transport.pull
+      core.heardAt = core.clock.currentTimeMillisUnsafe()
+      for (const chunk of chunks) {
+        core.received += chunk.length
+        try {
+          framer.each(chunk, onFrame)
+        } catch (e) {
+          return die(core, protocolError(e))
+        }
+        if (core.dead !== undefined) break
+      }
+      if (core.trace.logging) yield* core.trace.flush
+      // Compared with what `state` holds (a command's caller may have published it already).
+      if (SubscriptionRef.getUnsafe(core.state) !== core.current) yield* SubscriptionRef.set(core.state, core.current)
+      yield* core.gate.pass(leaveGate)
+    }
+  }).pipe(
+    Effect.catch((e: ImapError) => Effect.sync(() => die(core, e))),
+    Effect.ensuring(
+      Effect.suspend(() => {
+        die(core, fromReason(new ConnectionClosed({ message: "connection closed" })))
+        // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
+        // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
+        // Destroying it also fails a write blocked on a full TCP window.
+        return Effect.andThen(
+          core.closing ? Effect.void : core.transport.close,
+          SubscriptionRef.set(core.state, core.current)
+        )
+      })
+    )
+  )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer: one command's segments at a time, each write and each wait for `+` bounded.
+// ---------------------------------------------------------------------------------------------
+
+/** Fails the connection (every waiter gets this error): the server was silent, or not reading, for `millis`. */
+const timedOut = (core: Core, millis: number, command: string | undefined): Effect.Effect<never, ImapError> =>
+  Effect.suspend(() => {
+    const error = fromReason(new Timeout({ phase: "command", millis, command }))
+    die(core, error)
+    return Effect.fail(error)
+  })
+
+/** One slice, bounded: interrupting a half-written command is safe only because it kills the connection. */
+const writeWithin = (core: Core, chunks: ReadonlyArray<Uint8Array>, command: string | undefined) =>
+  Effect.suspend(() => {
+    // A dead connection's socket is destroyed: a write to it would wait for a `drain` never to come.
+    if (core.dead !== undefined) return Effect.fail(core.dead)
+    const millis = Duration.toMillis(core.options.commandTimeout)
+    return core.transport.write(chunks).pipe(
+      Effect.timeoutOption(millis),
+      Effect.flatMap((o) => (o._tag === "Some" ? Effect.void : timedOut(core, millis, command)))
+    )
+  })
+
+/**
+ * Writes under the command timeout per slice: the writer runs uninterruptibly, so a server that
+ * stops reading would otherwise hold it (and every caller queued behind it) forever.
+ */
+const write = (core: Core, chunks: ReadonlyArray<Uint8Array>, line: string, command?: string) =>
+  Effect.suspend(() => {
+    if (core.dead !== undefined) return Effect.fail(core.dead)
+    if (core.trace.enabled) core.trace.line("C", line)
+    const parts = slices(chunks)
+    const writes =
+      parts.length === 1
+        ? writeWithin(core, parts[0]!, command)
+        : Effect.forEach(parts, (slice) => writeWithin(core, slice, command), { discard: true })
+    return core.trace.logging ? Effect.andThen(core.trace.flush, writes) : writes
+  })
+
+/** Waits for `wait`, failing the connection only after `timeoutMillis` without a byte received. */
+const untilSilent = <A>(
+  core: Core,
+  command: string,
+  wait: Effect.Effect<A, ImapError>,
+  timeoutMillis: number = Duration.toMillis(core.options.commandTimeout)
+): Effect.Effect<A, ImapError> =>
+  Effect.suspend(() => {
+    // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
+    // Silence is excused only while the reader is parked for a paused stream (the consumer's
+    // pace, not the server's); once another command needs the reader, the server must answer.
+    // It counts from the later of this wait's start and the last sign of life, to the millisecond.
+    const since = core.clock.currentTimeMillisUnsafe()
+    const check = (within: number): Effect.Effect<A, ImapError> =>
+      wait.pipe(
+        Effect.timeoutOption(within),
+        Effect.flatMap((o) => {
+          if (o._tag === "Some") return Effect.succeed(o.value)
+          if (core.gate.isParked() && core.dead === undefined) return check(timeoutMillis)
+          const left = timeoutMillis - (core.clock.currentTimeMillisUnsafe() - Math.max(since, core.heardAt))
+          return left > 0 ? check(left) : timedOut(core, timeoutMillis, command)
+        })
+      )
+    return check(timeoutMillis)
+  })
+
+/**
+ * The server's `+` (its text), or undefined when the tagged reply came instead. Bounded like a
+ * reply: a server silent for the command timeout fails the connection instead of hanging this
+ * uninterruptible writer (and every caller behind it) forever.
+ */
+const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undefined, ImapError> => {
+  // Registered now, before the caller writes what provokes the `+`: a fast server's `+` must
+  // never find nobody waiting (it would be an "unexpected continuation").
+  const answer = Deferred.makeUnsafe<string | undefined>()
+  const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
+  p.continuation = k
+  return untilSilent(core, p.request.name, Deferred.await(answer)).pipe(
+    Effect.ensuring(
+      Effect.sync(() => {
+        if (p.continuation === k) p.continuation = undefined
+      })
+    )
+  )
+}
+
+/** Writes the command's segments, waiting for `+` between them, then holds the queue or answers challenges. */
+const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
+  Effect.gen(function* () {
+    const { hold, name, onChallenge } = p.request
+    const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
+    let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
+    yield* write(core, [wire.segments[0]!], wire.trace, name)
+    for (let i = 1; i < wire.segments.length; i++) {
+      const text = yield* next!
+      if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
+      next = expectsMore(i) ? awaitContinuation(core, p) : undefined
+      yield* write(core, [wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
+    }
+    if (next === undefined) return
+    // IDLE refused, or AUTHENTICATE over: the tagged reply completes the command.
+    const text = yield* next
+    if (text === undefined) return
+    if (hold !== undefined) return yield* holdQueue(core, p, hold)
+    if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
+  })
+
+/**
+ * IDLE between its `+` and DONE: nothing else is written until `hold.release` completes (the queue
+ * completes it when another command is queued), the connection dies, or the server ends IDLE itself
+ * (a tagged reply without DONE: no DONE is due then).
+ */
+const holdQueue = (core: Core, p: Pending, hold: NonNullable<CommandRequest["hold"]>) =>
+  Effect.gen(function* () {
+    core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
+    Deferred.doneUnsafe(hold.ready, Exit.void)
+    // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
+    const endedByServer = yield* Effect.raceFirst(
+      Effect.as(Effect.raceFirst(Deferred.await(hold.release), Deferred.await(core.closed)), false),
+      Effect.as(Effect.exit(Deferred.await(p.done)), true)
+    ).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+    core.gate.open()
+    if (!endedByServer) yield* write(core, [hold.done], "DONE", p.request.name)
+  })
+
+/** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
+const answerChallenges = (
+  core: Core,
+  p: Pending,
+  onChallenge: NonNullable<CommandRequest["onChallenge"]>,
+  first: string
+) =>
+  Effect.gen(function* () {
+    let text: string | undefined = first
+    while (text !== undefined) {
+      const next = awaitContinuation(core, p)
+      yield* write(core, [yield* onChallenge(text)], "(authentication response)", p.request.name)
+      text = yield* next
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Commands and subscriptions: what callers use.
+// ---------------------------------------------------------------------------------------------
+
+const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+      const p = core.queue.enqueue(request)
+      // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
+      if (!p.patient) core.gate.open()
+      const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
+      if (Exit.isFailure(turn)) {
+        // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
+        core.queue.withdraw(p)
+        return yield* Effect.failCause(turn.cause)
+      }
+      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+      if (!request.allowedIn.includes(core.current._tag)) {
+        core.queue.withdraw(p)
+        const refused = new InvalidState({
+          command: request.name,
+          state: core.current._tag,
+          expected: request.allowedIn
+        })
+        return yield* Effect.fail(fromReason(refused))
+      }
+      const tag = core.queue.nextTag()
+      const encoded = yield* request.encode(tag).pipe(Effect.exit)
+      if (Exit.isFailure(encoded)) {
+        core.queue.withdraw(p)
+        return yield* Effect.failCause(encoded.cause)
+      }
+      core.queue.sent(p, tag)
+      if (request.onSend) core.current = request.onSend(core.current)
+      // Writing is not interruptible: half a command (or a literal announced but not sent) would
+      // leave the server waiting and desynchronise every later command.
+      const sent = yield* send(core, p, encoded.value).pipe(Effect.exit)
+      core.queue.written(p)
+      if (Exit.isFailure(sent)) {
+        const error = Cause.findErrorOption(sent.cause)
+        if (error._tag === "Some") die(core, error.value)
+        // A write cut short by the socket's destruction fails with what killed the connection.
+        if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+        return yield* Effect.failCause(sent.cause)
+      }
+      // An interrupted caller leaves the pending entry in place: the reader drains its reply.
+      // The reader publishes `state` once per read, possibly after this caller resumes: publish
+      // here too, so `state` already shows what the command did (Selected, or Logout on death).
+      return yield* restore(untilSilent(core, request.name, Deferred.await(p.done))).pipe(
+        Effect.ensuring(
+          Effect.suspend(() =>
+            SubscriptionRef.getUnsafe(core.state) === core.current
+              ? Effect.void
+              : SubscriptionRef.set(core.state, core.current)
+          )
+        )
+      )
+    })
+  ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+const subscribe = (core: Core, options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const inbox: EventInbox.Inbox<ImapError> = EventInbox.make<ImapError>({
+        accept: options?.accept,
+        highWater: subscriptionHighWater,
+        limit: subscriptionLimit,
+        maxBatch: 4096,
+        onPressure: (full) => core.gate.setFull(inbox, full),
+        overflow: (held) =>
+          fromReason(
+            new ProtocolFailed({
+              message: `more than ${subscriptionLimit} mailbox events the subscriber had not taken, while a command needed the connection (${held} held after coalescing)`,
+              excerpt: ""
+            })
+          )
+      })
+      if (core.dead !== undefined) inbox.end(Exit.fail(core.dead))
+      else core.inboxes.add(inbox)
+      return inbox
+    }),
+    (inbox) =>
+      Effect.sync(() => {
+        core.inboxes.delete(inbox)
+        core.gate.setFull(inbox, false)
+      })
+  )
 
 /**
  * Starts the reader over an already greeted (and, if asked, upgraded) transport; `framer` keeps
@@ -217,498 +556,51 @@ export const make = (
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Clock.Clock
-    // The protocol trace goes to the user's sink (--trace) and, when debug logging is on, to the
-    // Effect logger; printable lines are only built when someone will read them.
-    const logTrace = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
-    const traceLines: Array<string> = []
-    const tracing = options.trace !== undefined || logTrace
-    const trace = (direction: "C" | "S", line: string) => {
-      options.trace?.(direction, line)
-      if (logTrace) traceLines.push(`${direction}: ${line}`)
+    const queue = CommandQueue.make<CommandRequest>()
+    const core: Core = {
+      transport,
+      options,
+      clock,
+      trace: yield* TraceBuffer.make(options.trace),
+      queue,
+      gate: ReaderGate.make(() => ({
+        dead: core.dead !== undefined,
+        needsReader: queue.needsReader(),
+        awaitingReply: queue.awaitingReply()
+      })),
+      inboxes: new Set(),
+      state: yield* SubscriptionRef.make(initialState),
+      closed: yield* Deferred.make<never, ImapError>(),
+      current: initialState,
+      capabilities: Capabilities.makeStore(initialCapabilities),
+      dead: undefined,
+      closing: false,
+      received: 0,
+      heardAt: clock.currentTimeMillisUnsafe(),
+      readerFiber: undefined
     }
-    const flushTrace = Effect.suspend(() => {
-      if (traceLines.length === 0) return Effect.void
-      const lines = traceLines.splice(0, traceLines.length)
-      return Effect.forEach(lines, (l) => Effect.logDebug(l), { discard: true }).pipe(
-        Effect.annotateLogs("imap", "trace")
-      )
-    })
-    const state = yield* SubscriptionRef.make(initialState)
-    const closed = yield* Deferred.make<never, ImapError>()
-    let current = initialState
-    const capabilities = Capabilities.makeStore(initialCapabilities)
-    let dead: ImapError | undefined
-    /** Set when the caller's scope closes: the transport then ends the socket gracefully itself. */
-    let closing = false
-    let received = 0
-    let nextTag = 1
-    /**
-     * Commands sent and not yet answered, oldest first (rarely more than a few: a tag is found by
-     * scanning). An array, not a Map: every untagged response walks it, and a Map iterator per
-     * response adds up over a large FETCH.
-     */
-    const pending: Array<Pending> = []
-    const waiting: Array<Waiting> = []
-    let inFlight = 0
-    let exclusiveInFlight = false
-    let wireBusy = false
-    let wireWanted: (() => void) | undefined
-    let readerFiber: Fiber.Fiber<unknown, unknown> | undefined
-    const inboxes = new Set<EventInbox.Inbox<ImapError>>()
-    /** Subscriptions at their high-water mark: each asks for the reader to be paused. */
-    const fullInboxes = new Set<EventInbox.Inbox<ImapError>>()
-    const pausers = new Set<object>()
-    let gate: Deferred.Deferred<void> | undefined
-    /**
-     * The reader waits at the gate: for a paused stream's consumer, not for the server. It parks only
-     * when `mayPause` holds, and any other command opens the gate at once (buffering wins).
-     */
-    let parked = false
-    /**
-     * When the server last showed life (a read returned) or the reader left the gate: a command's
-     * silence is counted from here, so it fails at the configured silence, not a whole period later.
-     */
-    let heardAt = clock.currentTimeMillisUnsafe()
-    const openGate = () => {
-      if (gate !== undefined) {
-        Deferred.doneUnsafe(gate, Exit.void)
-        gate = undefined
-      }
-    }
-    /** A queued command other than IDLE: it needs the reader to get its turn and its reply. */
-    const needsReader = () => {
-      for (const w of waiting) if (!w.patient) return true
-      return false
-    }
-
-    /**
-     * Pausing is safe only when nothing but the paused streams waits for the reader: no command
-     * queued but IDLE, and every pending command either a paused stream or an IDLE before its DONE.
-     */
-    const mayPause = () => {
-      if (dead !== undefined || needsReader() || (pausers.size === 0 && fullInboxes.size === 0)) return false
-      let holding = 0
-      for (const p of pending) if (p.holding) holding++
-      return pending.length - holding <= pausers.size
-    }
-
-    const pump = () => {
-      if (needsReader()) openGate()
-      if (waiting.length > 0 && wireBusy && wireWanted !== undefined) wireWanted()
-      while (waiting.length > 0 && !wireBusy && !exclusiveInFlight) {
-        const head = waiting[0]!
-        if (head.exclusive && inFlight > 0) break
-        waiting.shift()
-        wireBusy = true
-        inFlight++
-        if (head.exclusive) exclusiveInFlight = true
-        Deferred.doneUnsafe(head.turn, Exit.void)
-      }
-    }
-
-    const releaseWire = () => {
-      wireBusy = false
-      pump()
-    }
-
-    const finish = (p: Pending) => {
-      const i = pending.indexOf(p)
-      if (i >= 0) pending.splice(i, 1)
-      inFlight--
-      if (p.request.exclusive) exclusiveInFlight = false
-      pump()
-    }
-
-    const die = (error: ImapError) => {
-      if (dead !== undefined) return
-      dead = error
-      current = SessionState.logout
-      for (const p of pending) {
-        p.continuation?.(undefined)
-        Deferred.doneUnsafe(p.done, Exit.fail(error))
-      }
-      pending.length = 0
-      for (const w of waiting) Deferred.doneUnsafe(w.turn, Exit.void)
-      waiting.length = 0
-      for (const inbox of inboxes) inbox.end(Exit.fail(error))
-      openGate()
-      Deferred.doneUnsafe(closed, Exit.fail(error))
-      // A connection declared dead (timeout, liveness probe) stops reading at once.
-      readerFiber?.interruptUnsafe()
-    }
-
-    const dispatchUntagged = (r: UntaggedData) => {
-      capabilities.observe(r)
-      current = SessionState.reduce(current, r)
-      let consumed = false
-      for (let i = 0; i < pending.length; i++) {
-        if (pending[i]!.request.collect?.(r)) {
-          consumed = true
-          break
-        }
-      }
-      // Mailbox events are published even when a command consumed them (an EXISTS during a FETCH is
-      // still news), but not while a SELECT is building the snapshot of a mailbox not yet entered.
-      const isBye = r._tag === "UntaggedStatus" && r.status === "BYE"
-      // A FETCH a command consumed is that command's data, not news (and a 50,000-message FETCH
-      // must not cost 50,000 publications).
-      const news = isMailboxEvent(r) && r._tag !== "Fetch" && current._tag === "Selected"
-      if (isBye || !consumed || news) {
-        for (const inbox of inboxes) inbox.push(r)
-      }
-      if (r._tag === "UntaggedStatus" && r.status === "BYE" && !consumed) {
-        // LOGOUT's own BYE is expected; any other BYE ends the session (docs/servers.md: doveadm kick).
-        const loggingOut = pending.some((p) => p.request.name === "LOGOUT")
-        if (!loggingOut) die(fromReason(Throttling.bye(r.text, codeName(r))))
-      }
-    }
-
-    const dispatchTagged = (r: Tagged) => {
-      const p = pending.find((q) => q.tag === r.tag)
-      if (p === undefined) {
-        die(
-          fromReason(
-            new ProtocolFailed({ message: `tagged reply for unknown tag ${r.tag}`, excerpt: `${r.tag} ${r.status}` })
-          )
-        )
-        return
-      }
-      capabilities.observe(r)
-      if (p.request.onTagged) current = p.request.onTagged(r, current)
-      p.continuation?.(undefined)
-      finish(p)
-      if (r.status === "OK") Deferred.doneUnsafe(p.done, Exit.succeed(r))
-      else {
-        const refusal = { command: p.request.name, status: r.status, code: codeName(r), text: r.text }
-        Deferred.doneUnsafe(p.done, Exit.fail(fromReason(Throttling.tagged(refusal, p.request.authentication))))
-      }
-    }
-
-    const dispatch = (r: Response) => {
-      switch (r._tag) {
-        case "Tagged":
-          return dispatchTagged(r)
-        case "Continuation": {
-          for (const p of pending) {
-            if (p.continuation !== undefined) {
-              const k = p.continuation
-              p.continuation = undefined
-              k(r.text)
-              return
-            }
-          }
-          return die(
-            fromReason(new ProtocolFailed({ message: "unexpected continuation request", excerpt: `+ ${r.text}` }))
-          )
-        }
-        default:
-          return dispatchUntagged(r)
-      }
-    }
-
-    /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
-    const onFrame = (frame: Uint8Array): void => {
-      if (dead !== undefined) return
-      if (tracing) trace("S", Trace.printable(frame))
-      dispatch(ResponseParser.parse(frame))
-    }
-
-    const reader = Effect.gen(function* () {
-      // Responses the handshake had already parsed past the greeting (sent in the same packet).
-      for (const r of options.initial ?? []) dispatch(r)
-      while (dead === undefined) {
-        const chunks = yield* transport.pull
-        heardAt = clock.currentTimeMillisUnsafe()
-        for (const chunk of chunks) {
-          received += chunk.length
-          try {
-            framer.each(chunk, onFrame)
-          } catch (e) {
-            return die(protocolError(e))
-          }
-          if (dead !== undefined) break
-        }
-        if (logTrace) yield* flushTrace
-        // Compared with what `state` holds (a command's caller may have published it already).
-        if (SubscriptionRef.getUnsafe(state) !== current) yield* SubscriptionRef.set(state, current)
-        while (mayPause()) {
-          gate ??= Deferred.makeUnsafe<void>()
-          parked = true
-          yield* Deferred.await(gate)
-          parked = false
-          heardAt = clock.currentTimeMillisUnsafe()
-        }
-      }
-    }).pipe(
-      Effect.catch((e: ImapError) => Effect.sync(() => die(e))),
-      Effect.ensuring(
-        Effect.suspend(() => {
-          die(fromReason(new ConnectionClosed({ message: "connection closed" })))
-          // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
-          // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
-          // Destroying it also fails a write blocked on a full TCP window.
-          return Effect.andThen(closing ? Effect.void : transport.close, SubscriptionRef.set(state, current))
-        })
-      )
-    )
-    readerFiber = yield* Effect.forkScoped(reader)
+    core.readerFiber = yield* Effect.forkScoped(readLoop(core, framer))
     // Interrupting the reader on scope close must also release every waiter.
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
-        closing = true
-        die(fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
+        core.closing = true
+        die(core, fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
       })
     )
-
-    /** Fails the connection (every waiter gets this error): the server was silent, or not reading, for `millis`. */
-    const timedOut = (millis: number, command: string | undefined): Effect.Effect<never, ImapError> =>
-      Effect.suspend(() => {
-        const error = fromReason(new Timeout({ phase: "command", millis, command }))
-        die(error)
-        return Effect.fail(error)
-      })
-
-    /** One slice, bounded: interrupting a half-written command is safe only because it kills the connection. */
-    const writeWithin = (chunks: ReadonlyArray<Uint8Array>, command: string | undefined) =>
-      Effect.suspend(() => {
-        // A dead connection's socket is destroyed: a write to it would wait for a `drain` never to come.
-        if (dead !== undefined) return Effect.fail(dead)
-        const millis = Duration.toMillis(options.commandTimeout)
-        return transport.write(chunks).pipe(
-          Effect.timeoutOption(millis),
-          Effect.flatMap((o) => (o._tag === "Some" ? Effect.void : timedOut(millis, command)))
-        )
-      })
-
-    /**
-     * Writes under the command timeout per slice: the writer runs uninterruptibly, so a server that
-     * stops reading would otherwise hold it (and every caller queued behind it) forever.
-     */
-    const write = (chunks: ReadonlyArray<Uint8Array>, line: string, command?: string) =>
-      Effect.suspend(() => {
-        if (dead !== undefined) return Effect.fail(dead)
-        if (tracing) trace("C", line)
-        const parts = slices(chunks)
-        const writes =
-          parts.length === 1
-            ? writeWithin(parts[0]!, command)
-            : Effect.forEach(parts, (slice) => writeWithin(slice, command), { discard: true })
-        return logTrace ? Effect.andThen(flushTrace, writes) : writes
-      })
-
-    /**
-     * The server's `+` (its text), or undefined when the tagged reply came instead. Bounded like a
-     * reply: a server silent for the command timeout fails the connection instead of hanging this
-     * uninterruptible writer (and every caller behind it) forever.
-     */
-    const awaitContinuation = (p: Pending): Effect.Effect<string | undefined, ImapError> => {
-      // Registered now, before the caller writes what provokes the `+`: a fast server's `+` must
-      // never find nobody waiting (it would be an "unexpected continuation").
-      const answer = Deferred.makeUnsafe<string | undefined>()
-      const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
-      p.continuation = k
-      return untilSilent(p, Deferred.await(answer)).pipe(
-        Effect.ensuring(
-          Effect.sync(() => {
-            if (p.continuation === k) p.continuation = undefined
-          })
-        )
-      )
-    }
-
-    /** Writes the command's segments, waiting for `+` between them, and answers AUTHENTICATE challenges. */
-    const send = (p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
-      Effect.gen(function* () {
-        const hold = p.request.holdWire
-        const expectsMore = (i: number) =>
-          i < wire.segments.length - 1 || hold !== undefined || p.request.onChallenge !== undefined
-        let next = expectsMore(0) ? awaitContinuation(p) : undefined
-        const name = p.request.name
-        yield* write([wire.segments[0]!], wire.trace, name)
-        for (let i = 1; i < wire.segments.length; i++) {
-          const text = yield* next!
-          if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
-          next = expectsMore(i) ? awaitContinuation(p) : undefined
-          yield* write([wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
-        }
-        if (hold !== undefined) {
-          const text = yield* next!
-          if (text === undefined) return // IDLE refused: the tagged NO/BAD completes the command
-          p.holding = true
-          yield* hold.ready
-          // A connection that dies while idling must not leave this (uninterruptible) writer waiting;
-          // nor may a server that ends IDLE itself (tagged reply without DONE): no DONE is due then.
-          const endedByServer = yield* Effect.raceFirst(
-            Effect.as(Effect.raceFirst(hold.until, Deferred.await(closed)), false),
-            Effect.as(Effect.exit(Deferred.await(p.done)), true)
-          )
-          // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
-          p.holding = false
-          openGate()
-          if (!endedByServer) yield* write([hold.done], "DONE", name)
-          return
-        }
-        if (p.request.onChallenge) {
-          while (true) {
-            const text = yield* next!
-            if (text === undefined) return
-            next = awaitContinuation(p)
-            yield* write([yield* p.request.onChallenge(text)], "(authentication response)", name)
-          }
-        }
-      })
-
-    const awaitTagged = (p: Pending, timeoutMillis: number): Effect.Effect<Tagged, ImapError> =>
-      untilSilent(p, Deferred.await(p.done), timeoutMillis)
-
-    /** Waits for `wait`, failing the connection only after `timeoutMillis` without a byte received. */
-    const untilSilent = <A>(
-      p: Pending,
-      wait: Effect.Effect<A, ImapError>,
-      timeoutMillis: number = Duration.toMillis(options.commandTimeout)
-    ): Effect.Effect<A, ImapError> =>
-      Effect.suspend(() => {
-        // Times out on silence, not on length: a 50,000-message FETCH may take long but never stalls.
-        // Silence is excused only while the reader is parked for a paused stream (the consumer's
-        // pace, not the server's); once another command needs the reader, the server must answer.
-        // It counts from the later of this wait's start and the last sign of life, to the millisecond.
-        const since = clock.currentTimeMillisUnsafe()
-        const check = (within: number): Effect.Effect<A, ImapError> =>
-          wait.pipe(
-            Effect.timeoutOption(within),
-            Effect.flatMap((o) => {
-              if (o._tag === "Some") return Effect.succeed(o.value)
-              if (parked && dead === undefined) return check(timeoutMillis)
-              const left = timeoutMillis - (clock.currentTimeMillisUnsafe() - Math.max(since, heardAt))
-              return left > 0 ? check(left) : timedOut(timeoutMillis, p.request.name)
-            })
-          )
-        return check(timeoutMillis)
-      })
-
-    const run = (request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          if (dead !== undefined) return yield* Effect.fail(dead)
-          const turn = Deferred.makeUnsafe<void>()
-          const entry: Waiting = {
-            exclusive: request.exclusive === true,
-            patient: request.holdWire !== undefined,
-            turn
-          }
-          waiting.push(entry)
-          pump()
-          const got = yield* restore(Deferred.await(turn)).pipe(Effect.exit)
-          if (Exit.isFailure(got)) {
-            // Interrupted while queued: give the turn back if it was granted meanwhile.
-            const i = waiting.indexOf(entry)
-            if (i >= 0) waiting.splice(i, 1)
-            else if (Deferred.isDoneUnsafe(turn) && dead === undefined) {
-              inFlight--
-              if (entry.exclusive) exclusiveInFlight = false
-              releaseWire()
-            }
-            return yield* Effect.failCause(got.cause as Cause.Cause<never>)
-          }
-          if (dead !== undefined) return yield* Effect.fail(dead)
-          const abandon = () => {
-            inFlight--
-            if (entry.exclusive) exclusiveInFlight = false
-            releaseWire()
-          }
-          if (!request.allowedIn.includes(current._tag)) {
-            abandon()
-            return yield* Effect.fail(
-              fromReason(new InvalidState({ command: request.name, state: current._tag, expected: request.allowedIn }))
-            )
-          }
-          const tag = `${tagPrefix}${nextTag++}`
-          const encoded = yield* request.encode(tag).pipe(Effect.exit)
-          if (Exit.isFailure(encoded)) {
-            abandon()
-            return yield* Effect.failCause(encoded.cause)
-          }
-          const p: Pending = { tag, request, done: Deferred.makeUnsafe(), continuation: undefined, holding: false }
-          pending.push(p)
-          if (request.onSend) current = request.onSend(current)
-          // Writing is not interruptible: half a command (or a literal announced but not sent) would
-          // leave the server waiting and desynchronise every later command.
-          const sent = yield* send(p, encoded.value).pipe(Effect.exit)
-          if (wireBusy && dead === undefined) releaseWire()
-          if (Exit.isFailure(sent)) {
-            const error = Cause.findErrorOption(sent.cause)
-            if (error._tag === "Some") die(error.value)
-            // A write cut short by the socket's destruction fails with what killed the connection.
-            if (dead !== undefined) return yield* Effect.fail(dead)
-            return yield* Effect.failCause(sent.cause)
-          }
-          // An interrupted caller leaves the pending entry in place: the reader drains its reply.
-          // The reader publishes `state` once per read, possibly after this caller resumes: publish
-          // here too, so `state` already shows what the command did (Selected, or Logout on death).
-          return yield* restore(awaitTagged(p, Duration.toMillis(options.commandTimeout))).pipe(
-            Effect.ensuring(
-              Effect.suspend(() =>
-                SubscriptionRef.getUnsafe(state) === current ? Effect.void : SubscriptionRef.set(state, current)
-              )
-            )
-          )
-        })
-      ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
-
-    const subscribe = (options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
-      Effect.acquireRelease(
-        Effect.sync(() => {
-          const inbox: EventInbox.Inbox<ImapError> = EventInbox.make<ImapError>({
-            accept: options?.accept,
-            highWater: subscriptionHighWater,
-            limit: subscriptionLimit,
-            maxBatch: 4096,
-            onPressure: (full) => {
-              if (full) fullInboxes.add(inbox)
-              else if (fullInboxes.delete(inbox)) openGate()
-            },
-            overflow: (held) =>
-              fromReason(
-                new ProtocolFailed({
-                  message: `more than ${subscriptionLimit} mailbox events the subscriber had not taken, while a command needed the connection (${held} held after coalescing)`,
-                  excerpt: ""
-                })
-              )
-          })
-          if (dead !== undefined) inbox.end(Exit.fail(dead))
-          else inboxes.add(inbox)
-          return inbox
-        }),
-        (inbox) =>
-          Effect.sync(() => {
-            inboxes.delete(inbox)
-            if (fullInboxes.delete(inbox)) openGate()
-          })
-      )
-
     return {
-      run,
-      state,
-      currentState: () => current,
-      capabilities: capabilities.current,
-      setCapabilities: capabilities.replace,
-      subscribe,
-      closed,
-      isClosed: () => dead !== undefined,
-      bytesReceived: () => received,
-      setWireWanted: (f) => {
-        wireWanted = f
-        // A command queued between IDLE going out and its `+` must not wait for the next re-issue.
-        if (f !== undefined && waiting.length > 0) f()
-      },
-      fail: die,
-      write,
-      pause: (key) => {
-        pausers.add(key)
-      },
-      resume: (key) => {
-        if (pausers.delete(key)) openGate()
-      }
+      run: (request) => run(core, request),
+      state: core.state,
+      currentState: () => core.current,
+      capabilities: core.capabilities.current,
+      setCapabilities: core.capabilities.replace,
+      subscribe: (options) => subscribe(core, options),
+      closed: core.closed,
+      isClosed: () => core.dead !== undefined,
+      bytesReceived: () => core.received,
+      fail: (error) => die(core, error),
+      write: (chunks, trace) => write(core, chunks, trace),
+      pause: core.gate.pause,
+      resume: core.gate.resume
     }
   })
 

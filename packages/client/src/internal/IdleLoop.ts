@@ -31,25 +31,11 @@ export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 const doneBytes = new TextEncoder().encode("DONE\r\n")
 
 /**
- * One IDLE command: resolves `ready` on `+`, sends DONE when `stop` completes (or another command is
- * queued), and returns when the tagged reply arrived.
+ * One IDLE command: resolves `ready` on `+`, sends DONE when `stop` completes (the connection
+ * completes it when another command is queued), and returns when the tagged reply arrived.
  */
 const idleOnce = (connection: ImapConnection, stop: Deferred.Deferred<void>, ready: Deferred.Deferred<void>) =>
-  connection.run(
-    Commands.request(connection, Command.idle, {
-      holdWire: {
-        ready: Effect.sync(() => {
-          connection.setWireWanted(() => Deferred.doneUnsafe(stop, Exit.void))
-          Deferred.doneUnsafe(ready, Exit.void)
-        }),
-        until: Effect.ensuring(
-          Deferred.await(stop),
-          Effect.sync(() => connection.setWireWanted(undefined))
-        ),
-        done: doneBytes
-      }
-    })
-  )
+  connection.run(Commands.request(connection, Command.idle, { hold: { ready, release: stop, done: doneBytes } }))
 
 /**
  * Keeps IDLE running on `connection` until the scope closes; fails if the connection dies. Returns

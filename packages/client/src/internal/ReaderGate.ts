@@ -1,0 +1,72 @@
+/**
+ * Flow control for the connection's reader: it stops pulling from the socket (TCP backpressure)
+ * while a paused stream's consumer or a subscriber that is behind has not caught up, but only when
+ * nothing else waits for it; any other command opens the gate at once (buffering wins over deadlock).
+ * The reader waits at the gate like a stream's consumer waits for the reader (internal/Parking.ts).
+ */
+import * as Effect from "effect/Effect"
+import * as Parking from "./Parking.ts"
+
+/** What else might need the reader, as the connection sees it now. */
+export interface Demand {
+  readonly dead: boolean
+  /** A queued command other than IDLE (it needs the reader to get its turn and its reply). */
+  readonly needsReader: boolean
+  /** Pending commands whose reply is due (an IDLE before its DONE is not). */
+  readonly awaitingReply: number
+}
+
+/**
+ * Pausing is safe only when nothing but the paused streams waits for the reader: no command queued
+ * but IDLE, and every pending command whose reply is due a paused stream.
+ */
+export const mayPause = (demand: Demand, pausers: number, fullSubscriptions: number): boolean =>
+  !demand.dead && !demand.needsReader && pausers + fullSubscriptions > 0 && demand.awaitingReply <= pausers
+
+export interface ReaderGate {
+  /** A stream's consumer is behind: the reader may stop for it. */
+  readonly pause: (key: object) => void
+  readonly resume: (key: object) => void
+  /** A subscription reached (true) or left (false) its high-water mark. */
+  readonly setFull: (key: object, full: boolean) => void
+  /** Lets a parked reader go on (it parks again if pausing is still safe). */
+  readonly open: () => void
+  /** The reader waits at the gate: for a consumer, not for the server (silence is excused). */
+  readonly isParked: () => boolean
+  /** Parks the reader for as long as `mayPause` holds; `onLeave` runs each time it leaves the gate. */
+  readonly pass: (onLeave: () => void) => Effect.Effect<void>
+}
+
+export const make = (demand: () => Demand): ReaderGate => {
+  const pausers = new Set<object>()
+  const full = new Set<object>()
+  // The reader is resumed after the opener's synchronous work, not inside `open`: a command that
+  // opens the gate is pending only once `open` has returned, and a reader resumed at once would
+  // find pausing still safe and park again for good.
+  const parking = Parking.make()
+  let parked = false
+  const mayPauseNow = () => mayPause(demand(), pausers.size, full.size)
+  return {
+    pause: (key) => {
+      pausers.add(key)
+    },
+    resume: (key) => {
+      if (pausers.delete(key)) parking.signal()
+    },
+    setFull: (key, isFull) => {
+      if (isFull) full.add(key)
+      else if (full.delete(key)) parking.signal()
+    },
+    open: parking.signal,
+    isParked: () => parked,
+    pass: (onLeave) =>
+      Effect.gen(function* () {
+        while (mayPauseNow()) {
+          parked = true
+          yield* parking.park(() => !mayPauseNow())
+          parked = false
+          onLeave()
+        }
+      })
+  }
+}
