@@ -45,7 +45,6 @@ import * as net from "node:net"
 import * as path from "node:path"
 import type { Command } from "@pkg/protocol"
 // The session comes from the compiled package; its connection is found by a registered symbol.
-import * as SessionConnection from "../packages/client/src/internal/SessionConnection.ts"
 import { completion } from "../test/support/Subprocess.ts"
 import {
   describeMachine,
@@ -201,7 +200,7 @@ const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
       const rssBefore = process.memoryUsage.rss()
       const runs: Array<Fetched> = []
       for (let i = 0; i <= repeat; i++) {
-        const bytes0 = SessionConnection.of(session).bytesReceived()
+        const bytes0 = yield* session.bytesReceived
         let count = 0
         let payload = 0
         const cpu0 = process.cpuUsage()
@@ -216,7 +215,8 @@ const runOurs: Runner = async (config, scenario, repeat, afterFirst) => {
         )
         const ms = performance.now() - t0
         const cpuMs = cpuSince(cpu0)
-        runs.push({ ms, cpuMs, count, bytes: SessionConnection.of(session).bytesReceived() - bytes0, payload })
+        const bytes = (yield* session.bytesReceived) - bytes0
+        runs.push({ ms, cpuMs, count, bytes, payload })
         if (i === 0) afterFirst()
       }
       return { rssBefore, runs }

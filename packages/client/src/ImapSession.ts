@@ -18,6 +18,7 @@ import {
   type UntaggedStatus
 } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
@@ -108,6 +109,26 @@ export interface ImapSession {
    */
   readonly events: Stream.Stream<UntaggedData, ImapError>
   readonly refreshCapabilities: Effect.Effect<ReadonlySet<string>, ImapError>
+  /**
+   * Waits until the connection ends and fails with why: `ServerBye` (the server said BYE),
+   * `ConnectionClosed` (the socket closed, or LOGOUT), `Timeout`, `ProtocolFailed`. Never succeeds.
+   * After it, every operation fails at once with the same error.
+   *
+   * @example
+   * ```ts
+   * import { ImapClient } from "@pkg/client"
+   * import { Effect } from "effect"
+   *
+   * // Log why the session ended, whenever it does.
+   * const logEnd = Effect.gen(function* () {
+   *   const client = yield* ImapClient.ImapClient
+   *   yield* client.closed.pipe(Effect.catch((e) => Effect.log(`session ended: ${e.message}`)))
+   * })
+   * ```
+   */
+  readonly closed: Effect.Effect<never, ImapError>
+  /** Bytes received from the server so far (progress of a large FETCH, or liveness). */
+  readonly bytesReceived: Effect.Effect<number>
   /** Authenticates a session opened without `auth` (or after a refused attempt). */
   readonly login: (auth: ImapConfig.Authentication) => Effect.Effect<void, ImapError>
   /** LIST with special use (where offered) and, with `status`, LIST-STATUS or one STATUS per mailbox. */
@@ -249,6 +270,8 @@ const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus):
     currentState: Effect.sync(() => connection.currentState()),
     events: Stream.unwrap(Effect.map(connection.subscribe(), (s) => Stream.fromPull(Effect.succeed(s.pull)))),
     refreshCapabilities: Capabilities.refresh(connection),
+    closed: Deferred.await(connection.closed),
+    bytesReceived: Effect.sync(() => connection.bytesReceived()),
     login: (auth) => Login.login(ctx, auth),
     ...Mailboxes.make(ctx),
     ...Fetch.make(ctx),

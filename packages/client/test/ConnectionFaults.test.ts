@@ -106,7 +106,7 @@ describe("the server ends the session", () => {
       }
       // The connection is dead with that same error; later commands fail at once with it.
       assert.isTrue(SessionConnection.of(client).isClosed())
-      const closed = yield* Deferred.await(SessionConnection.of(client).closed).pipe(Effect.flip)
+      const closed = yield* client.closed.pipe(Effect.flip)
       assert.strictEqual(closed, error)
       assert.strictEqual(yield* client.noop().pipe(Effect.flip), error)
       assert.strictEqual((yield* client.currentState)._tag, "Logout")
@@ -125,7 +125,7 @@ describe("the server ends the session", () => {
       })
       const client = yield* ImapClient.make(optionsFor(peer.port))
       yield* Deferred.await(byeSent)
-      const error = yield* Deferred.await(SessionConnection.of(client).closed).pipe(Effect.flip)
+      const error = yield* client.closed.pipe(Effect.flip)
       assert.strictEqual(error.reason._tag, "ServerBye")
       const next = yield* client.noop().pipe(Effect.flip)
       assert.strictEqual(next.reason._tag, "ServerBye")

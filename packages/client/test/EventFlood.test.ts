@@ -11,7 +11,6 @@ import { Checkpoint, ImapClient, type ImapSession, Watcher } from "@pkg/client"
 import { Effect, Fiber, Schedule, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
-import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
 /** `pairs` times `* n EXPUNGE` then `* n EXISTS`: a flood nothing can coalesce. */
 const expungeExists = (pairs: number, n: number) => `* ${n} EXPUNGE\r\n* ${n} EXISTS\r\n`.repeat(pairs)
@@ -54,9 +53,9 @@ const primed = async (conn: Peer.PeerConnection, exists: number) => {
 const bytesTwice = (client: ImapSession, settle: number) =>
   Effect.gen(function* () {
     yield* Effect.sleep(settle)
-    const a = SessionConnection.of(client).bytesReceived()
+    const a = yield* client.bytesReceived
     yield* Effect.sleep(200)
-    return [a, SessionConnection.of(client).bytesReceived()] as const
+    return [a, yield* client.bytesReceived] as const
   })
 
 describe("session.events under a flood", () => {
