@@ -9,7 +9,7 @@ import * as Output from "./Output.ts"
 
 /** A file (or stdin) the user named that could not be read: which, and the system's reason. */
 export const cannotRead = (what: string, cause: unknown): string =>
-  `cannot read ${what}: ${cause instanceof Error ? cause.message : String(cause)}`
+  `cannot read ${what}: ${ImapError.causeMessage(cause)}`
 
 const tlsHint = (message: string): string =>
   /CERT|SELF_SIGNED|certificate/i.test(message)

@@ -22,7 +22,15 @@ import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Capabilities from "./Capabilities.ts"
-import { ConnectionClosed, fromReason, ImapError, InvalidState, ProtocolFailed, Timeout } from "./ImapError.ts"
+import {
+  ConnectionClosed,
+  causeMessage,
+  fromReason,
+  ImapError,
+  InvalidState,
+  ProtocolFailed,
+  Timeout
+} from "./ImapError.ts"
 import * as CommandQueue from "./internal/CommandQueue.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
@@ -169,7 +177,7 @@ export const codeName = (r: Tagged | UntaggedStatus): string | undefined => {
 
 /** A ParseError (or anything thrown by the codec) as the connection's fatal error. */
 export const protocolError = (e: unknown): ImapError => {
-  const message = e instanceof Error ? e.message : String(e)
+  const message = causeMessage(e)
   const excerpt = typeof e === "object" && e !== null && "excerpt" in e ? String(e.excerpt) : ""
   return fromReason(new ProtocolFailed({ message, excerpt, cause: e }))
 }

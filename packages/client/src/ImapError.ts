@@ -10,6 +10,13 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import type { Refusal, Transient } from "./Throttling.ts"
 
+/**
+ * What a thrown value or a system error says, for an error message: an `Error`'s message, a
+ * string as it is, anything else `unknown cause` (never an `[object Object]`).
+ */
+export const causeMessage = (cause: unknown): string =>
+  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "unknown cause"
+
 /** A server's wait as a person reads it: `retry after 300 s` (whole seconds, rounded up). */
 export const retryAfterText = (d: Duration.Duration): string => `retry after ${Math.ceil(Duration.toSeconds(d))} s`
 

@@ -3,7 +3,7 @@
  * and EXAMINE (building the mailbox snapshot), CLOSE and UNSELECT, CREATE, DELETE, RENAME,
  * SUBSCRIBE, UNSUBSCRIBE and NAMESPACE.
  */
-import { Command, type ListData, type StatusItems, type Tagged, type UntaggedData } from "@pkg/protocol"
+import { Command, type ListData, MailboxName, type StatusItems, type Tagged, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
 import { CommandFailed, fromReason, MissingCapability } from "./ImapError.ts"
@@ -22,10 +22,6 @@ const specialUses = new Set([
   "\\IMPORTANT"
 ])
 
-/** INBOX is case-insensitive (RFC 9051 5.1); every other name is compared exactly. */
-const sameMailbox = (a: string, b: string): boolean =>
-  a === b || (a.toUpperCase() === "INBOX" && b.toUpperCase() === "INBOX")
-
 const defaultStatusItems: NonEmptyReadonlyArray<Command.StatusItem> = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"]
 
 const status = (ctx: SessionContext) =>
@@ -37,7 +33,7 @@ const status = (ctx: SessionContext) =>
     yield* ctx.run(Command.status(mailbox, items), {
       collect: (r) => {
         // Pipelined STATUS commands may be answered in any order: claim only our mailbox's data.
-        if (r._tag !== "Status" || !sameMailbox(ctx.mailboxName(r), mailbox)) return false
+        if (r._tag !== "Status" || !MailboxName.equals(ctx.mailboxName(r), mailbox)) return false
         result = r.items
         return true
       }

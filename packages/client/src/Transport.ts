@@ -11,7 +11,15 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Socket from "effect/socket/Socket"
 import { readFile } from "node:fs/promises"
 import { isIP } from "node:net"
-import { ConnectionClosed, ConnectionFailed, fromReason, type ImapError, Timeout, TlsFailed } from "./ImapError.ts"
+import {
+  ConnectionClosed,
+  ConnectionFailed,
+  causeMessage,
+  fromReason,
+  type ImapError,
+  Timeout,
+  TlsFailed
+} from "./ImapError.ts"
 
 export type TlsMode = "implicit" | "starttls" | "none"
 
@@ -52,9 +60,6 @@ const encoder = new TextEncoder()
 
 const errno = (cause: unknown): string | undefined =>
   typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
-
-const causeMessage = (cause: unknown): string =>
-  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "unknown cause"
 
 /**
  * Every certificate verification code Node reports (OpenSSL's `X509_V_ERR_*` names without the
