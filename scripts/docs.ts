@@ -20,11 +20,6 @@ const root = path.join(import.meta.dirname, "..")
 const packages = ["protocol", "client", "cli"] as const
 const check = process.argv.includes("--check")
 
-// Modules another change is restructuring right now, whose doc comments are written after it
-// lands: their gaps are listed (as pending) but do not fail the run, and the modules stay out of
-// the reference until documented. Remove an entry once its module is documented.
-const pending = new Set<string>([])
-
 /** The `src` files a package's entry points reach through re-exports, relative to the package. */
 export const publicModules = (pkgDir: string): Set<string> => {
   const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")) as {
@@ -84,8 +79,8 @@ const missing = (pkg: string, output: string): Array<{ file: string; what: strin
 
 /**
  * Exported declarations in `file` with no doc comment right above them, by a line scan. docgen
- * reports its gaps in stages (interfaces first, then functions, ...), so for a pending module this
- * gives its whole list in one run.
+ * reports its gaps in stages (interfaces first, then functions, ...), so this gives a module's whole
+ * list in one run.
  */
 const undocumented = (file: string): Array<{ file: string; what: string }> => {
   const lines = fs.readFileSync(path.join(root, file), "utf8").split("\n")
@@ -104,23 +99,15 @@ const main = async () => {
       const published = publicModules(dir)
       const notPublic = sourceFiles(dir).filter((f) => !published.has(f))
       const outDir = check ? path.join(".docs-check") : "docs"
-      let run = await docgen(dir, notPublic, outDir)
+      const run = await docgen(dir, notPublic, outDir)
       const found = missing(pkg, run.output)
       gaps.push(...found)
-      const waiting = [
-        ...new Set(found.filter((g) => pending.has(g.file)).map((g) => path.relative(dir, path.join(root, g.file))))
-      ]
-      if (run.code !== 0 && found.length > 0 && found.every((g) => pending.has(g.file))) {
-        // Only pending modules lack docs: document the rest now.
-        run = await docgen(dir, [...notPublic, ...waiting], outDir)
-      }
       if (check) fs.rmSync(path.join(dir, outDir), { recursive: true, force: true })
       return { pkg, run, found, published }
     })
   )
   for (const { pkg, run, found } of results) {
-    const blocking = found.filter((g) => !pending.has(g.file))
-    if (run.code !== 0 || blocking.length > 0) {
+    if (run.code !== 0 || found.length > 0) {
       failed = true
       if (found.length === 0) process.stderr.write(`docs: @pkg/${pkg}: docgen failed\n${run.output}\n`)
     }
@@ -133,18 +120,15 @@ const main = async () => {
       const known = new Set(gaps.filter((g) => g.file === file).map((g) => g.what.split(" ")[0]))
       const extra = undocumented(file).filter((g) => !known.has(g.what))
       gaps.push(...extra)
-      if (extra.some((g) => !pending.has(g.file))) failed = true
+      if (extra.length > 0) failed = true
     }
   }
   const byFile = Map.groupBy(gaps, (g) => g.file)
   for (const [file, list] of [...byFile].sort(([a], [b]) => a.localeCompare(b))) {
-    const tag = pending.has(file) ? " (pending: documented after its restructuring lands)" : ""
-    process.stderr.write(`${file}${tag}\n${list.map((g) => `  ${g.what}\n`).join("")}`)
+    process.stderr.write(`${file}\n${list.map((g) => `  ${g.what}\n`).join("")}`)
   }
-  const blocking = gaps.filter((g) => !pending.has(g.file)).length
-  const waiting = gaps.length - blocking
   console.log(
-    `docs: ${blocking} public export(s) without a doc comment, ${waiting} pending; ` +
+    `docs: ${gaps.length} public export(s) without a doc comment; ` +
       (failed ? "failed" : check ? "examples type-check and run" : "reference in packages/*/docs/modules")
   )
   process.exitCode = failed ? 1 : 0
