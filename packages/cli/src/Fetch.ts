@@ -4,7 +4,6 @@
  */
 import { Command as ImapCommand, SequenceSet } from "@pkg/protocol"
 import { Effect, Option, Stream } from "effect"
-import type { NonEmptyReadonlyArray } from "effect/Array"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Arguments from "./Arguments.ts"
 import { OperationFailed, UsageError } from "./ExitCode.ts"
@@ -12,19 +11,15 @@ import { withCheckedSession } from "./Root.ts"
 
 type Section = ImapCommand.Section
 
+/** `HEADER`, `TEXT`, `MIME`, or a name and its field list as typed: `HEADER.FIELDS (From Subject)`. */
 const textSpec = (text: string, hasPart: boolean): ImapCommand.SectionText | undefined => {
-  const upper = text.toUpperCase()
-  if (upper === "HEADER") return { _tag: "Header" }
-  if (upper === "TEXT") return { _tag: "Text" }
-  if (upper === "MIME") return hasPart ? { _tag: "Mime" } : undefined
-  const m = /^HEADER\.FIELDS(\.NOT)?\s*\(([^()]*)\)$/i.exec(text)
-  const fields =
-    m?.[2]
-      ?.trim()
-      .split(/\s+/)
-      .filter((f) => f !== "") ?? []
-  if (m === null || fields.length === 0) return undefined
-  return { _tag: "HeaderFields", not: m[1] !== undefined, fields: fields as unknown as NonEmptyReadonlyArray<string> }
+  const m = /^([A-Za-z.]+)(?:\s*\(([^()]*)\))?$/.exec(text)
+  if (m === null) return undefined
+  const fields = m[2]
+    ?.trim()
+    .split(/\s+/)
+    .filter((f) => f !== "")
+  return ImapCommand.sectionText(m[1]!, hasPart, fields)
 }
 
 /**

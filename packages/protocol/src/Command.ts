@@ -281,6 +281,40 @@ export type SectionText =
   /** Only after a part number. */
   | { readonly _tag: "Mime" }
 
+/**
+ * The section text `name` stands for, in any case (RFC 9051 9 `section-msgtext`, `section-text`),
+ * given the field names that followed it: HEADER, TEXT, MIME (only after a part number, `hasPart`)
+ * take none, HEADER.FIELDS and HEADER.FIELDS.NOT at least one. Undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * import { Command } from "@pkg/protocol"
+ *
+ * Command.sectionText("header.fields", false, ["From", "Subject"])
+ * // { _tag: "HeaderFields", not: false, fields: ["From", "Subject"] }
+ * Command.sectionText("MIME", false, undefined) // undefined: MIME needs a part number
+ * ```
+ */
+export const sectionText = (
+  name: string,
+  hasPart: boolean,
+  fields: ReadonlyArray<string> | undefined
+): SectionText | undefined => {
+  const upper = name.toUpperCase()
+  if (upper === "HEADER.FIELDS" || upper === "HEADER.FIELDS.NOT") {
+    if (fields === undefined || fields.length === 0) return undefined
+    return { _tag: "HeaderFields", not: upper.endsWith(".NOT"), fields: fields as NonEmptyReadonlyArray<string> }
+  }
+  if (fields !== undefined) return undefined
+  if (upper === "HEADER") return { _tag: "Header" }
+  if (upper === "TEXT") return { _tag: "Text" }
+  if (upper === "MIME" && hasPart) return { _tag: "Mime" }
+  return undefined
+}
+
+/** Whether field names follow section text `name` (HEADER.FIELDS and HEADER.FIELDS.NOT). */
+export const sectionTakesFields = (name: string): boolean => /^HEADER\.FIELDS(\.NOT)?$/i.test(name)
+
 /** `[1.2.HEADER]`: part numbers (empty for the whole message) and an optional text specifier. */
 export interface Section {
   readonly part: ReadonlyArray<number>

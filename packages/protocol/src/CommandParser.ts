@@ -383,20 +383,17 @@ const section = (r: Reader): Command.Section => {
   let text: Command.SectionText | undefined
   if (r.peek() !== 0x5d) {
     const at = r.pos
-    const name = r
-      .run((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e, "a section")
-      .toUpperCase()
-    if (name === "HEADER") text = { _tag: "Header" }
-    else if (name === "TEXT") text = { _tag: "Text" }
-    else if (name === "MIME" && part.length > 0) text = { _tag: "Mime" }
-    else if (name === "HEADER.FIELDS" || name === "HEADER.FIELDS.NOT") {
+    const name = r.run((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e, "a section")
+    let fields: ReadonlyArray<string> | undefined
+    if (Command.sectionTakesFields(name)) {
       r.sp()
-      const fields = r.nonEmpty(
+      fields = r.nonEmpty(
         r.list(() => r.astring()),
         "header list"
       )
-      text = { _tag: "HeaderFields", not: name.endsWith(".NOT"), fields }
-    } else r.fail(`unknown section ${name}`, at)
+    }
+    text = Command.sectionText(name, part.length > 0, fields)
+    if (text === undefined) r.fail(`unknown section ${name.toUpperCase()}`, at)
   }
   r.byte(0x5d, "]")
   return text === undefined ? { part } : { part, text }
