@@ -114,7 +114,7 @@ const surface = (name: string) => {
 
 describe("package exports", () => {
   it.each([
-    ["protocol", [".", "./testing"]],
+    ["protocol", [".", "./testing", "./testing/arbitraries"]],
     ["client", ["."]],
     ["cli", ["."]]
   ])("@pkg/%s: subpaths are its entry points and its index's namespaces; internal/* is closed", (name, entries) => {

@@ -1,7 +1,9 @@
 /**
  * `@pkg/protocol/testing`: the server side of the codec, for tests and scripted servers. A client
  * never parses commands or encodes responses; these two live apart from the main entry point so
- * that what a client imports stays the client's half.
+ * that what a client imports stays the client's half. The fast-check generators of commands and
+ * responses are at `@pkg/protocol/testing/arbitraries`, apart from these two so that importing
+ * them needs no fast-check installed.
  *
  * @module
  */

@@ -11,14 +11,8 @@ import type * as Command from "../src/Command.ts"
 import * as CommandEncoder from "../src/CommandEncoder.ts"
 import * as CommandParser from "../src/CommandParser.ts"
 import { EncodeError } from "../src/EncodeError.ts"
-import {
-  commandArbitraries,
-  crlfViolation,
-  encodeOptions,
-  hostileStrings,
-  reveal,
-  validStrings
-} from "./commandArbitraries.ts"
+import { commands, encodeOptions, hostileStrings, validStrings } from "../src/testing/CommandArbitraries.ts"
+import { crlfViolation, reveal } from "./commandChecks.ts"
 
 const tag = fc.stringMatching(/^[A-Za-z0-9.]{1,8}$/)
 
@@ -44,7 +38,7 @@ const roundTrip = (t: string, c: Command.Command, o: CommandEncoder.EncodeOption
 }
 
 describe("encode -> parse round trip", () => {
-  for (const [name, arb] of Object.entries(commandArbitraries(validStrings))) {
+  for (const [name, arb] of Object.entries(commands(validStrings))) {
     it(name, () => {
       fc.assert(
         fc.property(tag, arb, encodeOptions, (t, c, o) => roundTrip(t, c, o)),
@@ -55,7 +49,7 @@ describe("encode -> parse round trip", () => {
 })
 
 describe("the encoder never emits a raw CR/LF/NUL outside a literal", () => {
-  for (const [name, arb] of Object.entries(commandArbitraries(hostileStrings))) {
+  for (const [name, arb] of Object.entries(commands(hostileStrings))) {
     it(name, () => {
       fc.assert(
         fc.property(fc.oneof(tag, fc.string({ maxLength: 6 })), arb, encodeOptions, (t, c, o) => {
@@ -91,7 +85,7 @@ describe("the encoder never emits a raw CR/LF/NUL outside a literal", () => {
 
 describe("CommandParser never throws anything but ParseError", () => {
   it("on arbitrary bytes and mutated commands", () => {
-    const all = Object.values(commandArbitraries(validStrings))
+    const all = Object.values(commands(validStrings))
     fc.assert(
       fc.property(
         fc.oneof(...all),

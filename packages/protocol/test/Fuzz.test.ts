@@ -10,7 +10,7 @@ import { ParseError } from "../src/ParseError.ts"
 import * as ResponseDecoder from "../src/ResponseDecoder.ts"
 import { encode } from "../src/ResponseEncoder.ts"
 import { parse } from "../src/ResponseParser.ts"
-import { response } from "./responseArbitraries.ts"
+import { response } from "../src/testing/ResponseArbitraries.ts"
 
 const enc = new TextEncoder()
 /** Generous: a typical input takes well under a millisecond. */

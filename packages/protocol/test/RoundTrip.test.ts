@@ -9,7 +9,7 @@ import type { Response } from "../src/Response.ts"
 import * as ResponseDecoder from "../src/ResponseDecoder.ts"
 import { encode } from "../src/ResponseEncoder.ts"
 import { parse } from "../src/ResponseParser.ts"
-import { responses } from "./responseArbitraries.ts"
+import { responses } from "../src/testing/ResponseArbitraries.ts"
 
 const dec = new TextDecoder()
 

@@ -14,7 +14,14 @@ import type { ListData, Response } from "../src/Response.ts"
 import { encode } from "../src/ResponseEncoder.ts"
 import { parse } from "../src/ResponseParser.ts"
 import * as Schemas from "../src/Schemas.ts"
-import { bodyStructure, envelope, fetchAttributes, response, responseCode, responses } from "./responseArbitraries.ts"
+import {
+  bodyStructure,
+  envelope,
+  fetchAttributes,
+  response,
+  responseCode,
+  responses
+} from "../src/testing/ResponseArbitraries.ts"
 
 const enc = new TextEncoder()
 const p = (wire: string): Response => parse(enc.encode(wire))

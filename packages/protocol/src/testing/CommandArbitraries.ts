@@ -1,18 +1,24 @@
 /**
- * fast-check arbitraries for every `Command`, parameterised by the strings they put in each kind of
- * field, so one generator serves both the round-trip suite (well-formed values) and the hostile
- * suite (CR, LF, NUL, lone surrogates, braces and quotes everywhere). Also the byte scanner that
- * checks the encoder's one safety rule.
+ * fast-check arbitraries for every `Command`, for property tests of code that encodes, parses or
+ * serves IMAP commands. Each is parameterised by the strings it puts in each kind of field
+ * (`Strings`), so one generator serves both round-trip tests (`validStrings`: well-formed values)
+ * and hostile ones (`hostileStrings`: CR, LF, NUL, lone surrogates, braces and quotes everywhere).
+ *
+ * @module
  */
 import { Redacted } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as fc from "fast-check"
-import * as Command from "../src/Command.ts"
-import type { EncodeOptions } from "../src/CommandEncoder.ts"
-import * as Flag from "../src/Flag.ts"
-import * as SearchKey from "../src/SearchKey.ts"
-import * as SequenceSet from "../src/SequenceSet.ts"
+import * as Command from "../Command.ts"
+import type { EncodeOptions } from "../CommandEncoder.ts"
+import * as Flag from "../Flag.ts"
+import * as SearchKey from "../SearchKey.ts"
+import * as SequenceSet from "../SequenceSet.ts"
 
+/**
+ * What a command generator puts in each kind of string field. Commands are generated from these
+ * alone, so a test chooses between well-formed and hostile values without a second generator.
+ */
 export interface Strings {
   /** Free text: mailbox names, user, password, search values, ID params, header names. */
   readonly text: fc.Arbitrary<string>
@@ -31,14 +37,15 @@ export interface Strings {
 const atomChars = [...Array.from({ length: 0x5f }, (_, i) => String.fromCharCode(0x21 + i))].filter((c) =>
   Flag.isAtomChar(c.charCodeAt(0))
 )
-export const atom: fc.Arbitrary<string> = fc.string({
+/** Atoms of 1..12 `ATOM-CHAR`s (RFC 9051 section 9). */
+const atom: fc.Arbitrary<string> = fc.string({
   unit: fc.constantFrom(...atomChars),
   minLength: 1,
   maxLength: 12
 })
 
 /** Well-formed text without NUL (the only thing no string field can carry). */
-export const text: fc.Arbitrary<string> = fc
+const text: fc.Arbitrary<string> = fc
   .oneof(
     { weight: 4, arbitrary: fc.string({ maxLength: 16 }) },
     { weight: 3, arbitrary: fc.string({ unit: "grapheme", maxLength: 8 }) },
@@ -51,6 +58,11 @@ export const text: fc.Arbitrary<string> = fc
   )
   .filter((s) => !s.includes("\0") && s.isWellFormed())
 
+/**
+ * Well-formed strings: text without NUL (grapheme, binary-range, IMAP look-alikes such as `NIL`,
+ * `{3}` and CRLF, and ~1 KB values), real atoms, system and custom flags, base64 and OBJECTIDs.
+ * Every command built from them encodes, except an APPEND whose message holds NUL without BINARY.
+ */
 export const validStrings: Strings = {
   text,
   atom,
@@ -61,7 +73,7 @@ export const validStrings: Strings = {
 }
 
 /** Anything: control characters, CR/LF/NUL, lone surrogates, IMAP syntax characters, fake literals. */
-export const hostile: fc.Arbitrary<string> = fc.oneof(
+const hostile: fc.Arbitrary<string> = fc.oneof(
   fc.string({
     unit: fc.oneof(
       fc.constantFrom("\r", "\n", "\0", "\r\n", " ", "(", ")", "{", "}", '"', "\\", "*", "%", "]", "[", "~", "+"),
@@ -87,6 +99,10 @@ export const hostile: fc.Arbitrary<string> = fc.oneof(
   atom
 )
 
+/**
+ * Hostile strings in every field: CR/LF/NUL, lone surrogates, IMAP syntax characters and fake
+ * literal markers. An encoder must refuse them with an error or send them safely (as literals).
+ */
 export const hostileStrings: Strings = {
   text: hostile,
   atom: hostile,
@@ -112,8 +128,11 @@ const setOf = <K extends SequenceSet.Kind>(kind: K): fc.Arbitrary<SequenceSet.Se
     .array(range, { minLength: 1, maxLength: 5 })
     .map((ranges) => SequenceSet.make(kind, ranges as unknown as NonEmptyReadonlyArray<SequenceSet.Range<K>>))
 }
-export const seqSet = setOf("seq")
-export const uidSet = setOf("uid")
+/** Message sequence number sets of 1..5 ranges, `*` included (as a bound, alone or in a range). */
+export const seqSet: fc.Arbitrary<SequenceSet.SequenceSet<"seq">> = setOf("seq")
+
+/** UID sets of 1..5 ranges, `*` included (as a bound, alone or in a range). */
+export const uidSet: fc.Arbitrary<SequenceSet.SequenceSet<"uid">> = setOf("uid")
 const orSaved = <K extends SequenceSet.Kind>(set: fc.Arbitrary<SequenceSet.SequenceSet<K>>) =>
   fc.oneof({ weight: 6, arbitrary: set }, { weight: 1, arbitrary: fc.constant(SequenceSet.saved) })
 
@@ -121,7 +140,7 @@ const nonEmpty = <A>(a: fc.Arbitrary<A>, maxLength = 4) =>
   fc.array(a, { minLength: 1, maxLength }).map((xs) => xs as unknown as NonEmptyReadonlyArray<A>)
 
 /** Calendar days 0000..9999 at 00:00 UTC. */
-export const searchDay = fc
+const searchDay = fc
   .date({ min: new Date("0000-01-01T00:00:00Z"), max: new Date("9999-12-31T00:00:00Z"), noInvalidDate: true })
   .map((d) => SearchKey.day(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate()))
 
@@ -129,6 +148,10 @@ const appendDate = fc
   .date({ min: new Date("0000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true })
   .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000))
 
+/**
+ * Search keys of every kind (flags, dates, texts, headers, sizes, sets, OR/NOT/AND nested a few
+ * levels deep, MODSEQ, OBJECTID, X-GM-RAW), their strings taken from `s`.
+ */
 export const searchKey = (s: Strings): fc.Arbitrary<SearchKey.SearchKey> =>
   fc.letrec<{ key: SearchKey.SearchKey }>((tie) => ({
     key: fc.oneof(
@@ -226,8 +249,11 @@ const storeOptions = fc.record({ silent: fc.boolean(), unchangedSince: modSeq },
 
 const message = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 4090, maxLength: 4100 }))
 
-/** One arbitrary per command type, keyed by tag, so a test can name what failed. */
-export const commandArbitraries = (s: Strings): Record<Command.CommandTag, fc.Arbitrary<Command.Command>> => ({
+/**
+ * One arbitrary per command type, keyed by `_tag`, so a test run per command can name the one that
+ * failed. Strings in every field come from `s`.
+ */
+export const commands = (s: Strings): Record<Command.CommandTag, fc.Arbitrary<Command.Command>> => ({
   Capability: fc.constant(Command.capability),
   Noop: fc.constant(Command.noop),
   Logout: fc.constant(Command.logout),
@@ -318,6 +344,7 @@ export const commandArbitraries = (s: Strings): Record<Command.CommandTag, fc.Ar
   UidMove: fc.tuple(orSaved(uidSet), s.text).map(([set, m]) => Command.uidMove(set, m))
 })
 
+/** Every combination of LITERAL+, LITERAL-, UTF8=ACCEPT and BINARY the encoder can be given. */
 export const encodeOptions: fc.Arbitrary<EncodeOptions> = fc.record({
   literalPlus: fc.boolean(),
   literalMinus: fc.boolean(),
@@ -325,41 +352,5 @@ export const encodeOptions: fc.Arbitrary<EncodeOptions> = fc.record({
   binary: fc.boolean()
 })
 
-/** Replaces `Redacted` secrets by their values so that deep equality compares what was sent. */
-export const reveal = (c: Command.Command): unknown => {
-  if (c._tag === "Login") return { ...c, password: { revealed: Redacted.value(c.password) } }
-  if (c._tag === "Authenticate" && c.initialResponse !== undefined) {
-    return { ...c, initialResponse: { revealed: Redacted.value(c.initialResponse) } }
-  }
-  return c
-}
-
-/**
- * Checks the encoder's rule on a whole command: CR and LF appear only as the CRLF that ends the
- * command or a literal marker line (`{n}`, `{n+}`, `~{n}`), NUL never outside a literal body, and
- * literal bodies (skipped by their announced length) end exactly where the next text begins.
- * Returns a description of the first violation, or undefined.
- */
-export const crlfViolation = (bytes: Uint8Array): string | undefined => {
-  let i = 0
-  let lineStart = 0
-  while (i < bytes.length) {
-    const b = bytes[i]!
-    if (b === 0) return `NUL at ${i}`
-    if (b === 0x0a) return `bare LF at ${i}`
-    if (b === 0x0d) {
-      if (bytes[i + 1] !== 0x0a) return `bare CR at ${i}`
-      let line = ""
-      for (let j = Math.max(lineStart, i - 24); j < i; j++) line += String.fromCharCode(bytes[j]!)
-      const m = /~?\{([0-9]+)\+?\}$/.exec(line)
-      i += 2
-      if (m === null) return i === bytes.length ? undefined : `CRLF in the middle of the command at ${i - 2}`
-      i += Number(m[1])
-      if (i > bytes.length) return "literal runs past the end"
-      lineStart = i
-      continue
-    }
-    i++
-  }
-  return "no final CRLF"
-}
+/** Any command, of every type with equal weight, its strings taken from `s`. */
+export const command = (s: Strings): fc.Arbitrary<Command.Command> => fc.oneof(...Object.values(commands(s)))

@@ -1,12 +1,16 @@
 /**
- * fast-check arbitraries for every `Response` variant, restricted to the canonical form the parser
+ * fast-check arbitraries for every `Response` variant, for property tests of code that parses,
+ * encodes or serves IMAP responses. Values are restricted to the canonical form the parser
  * produces (lower-case media types, extension keys present as a prefix, `other` lists only when
- * non-empty, mailbox names consistent with their wire form), so that `parse(encode(r))` must equal
- * `r`. Free texts exclude what no peer can round-trip: CR/LF, a leading `[` without a code, and a
- * trailing `{n}` (which any IMAP peer reads as a literal marker).
+ * non-empty, mailbox names consistent with their wire form), so that
+ * `ResponseParser.parse(ResponseEncoder.encode(r))` equals `r`. Free texts exclude what no peer can
+ * round-trip: CR/LF, a leading `[` without a code, and a trailing `{n}` (which any IMAP peer reads
+ * as a literal marker).
+ *
+ * @module
  */
 import * as fc from "fast-check"
-import * as MailboxName from "../src/MailboxName.ts"
+import * as MailboxName from "../MailboxName.ts"
 import type {
   Address,
   BodyExtension,
@@ -17,9 +21,9 @@ import type {
   NamespaceEntry,
   Response,
   ResponseCode
-} from "../src/Response.ts"
-import * as SequenceSet from "../src/SequenceSet.ts"
-import type { Uid } from "../src/SequenceSet.ts"
+} from "../Response.ts"
+import * as SequenceSet from "../SequenceSet.ts"
+import type { Uid } from "../SequenceSet.ts"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 
 /** Plain-prototype records only: the parser builds plain objects, and toStrictEqual checks it. */
@@ -32,26 +36,26 @@ const chars = (s: string) => fc.constantFrom(...s.split(""))
 const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 const LOWER = "abcdefghijklmnopqrstuvwxyz"
 
-export const uint32 = fc.integer({ min: 0, max: 0xffffffff })
+const uint32 = fc.integer({ min: 0, max: 0xffffffff })
 const uid = fc.integer({ min: 1, max: 0xffffffff }).map((n) => n as Uid)
-export const number64 = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n })
+const number64 = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n })
 const safe = fc.maxSafeNat()
 
-export const atom = fc.string({ unit: chars(`${ALNUM}.-_=+$&'!#~^|`), minLength: 1, maxLength: 10 })
+const atom = fc.string({ unit: chars(`${ALNUM}.-_=+$&'!#~^|`), minLength: 1, maxLength: 10 })
 const tagString = fc.string({ unit: chars(`${ALNUM}.-_`), minLength: 1, maxLength: 8 })
 const objectId = fc.string({ unit: chars(`${ALNUM}_-`), minLength: 1, maxLength: 20 })
 const lowerWord = fc.string({ unit: chars(`${LOWER}-`), minLength: 1, maxLength: 8 })
 /** Names that no known code / item / keyword can have. */
 const xName = atom.map((a) => `X-Q${a.toUpperCase()}`)
 
-export const flag = fc.oneof(
+const flag = fc.oneof(
   atom.map((a) => `\\${a}`),
   atom,
   fc.constantFrom("\\*", "\\Seen", "[Gmail]x", "a]b")
 )
 
 /** Any well-formed Unicode string (the encoder picks atom / quoted / literal). */
-export const anyString = fc.oneof(
+const anyString = fc.oneof(
   fc.string({ unit: "grapheme-ascii", maxLength: 30 }),
   fc.string({ unit: "grapheme", maxLength: 20 }),
   fc.constantFrom("", "NIL", "nil", "a b", 'q"uote', "back\\slash", "line\r\nbreak", "x]y", "{3}", "~{1}")
@@ -94,6 +98,7 @@ const rawValue = fc.oneof(
 
 // Response codes ----------------------------------------------------------------------------------
 
+/** Every response code (RFC 9051 section 7.1 and the extensions the parser knows), and unknown ones. */
 export const responseCode: fc.Arbitrary<ResponseCode> = fc.oneof(
   fc.constantFrom<ResponseCode>(
     { _tag: "Alert" },
@@ -144,6 +149,7 @@ const statusText = (code: ResponseCode | undefined, text: string) =>
 const address: fc.Arbitrary<Address> = record({ name: nstring, adl: nstring, mailbox: nstring, host: nstring })
 const addresses = fc.array(address, { maxLength: 3 })
 
+/** ENVELOPE structures: every field NIL or any string, 0..3 addresses per address list. */
 export const envelope: fc.Arbitrary<Envelope> = record({
   date: nstring,
   subject: nstring,
@@ -184,6 +190,10 @@ const extensionPrefix = (first: "md5" | "params") =>
 const fields = record({ params, id: nstring, description: nstring, encoding: anyString, size: uint32 })
 const lines = fc.integer({ min: -1, max: 0xffffff })
 
+/**
+ * BODYSTRUCTUREs: basic, text, message/rfc822 (and global) and multipart parts nested a few levels
+ * deep, each with a prefix of its extension fields.
+ */
 export const bodyStructure: fc.Arbitrary<BodyStructure> = fc.letrec<{ body: BodyStructure }>((tie) => ({
   body: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
@@ -236,6 +246,7 @@ const binarySection = record({
 }) satisfies fc.Arbitrary<BodySection>
 const label = fc.oneof(flag, anyString)
 
+/** FETCH data: any subset of the attributes the parser reads, unknown ones included. */
 export const fetchAttributes: fc.Arbitrary<FetchAttributes> = partialRecord({
   uid,
   flags: fc.array(flag, { maxLength: 4 }),
@@ -269,6 +280,10 @@ const namespaceEntries = fc.array(
   { maxLength: 2 }
 ) satisfies fc.Arbitrary<ReadonlyArray<NamespaceEntry>>
 
+/**
+ * One arbitrary per `Response` variant, keyed by its `_tag` (`List` gives LIST and LSUB), so a test
+ * run per variant can name the one that failed.
+ */
 export const responses = {
   Tagged: record({
     tag: tagString,
@@ -354,4 +369,23 @@ export const responses = {
   )
 } satisfies Record<string, fc.Arbitrary<Response>>
 
+/**
+ * Any response, every variant with equal weight.
+ *
+ * @example
+ * ```ts
+ * import { ResponseEncoder } from "@pkg/protocol/testing"
+ * import { ResponseArbitraries } from "@pkg/protocol/testing/arbitraries"
+ * import { ResponseParser } from "@pkg/protocol"
+ * import * as fc from "fast-check"
+ *
+ * // Every response the server side writes, the client side reads back as it was.
+ * fc.assert(
+ *   fc.property(ResponseArbitraries.response, (response) => {
+ *     assert.deepStrictEqual(ResponseParser.parse(ResponseEncoder.encode(response)), response)
+ *   }),
+ *   { numRuns: 200 }
+ * )
+ * ```
+ */
 export const response: fc.Arbitrary<Response> = fc.oneof(...Object.values(responses))
