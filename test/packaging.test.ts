@@ -5,7 +5,9 @@
  * Effect app compiles) and run, and the installed `imap` binary run. It proves that the published types come from `dist` (no TS5097 for
  * `.ts` sources), that `effect` is a peer (one copy in the consumer, shared by the three packages),
  * that `internal/*` and the raw connection cannot be imported, and that `@pkg/protocol/testing`
- * holds the server side of the codec. Without packing: each package's subpaths are exactly its
+ * holds the server side of the codec and loads where fast-check is not installed. A second scratch
+ * project with fast-check (an optional peer of `@pkg/protocol`) runs a property test over
+ * `@pkg/protocol/testing/arbitraries`. Without packing: each package's subpaths are exactly its
  * entry points and the namespaces its index exports, so a module reaches users only through the
  * index.
  */
@@ -69,8 +71,35 @@ console.log(JSON.stringify({
   isLayer: Layer.isLayer(layer),
   usage: ExitCode.Usage,
   internal: await blocked("@pkg/client/internal/Handoff"),
-  connection: await blocked("@pkg/client/ImapConnection")
+  connection: await blocked("@pkg/client/ImapConnection"),
+  fastCheck: await blocked("fast-check"),
+  arbitraries: await blocked("@pkg/protocol/testing/arbitraries")
 }))
+`
+
+// The property-test consumer: the generators, run by the consumer's own fast-check.
+const propertyTest = `
+import { Command, CommandEncoder, ResponseParser } from "@pkg/protocol"
+import { CommandParser, ResponseEncoder } from "@pkg/protocol/testing"
+import { CommandArbitraries, ResponseArbitraries } from "@pkg/protocol/testing/arbitraries"
+import * as fc from "fast-check"
+import * as assert from "node:assert"
+import { Result } from "effect"
+
+let responses = 0
+fc.assert(
+  fc.property(ResponseArbitraries.response, (response) => {
+    responses++
+    assert.deepStrictEqual(ResponseParser.parse(ResponseEncoder.encode(response)), response)
+  }),
+  { numRuns: 50 }
+)
+const select = fc.sample(CommandArbitraries.commands(CommandArbitraries.validStrings).Select, { numRuns: 20, seed: 1 })
+const tags = select.map((command: Command.Command) => {
+  const encoded = CommandEncoder.encode("A1", command)
+  return Result.isSuccess(encoded) ? CommandParser.parse(CommandEncoder.concat(encoded.success.segments)).command._tag : "refused"
+})
+console.log(JSON.stringify({ responses, commands: [...new Set(tags)] }))
 `
 
 // A type-level check of the same: each import below must fail to resolve (TS2307), or the unused
@@ -128,9 +157,14 @@ describe("package exports", () => {
 describe("the packed packages in a scratch project", { timeout: 120_000 }, () => {
   let dir = ""
   const app = () => path.join(dir, "app")
+  const withFastCheck = () => path.join(dir, "app-fast-check")
   const manifests = new Map<
     string,
-    { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> }
+    {
+      dependencies?: Record<string, string>
+      peerDependencies?: Record<string, string>
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>
+    }
   >()
 
   beforeAll(() => {
@@ -145,34 +179,45 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
     const versions = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
     const dev = versions.dependencies as Record<string, string>
     const devDev = versions.devDependencies as Record<string, string>
-    fs.mkdirSync(app())
-    fs.writeFileSync(
-      path.join(app(), "package.json"),
-      JSON.stringify({
-        name: "consumer",
-        private: true,
-        type: "module",
-        dependencies: {
-          "@pkg/protocol": tarball.protocol,
-          "@pkg/client": tarball.client,
-          "@pkg/cli": tarball.cli,
-          effect: dev.effect,
-          "@effect/platform-node": dev["@effect/platform-node"],
-          "@types/node": devDev["@types/node"]
-        }
-      })
-    )
-    // The packed client and CLI depend on `@pkg/protocol@0.1.0` (and the CLI on the client), which
-    // no registry has: point those at the tarballs too.
-    fs.writeFileSync(
-      path.join(app(), "pnpm-workspace.yaml"),
-      `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n`
-    )
-    fs.writeFileSync(path.join(app(), "tsconfig.json"), JSON.stringify(tsconfig))
-    fs.writeFileSync(path.join(app(), "consumer.ts"), consumer)
-    fs.writeFileSync(path.join(app(), "blocked.ts"), blockedImports)
     const store = run("pnpm", ["store", "path"], root).trim()
-    run("pnpm", ["install", "--offline", "--store-dir", store, "--reporter=silent"], app())
+    const scratch = (at: string, dependencies: Record<string, string>, files: Record<string, string>) => {
+      fs.mkdirSync(at)
+      fs.writeFileSync(
+        path.join(at, "package.json"),
+        JSON.stringify({ name: "consumer", private: true, type: "module", dependencies })
+      )
+      // The packed client and CLI depend on `@pkg/protocol@0.1.0` (and the CLI on the client), which
+      // no registry has: point those at the tarballs too.
+      fs.writeFileSync(
+        path.join(at, "pnpm-workspace.yaml"),
+        `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n`
+      )
+      fs.writeFileSync(path.join(at, "tsconfig.json"), JSON.stringify(tsconfig))
+      for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(at, file), text)
+      run("pnpm", ["install", "--offline", "--store-dir", store, "--reporter=silent"], at)
+    }
+    scratch(
+      app(),
+      {
+        "@pkg/protocol": tarball.protocol!,
+        "@pkg/client": tarball.client!,
+        "@pkg/cli": tarball.cli!,
+        effect: dev.effect!,
+        "@effect/platform-node": dev["@effect/platform-node"]!,
+        "@types/node": devDev["@types/node"]!
+      },
+      { "consumer.ts": consumer, "blocked.ts": blockedImports }
+    )
+    scratch(
+      withFastCheck(),
+      {
+        "@pkg/protocol": tarball.protocol!,
+        effect: dev.effect!,
+        "fast-check": devDev["fast-check"]!,
+        "@types/node": devDev["@types/node"]!
+      },
+      { "property.ts": propertyTest }
+    )
   })
 
   afterAll(() => {
@@ -205,6 +250,16 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
     expect(store.filter((d) => d.startsWith("effect@"))).toHaveLength(1)
   })
 
+  it("fast-check is an optional peer of @pkg/protocol, at the workspace's version, not installed unasked", () => {
+    const workspace = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+    const protocol = manifests.get("protocol")!
+    expect(protocol.peerDependencies?.["fast-check"]).toBe(`^${workspace.devDependencies["fast-check"]}`)
+    expect(protocol.peerDependenciesMeta?.["fast-check"]).toEqual({ optional: true })
+    expect(Object.keys(protocol.dependencies ?? {})).not.toContain("fast-check")
+    const store = fs.readdirSync(path.join(app(), "node_modules", ".pnpm"))
+    expect(store.filter((d) => d.startsWith("fast-check@"))).toEqual([])
+  })
+
   it("a strict NodeNext consumer type-checks against the published declarations", () => {
     const result = attempt(tsc, ["-p", "tsconfig.json"], app())
     expect(result.output).toBe("")
@@ -216,7 +271,7 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
     expect(out.trim()).toBe("imap v0.1.0")
   })
 
-  it("the consumer runs: encodes a command, parses a response, builds a client layer; internals stay closed", () => {
+  it("the consumer runs: encodes a command, parses a response, builds a client layer; internals stay closed; @pkg/protocol/testing loads without fast-check", () => {
     run(tsc, ["-p", "tsconfig.json", "--noEmit", "false", "--outDir", "out"], app())
     const out = JSON.parse(run(process.execPath, [path.join("out", "consumer.js")], app()))
     expect(out).toEqual({
@@ -227,7 +282,18 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
       isLayer: true,
       usage: 2,
       internal: "ERR_PACKAGE_PATH_NOT_EXPORTED",
-      connection: "ERR_PACKAGE_PATH_NOT_EXPORTED"
+      connection: "ERR_PACKAGE_PATH_NOT_EXPORTED",
+      fastCheck: "ERR_MODULE_NOT_FOUND",
+      arbitraries: "ERR_MODULE_NOT_FOUND"
     })
+  })
+
+  it("with fast-check installed, a property test over @pkg/protocol/testing/arbitraries type-checks and runs", () => {
+    const checked = attempt(tsc, ["-p", "tsconfig.json"], withFastCheck())
+    expect(checked.output).toBe("")
+    expect(checked.ok).toBe(true)
+    run(tsc, ["-p", "tsconfig.json", "--noEmit", "false", "--outDir", "out"], withFastCheck())
+    const out = JSON.parse(run(process.execPath, [path.join("out", "property.js")], withFastCheck()))
+    expect(out).toEqual({ responses: 50, commands: ["Select"] })
   })
 })
