@@ -2,7 +2,8 @@
  * `@pkg/protocol`: a pure IMAP4rev1 / IMAP4rev2 codec, no I/O. Bytes in any chunking become typed
  * responses (`Framer`, `ResponseParser`, `ResponseDecoder`); typed commands become bytes that can
  * never hold a raw CR, LF or NUL outside a literal (`CommandEncoder`). The server side (command
- * parser, response encoder) is in `@pkg/protocol/testing`.
+ * parser, response encoder) is in `@pkg/protocol/testing`; fast-check generators of every command
+ * and response in `@pkg/protocol/testing/arbitraries`.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * encode -> parse round trips: for every response type, `parse(encode(r))` deep-equals `r`
- * (fast-check, canonical values from `responseArbitraries.ts`), and a whole stream of encoded
+ * (fast-check, canonical values from `ResponseArbitraries`), and a whole stream of encoded
  * responses decodes back to the same list however it is chunked.
  */
 import * as fc from "fast-check"
