@@ -48,6 +48,36 @@ export interface StartOptions {
   readonly timeoutMs?: number
   /** Sessions one user may hold from one IP (default 1000); past it LOGIN gets `NO [UNAVAILABLE]`. */
   readonly maxUserIpConnections?: number
+  /** Dovecot's fallback poll of an IDLE session's mailbox (default "1 secs"; Dovecot's own default is 30 s). */
+  readonly mailboxIdleCheckInterval?: string
+  /** How often Dovecot sends `* OK Still here` during IDLE (unset: Dovecot's default, 2 mins). */
+  readonly idleNotifyInterval?: string
+  /** Limits for holding thousands of sessions (bench/scale.ts); each unset leaves the harness's default. */
+  readonly scale?: ScaleLimits
+}
+
+/**
+ * Dovecot's per-service limits (doc.dovecot.org, "Service configuration"). The harness's defaults fork
+ * one imap process per session (client_limit 1, process_limit 1024); thousands of sessions need
+ * several sessions per process, and a login process that holds every TLS connection (it proxies them).
+ */
+export interface ScaleLimits {
+  /** `service imap { process_limit }` (harness default 1024). */
+  readonly imapProcessLimit?: number
+  /**
+   * `service imap { client_limit }`: sessions one imap process serves at once (Dovecot's default 1).
+   * Set, it also sets `service_count = 0`: imap's default 1 ends a process after its first session,
+   * so the master would fork one process per session whatever client_limit says.
+   */
+  readonly imapClientLimit?: number
+  /** `service imap-login { client_limit }`: connections (TLS ones proxied) one login process holds. */
+  readonly loginClientLimit?: number
+  /** `service imap-login { process_min_avail }` (harness default 1): login processes kept running. */
+  readonly loginProcesses?: number
+  /** `default_vsz_limit` (Dovecot's default 256M): the address-space cap of every service process. */
+  readonly vszLimit?: string
+  /** `default_client_limit` (Dovecot's default 1000): anvil, auth and log take their limits from it. */
+  readonly defaultClientLimit?: number
 }
 
 const PREFIX = "effect-imap-dovecot-"
@@ -86,6 +116,9 @@ const renderConfig = (o: {
   gid: number
   root: boolean
   maxUserIpConnections: number
+  mailboxIdleCheckInterval: string
+  idleNotifyInterval: string | undefined
+  scale: ScaleLimits
 }): string => {
   const me = o.root ? "" : os.userInfo().username
   // Dovecot wants a group name; Node has no getgrgid.
@@ -110,8 +143,8 @@ mail_location = sdbox:~/mail
 # A test store need not survive a crash; fsync dominates bulk imports.
 mail_fsync = never
 # Only the fallback poll: IDLE notices new mail through inotify (then holds it ~0.5 s, compiled in).
-mailbox_idle_check_interval = 1 secs
-${o.root ? "" : `# Not root: every service runs as us (no setuid), and no chroot.\ndefault_internal_user = ${me}\ndefault_internal_group = ${group}\ndefault_login_user = ${me}\n`}
+mailbox_idle_check_interval = ${o.mailboxIdleCheckInterval}
+${o.idleNotifyInterval === undefined ? "" : `imap_idle_notify_interval = ${o.idleNotifyInterval}\n`}${o.scale.vszLimit === undefined ? "" : `default_vsz_limit = ${o.scale.vszLimit}\n`}${o.scale.defaultClientLimit === undefined ? "" : `default_client_limit = ${o.scale.defaultClientLimit}\n`}${o.root ? "" : `# Not root: every service runs as us (no setuid), and no chroot.\ndefault_internal_user = ${me}\ndefault_internal_group = ${group}\ndefault_login_user = ${me}\n`}
 # Dovecot answers a failed login only on a 500 ms tick and then makes every login from the same IP
 # wait 2, 4 .. 15 s (anvil's auth penalty): one wrong-password test would slow every later login.
 # The "nodelay" extra field skips both, but a failing passdb's fields are rolled back, so this first
@@ -146,12 +179,12 @@ service imap-login {
   # One long-lived login process serves every connection: no fork per test connection.
   service_count = 0
   # Keep it warm: after idle_kill a fresh one would be forked on the next connection.
-  process_min_avail = 1
-${o.root ? "" : "  chroot =\n"}}
+  process_min_avail = ${o.scale.loginProcesses ?? 1}
+${o.scale.loginClientLimit === undefined ? "" : `  client_limit = ${o.scale.loginClientLimit}\n`}${o.root ? "" : "  chroot =\n"}}
 service imap {
   # Tests that hold many sessions at once; the default is 100.
-  process_limit = 1024
-}
+  process_limit = ${o.scale.imapProcessLimit ?? 1024}
+${o.scale.imapClientLimit === undefined ? "" : `  client_limit = ${o.scale.imapClientLimit}\n  service_count = 0\n`}}
 ${o.root ? "" : "service anvil {\n  chroot =\n}\n"}`
 }
 
@@ -178,7 +211,10 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
         configPath,
         renderConfig({
           ...{ dir, port, tlsPort, password, uid, gid, root },
-          maxUserIpConnections: options.maxUserIpConnections ?? 1000
+          maxUserIpConnections: options.maxUserIpConnections ?? 1000,
+          mailboxIdleCheckInterval: options.mailboxIdleCheckInterval ?? "1 secs",
+          idleNotifyInterval: options.idleNotifyInterval,
+          scale: options.scale ?? {}
         })
       )
       return [spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })]
