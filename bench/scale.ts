@@ -27,10 +27,11 @@
  * servers of others on this machine run as the same user.
  *
  * Options: --n 1000,5000 --only sessions,imapflow --tls (TLS only) --plain (plaintext only)
- * --quiet-seconds S --burst K --concurrency C --per-process P --json
+ * --quiet-seconds S --burst K --concurrency C --per-process P --json --save FILE (the results as JSON,
+ * rewritten after each contestant)
  */
 import { execFileSync, fork } from "node:child_process"
-import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { type Contestant, contestants, type FromChild, hrNow, type Memory, type StartMessage } from "./ScaleChild.ts"
@@ -68,6 +69,7 @@ const quietSeconds = numberOption(args, "quiet-seconds", 60)
 const burstSize = numberOption(args, "burst", 100)
 const concurrency = numberOption(args, "concurrency", 50)
 const perProcess = numberOption(args, "per-process", 1000)
+const save = args.includes("--save") ? args[args.indexOf("--save") + 1] : undefined
 const log = (line: string) => (json ? console.error(line) : console.log(line))
 const KB = 1024
 const MB = 1024 * 1024
@@ -208,13 +210,21 @@ interface Result {
   readonly wakeups: number
   readonly dovecotCpuMs: number
   readonly burst: Burst
+  /** The 1-minute load average when this run started. */
+  readonly load: number
 }
 
 /** Evenly spaced indices: the sampled mailboxes. */
 const sample = (n: number, k: number): Array<number> =>
   Array.from({ length: Math.min(k, n) }, (_, j) => Math.floor((j * n) / Math.min(k, n)))
 
-const runOne = async (dovecot: Dovecot, contestant: Contestant, tls: boolean, n: number): Promise<Result> => {
+const runOne = async (
+  dovecot: Dovecot,
+  contestant: Contestant,
+  tls: boolean,
+  n: number,
+  load: number
+): Promise<Result> => {
   const child = fork(path.join(import.meta.dirname, "ScaleChild.ts"), [], {
     execArgv: ["--expose-gc"],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
@@ -277,7 +287,7 @@ const runOne = async (dovecot: Dovecot, contestant: Contestant, tls: boolean, n:
     const burst = await runBurst(dovecot, n, seen, until)
     return {
       ...{ contestant, tls, n, up: up.up, failures: up.failures, firstFailure: up.firstFailure },
-      ...{ bringUpMs: up.ms, baseline, memory: up.memory, quietSeconds, cpuMs, wakeups, dovecotCpuMs, burst }
+      ...{ bringUpMs: up.ms, baseline, memory: up.memory, quietSeconds, cpuMs, wakeups, dovecotCpuMs, burst, load }
     }
   } finally {
     if (!died) child.send({ _tag: "Exit" })
@@ -346,9 +356,10 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       "burst seen",
       "p50 ms",
       "p95 ms",
-      "max ms"
+      "max ms",
+      "load"
     ],
-    "lrrrrrrrrrrrrrrr",
+    "lrrrrrrrrrrrrrrrr",
     results.map((r) => [
       r.contestant,
       thousands(r.n),
@@ -365,7 +376,8 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       `${r.burst.seen}/${r.burst.sent}`,
       fixed(percentile(r.burst.latencies, 50), 0),
       fixed(percentile(r.burst.latencies, 95), 0),
-      fixed(percentile(r.burst.latencies, 100), 0)
+      fixed(percentile(r.burst.latencies, 100), 0),
+      fixed(r.load, 1)
     ])
   )
 
@@ -433,8 +445,11 @@ const main = async () => {
       for (const n of ns) {
         for (const contestant of chosen) {
           const load = (await machine()).load
-          const r = await runOne(dovecot, contestant, tls, n)
+          const r = await runOne(dovecot, contestant, tls, n, load)
           results.push(r)
+          // Kept as it goes: a long run that fails late still leaves its figures.
+          if (save !== undefined)
+            writeFileSync(save, JSON.stringify({ machine: before, commit: gitCommit(), results }, null, 2))
           log(
             `${tls ? "TLS" : "plain"} ${contestant} N=${n}: ${r.up} up in ${fixed(r.bringUpMs / 1000, 1)} s, ` +
               `RSS ${fixed(r.memory.rss / MB)} MB (${fixed(perConnection(r, "rss") / KB)} KB/conn), ` +
