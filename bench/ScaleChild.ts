@@ -5,7 +5,9 @@
  *
  * Contestants:
  * - `sessions`: `ImapClient.make` + `select("INBOX")` + `session.idle()` pulled until the process ends;
- *   up once the stream's pull exists (IdleLoop.stream builds it after the server's `+`).
+ *   up once SELECT is done and the IDLE stream is being pulled (its first pull sends IDLE: the `+`
+ *   comes one loopback round trip later, unobserved; the API has no signal for it short of a trace sink,
+ *   which this contestant should not carry).
  * - `watchers`: `Watcher.watchEvents` on INBOX (its default: EXAMINE, from now on) with
  *   `Checkpoint.layerMemory`; up at its `Watching` event (caught up, IDLE running).
  * - `imapflow`: `connect` + `mailboxOpen("INBOX")` + `idle()`; up once `client.idling` is set
