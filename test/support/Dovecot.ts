@@ -48,6 +48,10 @@ export interface StartOptions {
   readonly timeoutMs?: number
   /** Sessions one user may hold from one IP (default 1000); past it LOGIN gets `NO [UNAVAILABLE]`. */
   readonly maxUserIpConnections?: number
+  /** imap processes at most (default 1024); with `imapClientLimit` > 1, benches hold thousands of sessions. */
+  readonly imapProcessLimit?: number
+  /** Sessions one imap process serves (default 1: a process per session, Dovecot's default). */
+  readonly imapClientLimit?: number
 }
 
 const PREFIX = "effect-imap-dovecot-"
@@ -86,6 +90,8 @@ const renderConfig = (o: {
   gid: number
   root: boolean
   maxUserIpConnections: number
+  imapProcessLimit: number
+  imapClientLimit: number
 }): string => {
   const me = o.root ? "" : os.userInfo().username
   // Dovecot wants a group name; Node has no getgrgid.
@@ -150,8 +156,9 @@ service imap-login {
 ${o.root ? "" : "  chroot =\n"}}
 service imap {
   # Tests that hold many sessions at once; the default is 100.
-  process_limit = 1024
-}
+  process_limit = ${o.imapProcessLimit}
+  client_limit = ${o.imapClientLimit}
+${o.imapClientLimit > 1 ? "  # A process per session would not share: reuse processes (Dovecot's default ends one after a session).\n  service_count = 0\n" : ""}}
 ${o.root ? "" : "service anvil {\n  chroot =\n}\n"}`
 }
 
@@ -178,7 +185,9 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
         configPath,
         renderConfig({
           ...{ dir, port, tlsPort, password, uid, gid, root },
-          maxUserIpConnections: options.maxUserIpConnections ?? 1000
+          maxUserIpConnections: options.maxUserIpConnections ?? 1000,
+          imapProcessLimit: options.imapProcessLimit ?? 1024,
+          imapClientLimit: options.imapClientLimit ?? 1
         })
       )
       return [spawn(binary("dovecot"), ["-c", configPath, "-F"], { stdio: ["ignore", "ignore", "pipe"] })]

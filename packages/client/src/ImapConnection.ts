@@ -33,6 +33,7 @@ import {
 } from "./ImapError.ts"
 import * as CommandQueue from "./internal/CommandQueue.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
+import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as Unsolicited from "./internal/Unsolicited.ts"
@@ -437,10 +438,12 @@ const holdQueue = (core: Core, p: Pending, hold: NonNullable<CommandRequest["hol
     core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
     Deferred.doneUnsafe(hold.ready, Exit.void)
     // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
-    const endedByServer = yield* Effect.raceFirst(
-      Effect.as(Effect.raceFirst(Deferred.await(hold.release), Deferred.await(core.closed)), false),
-      Effect.as(Effect.exit(Deferred.await(p.done)), true)
-    ).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    // Waited for in this fiber: a race would fork a fiber per side for as long as IDLE lasts.
+    const endedByServer = yield* FirstOf.firstOf<boolean, ImapError>([
+      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
+      FirstOf.deferred(core.closed, (exit) => exit),
+      FirstOf.deferred(p.done, () => Effect.succeed(true))
+    ]).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
     // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
     core.gate.open()
     if (!endedByServer) yield* write(core, [hold.done], "DONE", p.request.name)

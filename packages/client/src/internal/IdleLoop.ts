@@ -13,11 +13,13 @@
  */
 import { Command } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -25,6 +27,7 @@ import * as Commands from "../Commands.ts"
 import type { ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
+import * as FirstOf from "./FirstOf.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
@@ -151,11 +154,17 @@ export const stream = (
       // Subscribed before IDLE starts: nothing the server says in between is lost.
       const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
       const idler = yield* keepIdling(connection, greetingText, options)
-      yield* Effect.forkScoped(
-        Effect.raceFirst(Fiber.join(idler), Deferred.await(connection.closed)).pipe(
-          Effect.catch((e: ImapError) => Effect.sync(() => events.end(Exit.fail(e))))
-        )
+      // The first failure of the loop or the connection ends the events: watched by callback, not
+      // by a fiber racing two more for as long as the stream lives.
+      const endWith = (exit: Exit.Exit<unknown, ImapError>) => {
+        const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
+        if (error?._tag === "Some") events.end(Exit.fail(error.value))
+      }
+      const unwatch = FirstOf.onFirst(
+        [FirstOf.fiber(idler, identity), FirstOf.deferred(connection.closed, identity)],
+        endWith
       )
+      yield* Effect.addFinalizer(() => Effect.sync(unwatch))
       const pull = Effect.map(
         events.pull,
         (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>

@@ -1,0 +1,347 @@
+/**
+ * `node --max-old-space-size=6144 bench/heap-owners.ts SNAPSHOT [--sessions N] [--base SNAPSHOT --base-sessions M]`:
+ * where a heap snapshot's bytes go, per session. Reads a V8 `.heapsnapshot` (bench/session-memory.ts
+ * `--snapshot N` writes one), builds the dominator tree (weak edges ignored, as DevTools does) and
+ * prints:
+ * - by constructor: self size and count, per session (with `--base`, the difference between the two
+ *   snapshots over the sessions added, so what is held once cancels out);
+ * - by owner: every object is charged to its nearest dominator that is an owner (a socket, a fiber,
+ *   a Deferred, a scope, an IMAP module's closure...: `owners` below), so the owners add up to the
+ *   heap; per session.
+ */
+import { readFileSync } from "node:fs"
+
+interface Snapshot {
+  readonly snapshot: {
+    readonly meta: {
+      readonly node_fields: ReadonlyArray<string>
+      readonly node_types: ReadonlyArray<ReadonlyArray<string> | string>
+      readonly edge_fields: ReadonlyArray<string>
+      readonly edge_types: ReadonlyArray<ReadonlyArray<string> | string>
+    }
+    readonly node_count: number
+  }
+  readonly nodes: ReadonlyArray<number>
+  readonly edges: ReadonlyArray<number>
+  readonly strings: ReadonlyArray<string>
+}
+
+interface Graph {
+  readonly count: number
+  readonly type: Uint8Array
+  readonly name: Uint32Array
+  readonly self: Float64Array
+  readonly firstEdge: Uint32Array
+  readonly edgeTo: Uint32Array
+  readonly edgeType: Uint8Array
+  readonly edgeName: Uint32Array
+  readonly types: ReadonlyArray<string>
+  readonly edgeTypes: ReadonlyArray<string>
+  readonly strings: ReadonlyArray<string>
+}
+
+const load = (file: string): Graph => {
+  const s = JSON.parse(readFileSync(file, "utf8")) as Snapshot
+  const nf = s.snapshot.meta.node_fields
+  const ef = s.snapshot.meta.edge_fields
+  const N = nf.length
+  const E = ef.length
+  const count = s.nodes.length / N
+  const iType = nf.indexOf("type")
+  const iName = nf.indexOf("name")
+  const iSelf = nf.indexOf("self_size")
+  const iEdges = nf.indexOf("edge_count")
+  const eType = ef.indexOf("type")
+  const eName = ef.indexOf("name_or_index")
+  const eTo = ef.indexOf("to_node")
+  const type = new Uint8Array(count)
+  const name = new Uint32Array(count)
+  const self = new Float64Array(count)
+  const firstEdge = new Uint32Array(count + 1)
+  let e = 0
+  for (let i = 0; i < count; i++) {
+    type[i] = s.nodes[i * N + iType]!
+    name[i] = s.nodes[i * N + iName]!
+    self[i] = s.nodes[i * N + iSelf]!
+    firstEdge[i] = e
+    e += s.nodes[i * N + iEdges]!
+  }
+  firstEdge[count] = e
+  const edgeCount = s.edges.length / E
+  const edgeTo = new Uint32Array(edgeCount)
+  const edgeType = new Uint8Array(edgeCount)
+  const edgeName = new Uint32Array(edgeCount)
+  for (let j = 0; j < edgeCount; j++) {
+    edgeTo[j] = s.edges[j * E + eTo]! / N
+    edgeType[j] = s.edges[j * E + eType]!
+    edgeName[j] = s.edges[j * E + eName]!
+  }
+  return {
+    count,
+    type,
+    name,
+    self,
+    firstEdge,
+    edgeTo,
+    edgeType,
+    edgeName,
+    types: s.snapshot.meta.node_types[0] as ReadonlyArray<string>,
+    edgeTypes: s.snapshot.meta.edge_types[0] as ReadonlyArray<string>,
+    strings: s.strings
+  }
+}
+
+/** Immediate dominators (Cooper, Harvey, Kennedy: iterate over reverse postorder to a fixpoint). */
+const dominators = (g: Graph): Int32Array => {
+  const weak = g.edgeTypes.indexOf("weak")
+  const follows = (j: number) => g.edgeType[j] !== weak
+  // Postorder by an iterative DFS from the root (node 0).
+  const order = new Int32Array(g.count).fill(-1)
+  const post: Array<number> = []
+  const stack: Array<number> = [0]
+  const cursor = new Uint32Array(g.count)
+  const visited = new Uint8Array(g.count)
+  visited[0] = 1
+  for (let i = 0; i < g.count; i++) cursor[i] = g.firstEdge[i]!
+  while (stack.length > 0) {
+    const v = stack[stack.length - 1]!
+    if (cursor[v]! < g.firstEdge[v + 1]!) {
+      const j = cursor[v]!++
+      const w = g.edgeTo[j]!
+      if (follows(j) && visited[w] === 0) {
+        visited[w] = 1
+        stack.push(w)
+      }
+    } else {
+      order[v] = post.length
+      post.push(stack.pop()!)
+    }
+  }
+  // Predecessors (reachable ones only).
+  const predCount = new Uint32Array(g.count + 1)
+  for (let v = 0; v < g.count; v++) {
+    if (visited[v] === 0) continue
+    for (let j = g.firstEdge[v]!; j < g.firstEdge[v + 1]!; j++) if (follows(j)) predCount[g.edgeTo[j]! + 1]!++
+  }
+  for (let i = 0; i < g.count; i++) predCount[i + 1]! += predCount[i]!
+  const preds = new Uint32Array(predCount[g.count]!)
+  const fill = predCount.slice()
+  for (let v = 0; v < g.count; v++) {
+    if (visited[v] === 0) continue
+    for (let j = g.firstEdge[v]!; j < g.firstEdge[v + 1]!; j++) if (follows(j)) preds[fill[g.edgeTo[j]!]!++] = v
+  }
+  const idom = new Int32Array(g.count).fill(-1)
+  idom[0] = 0
+  const intersect = (a: number, b: number) => {
+    while (a !== b) {
+      while (order[a]! < order[b]!) a = idom[a]!
+      while (order[b]! < order[a]!) b = idom[b]!
+    }
+    return a
+  }
+  for (let changed = true; changed; ) {
+    changed = false
+    for (let k = post.length - 2; k >= 0; k--) {
+      const v = post[k]!
+      let d = -1
+      for (let p = predCount[v]!; p < predCount[v + 1]!; p++) {
+        const u = preds[p]!
+        if (idom[u] === -1) continue
+        d = d === -1 ? u : intersect(u, d)
+      }
+      if (d !== -1 && idom[v] !== d) {
+        idom[v] = d
+        changed = true
+      }
+    }
+  }
+  return idom
+}
+
+const label = (g: Graph, v: number): string => {
+  const t = g.types[g.type[v]!]!
+  const n = g.strings[g.name[v]!]!
+  if (t === "object" || t === "closure" || t === "native") return `${t === "closure" ? "ƒ " : ""}${n}`
+  if (t === "string" || t === "concatenated string" || t === "sliced string") return "(string)"
+  if (t === "number") return "(heap number)"
+  return `(${t}${t === "hidden" || t === "array" || t === "code" ? ` ${n.slice(0, 40)}` : ""})`
+}
+
+/** Self size and count per label. */
+const byConstructor = (g: Graph, reachable: (v: number) => boolean) => {
+  const out = new Map<string, { size: number; count: number }>()
+  for (let v = 0; v < g.count; v++) {
+    if (!reachable(v)) continue
+    const k = label(g, v)
+    const e = out.get(k) ?? { size: 0, count: 0 }
+    e.size += g.self[v]!
+    e.count++
+    out.set(k, e)
+  }
+  return out
+}
+
+/**
+ * Owners: the first of these an object's dominator chain meets (itself included) is charged with it.
+ * Matched against `label` (constructor or closure name).
+ */
+const owners: ReadonlyArray<readonly [string, RegExp]> = [
+  ["socket (net.Socket, stream states, handle)", /^(Socket|TCP|TLSSocket|TLSWrap|ReadableState|WritableState)$/],
+  ["Effect fiber (FiberImpl)", /^FiberImpl$/],
+  ["Deferred", /^(DeferredImpl|Deferred)$/],
+  ["Scope", /^(ScopeImpl|Scope|Closeable)$/],
+  ["SubscriptionRef / PubSub", /^(SubscriptionRef.*|PubSub.*|.*PubSub)$/],
+  ["Framer (closure)", /^ƒ (push|each|takeFrame|hold|literalBefore)$/],
+  ["other closures", /^ƒ /]
+]
+
+const ownerOf = (g: Graph, idom: Int32Array) => {
+  const memo = new Int16Array(g.count).fill(-2)
+  const classify = (v: number): number => {
+    const l = label(g, v)
+    for (let i = 0; i < owners.length; i++) if (owners[i]![1].test(l)) return i
+    return -1
+  }
+  return (v: number): number => {
+    const path: Array<number> = []
+    let u = v
+    let found = -1
+    while (true) {
+      if (memo[u] !== -2) {
+        found = memo[u]!
+        break
+      }
+      path.push(u)
+      const c = classify(u)
+      if (c >= 0) {
+        found = c
+        break
+      }
+      if (u === 0 || idom[u]! < 0) break
+      u = idom[u]!
+    }
+    for (const p of path) memo[p] = found
+    return found
+  }
+}
+
+const args = process.argv.slice(2)
+const opt = (name: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const file = args[0]!
+const sessions = Number(opt("sessions") ?? 1000)
+const baseFile = opt("base")
+const baseSessions = Number(opt("base-sessions") ?? 0)
+const KB = 1024
+
+const analyse = (f: string) => {
+  const g = load(f)
+  const idom = dominators(g)
+  const reachable = (v: number) => idom[v] !== -1
+  const ctor = byConstructor(g, reachable)
+  const owner = ownerOf(g, idom)
+  const byOwner = new Map<string, number>()
+  let total = 0
+  for (let v = 0; v < g.count; v++) {
+    if (!reachable(v)) continue
+    const o = owner(v)
+    const k = o < 0 ? "unowned (module state, builtins)" : owners[o]![0]
+    byOwner.set(k, (byOwner.get(k) ?? 0) + g.self[v]!)
+    total += g.self[v]!
+  }
+  // Retained size per constructor of the owner objects themselves: what one socket, one fiber... holds.
+  const retained = new Float64Array(g.count)
+  for (let v = 0; v < g.count; v++) if (reachable(v)) retained[v] = g.self[v]!
+  // Children before parents: deepest first by repeated passes over a topological order of idom.
+  const depth = new Int32Array(g.count)
+  const order: Array<number> = []
+  for (let v = 0; v < g.count; v++) if (reachable(v)) order.push(v)
+  const depthOf = (v: number): number => {
+    if (v === 0) return 0
+    if (depth[v] !== 0) return depth[v]!
+    let d = 0
+    let u = v
+    const chain: Array<number> = []
+    while (u !== 0 && depth[u] === 0) {
+      chain.push(u)
+      u = idom[u]!
+    }
+    d = u === 0 ? 0 : depth[u]!
+    for (let i = chain.length - 1; i >= 0; i--) depth[chain[i]!] = ++d
+    return depth[v]!
+  }
+  for (const v of order) depthOf(v)
+  order.sort((a, b) => depth[b]! - depth[a]!)
+  for (const v of order) if (v !== 0) retained[idom[v]!]! += retained[v]!
+  const retainedBy = new Map<string, { size: number; count: number }>()
+  for (const v of order) {
+    const l = label(g, v)
+    // Top-level only: an object dominated by another of the same label is counted in that one.
+    if (label(g, idom[v]!) === l) continue
+    const e = retainedBy.get(l) ?? { size: 0, count: 0 }
+    e.size += retained[v]!
+    e.count++
+    retainedBy.set(l, e)
+  }
+  return { ctor, byOwner, total, retainedBy }
+}
+
+const now = analyse(file)
+const base = baseFile !== undefined ? analyse(baseFile) : undefined
+const per = sessions - baseSessions
+
+const rows = <V>(
+  m: Map<string, V>,
+  b: Map<string, V> | undefined,
+  size: (v: V) => number,
+  count: (v: V) => number
+): Array<[string, number, number]> =>
+  [...m.entries()]
+    .map(([k, v]): [string, number, number] => {
+      const old = b?.get(k)
+      return [k, (size(v) - (old ? size(old) : 0)) / per, (count(v) - (old ? count(old) : 0)) / per]
+    })
+    .sort((x, y) => y[1] - x[1])
+
+const print = (title: string, r: ReadonlyArray<[string, number, number]>, top: number) => {
+  console.log(`\n## ${title}\n`)
+  console.log("| what | bytes per session | count per session |\n| --- | ---: | ---: |")
+  for (const [k, s, c] of r.slice(0, top))
+    console.log(`| ${k.replace(/\|/g, "\\|")} | ${s.toFixed(0)} | ${c.toFixed(2)} |`)
+}
+
+console.log(
+  `Heap per session: ${((now.total - (base?.total ?? 0)) / per / KB).toFixed(1)} KB (${file}${base ? ` minus ${baseFile}` : ""}, ${per} sessions)`
+)
+print(
+  "By owner (nearest dominating owner)",
+  rows(
+    now.byOwner,
+    base?.byOwner,
+    (v) => v,
+    () => 0
+  ),
+  20
+)
+print(
+  "By constructor (self size)",
+  rows(
+    now.ctor,
+    base?.ctor,
+    (v) => v.size,
+    (v) => v.count
+  ),
+  Number(opt("top") ?? 45)
+)
+print(
+  "Retained size by constructor (outermost of each)",
+  rows(
+    now.retainedBy,
+    base?.retainedBy,
+    (v) => v.size,
+    (v) => v.count
+  ),
+  Number(opt("top") ?? 45)
+)
