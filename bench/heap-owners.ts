@@ -285,7 +285,54 @@ const analyse = (f: string) => {
     e.count++
     retainedBy.set(l, e)
   }
-  return { ctor, byOwner, total, retainedBy }
+  // --chains LABEL: the most common dominator chains above objects of that label.
+  const chains = new Map<string, number>()
+  const wanted = opt("chains")
+  if (wanted !== undefined) {
+    const depthWanted = Number(opt("depth") ?? 6)
+    for (let v = 0; v < g.count; v++) {
+      if (!reachable(v) || label(g, v) !== wanted) continue
+      const parts: Array<string> = []
+      let u = v
+      for (let i = 0; i < depthWanted && u !== 0; i++) {
+        u = idom[u]!
+        parts.push(label(g, u))
+      }
+      const k = parts.join(" < ")
+      chains.set(k, (chains.get(k) ?? 0) + retained[v]!)
+    }
+  }
+  // --tree LABEL: the dominator tree under the largest object of that label, with edge names.
+  const tree = opt("tree")
+  if (tree !== undefined) {
+    let best = -1
+    for (let v = 0; v < g.count; v++) {
+      if (reachable(v) && label(g, v) === tree && (best < 0 || retained[v]! > retained[best]!)) best = v
+    }
+    const children = new Map<number, Array<number>>()
+    for (const v of order) if (v !== 0) (children.get(idom[v]!) ?? children.set(idom[v]!, []).get(idom[v]!)!).push(v)
+    const edgeName = (from: number, to: number): string => {
+      for (let j = g.firstEdge[from]!; j < g.firstEdge[from + 1]!; j++) {
+        if (g.edgeTo[j] !== to) continue
+        const t = g.edgeTypes[g.edgeType[j]!]
+        return t === "element" || t === "hidden" ? `[${g.edgeName[j]}]` : g.strings[g.edgeName[j]!]!
+      }
+      return "?"
+    }
+    const min = Number(opt("min") ?? 300)
+    const show = (v: number, indent: string, depth: number) => {
+      const kids = (children.get(v) ?? [])
+        .filter((c) => retained[c]! >= min)
+        .sort((a, b) => retained[b]! - retained[a]!)
+      for (const c of kids.slice(0, 12)) {
+        console.log(`${indent}${edgeName(v, c)}: ${label(g, c)} ${retained[c]} (self ${g.self[c]})`)
+        if (depth > 0) show(c, `${indent}  `, depth - 1)
+      }
+    }
+    console.log(`\n## Tree under ${tree} (retained ${retained[best]})\n`)
+    if (best >= 0) show(best, "", Number(opt("depth") ?? 6))
+  }
+  return { ctor, byOwner, total, retainedBy, chains }
 }
 
 const now = analyse(file)
@@ -345,3 +392,16 @@ print(
   ),
   Number(opt("top") ?? 45)
 )
+
+if (opt("chains") !== undefined) {
+  print(
+    `Dominator chains above ${opt("chains")} (retained)`,
+    rows(
+      now.chains,
+      base?.chains,
+      (v) => v,
+      () => 0
+    ),
+    25
+  )
+}

@@ -96,14 +96,17 @@ export const keepIdling = (
         // answering IDLE with OK (or NO) and no `+`.
         if (!started) return yield* Effect.sleep(Duration.seconds(1))
         yield* Deferred.succeed(firstReady, undefined)
-        const why = yield* Effect.raceFirst(
-          Effect.raceFirst(Effect.as(Effect.sleep(reissueAfter), "reissue" as const), silence),
+        // One race of three, the two signals watched by callback: nested races forked six fibers
+        // that lived as long as the IDLE (hours), per connection.
+        const why = yield* Effect.raceAllFirst([
+          Effect.as(Effect.sleep(reissueAfter), "reissue" as const),
+          silence,
           // "ended": the server completed IDLE on its own (or the connection died): start over / fail.
-          Effect.raceFirst(
-            Effect.as(Deferred.await(stop), "wanted" as const),
-            Effect.as(Fiber.await(command), "ended" as const)
-          )
-        )
+          FirstOf.firstOf([
+            FirstOf.deferred(stop, () => Effect.succeed("wanted" as const)),
+            FirstOf.fiber(command, () => Effect.succeed("ended" as const))
+          ])
+        ])
         yield* Deferred.succeed(stop, undefined)
         if (why === "silent") {
           // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
