@@ -45,6 +45,7 @@ interface Step {
   readonly sessions: number
   readonly rss: number
   readonly heapUsed: number
+  readonly heapTotal: number
   readonly external: number
   readonly arrayBuffers: number
 }
@@ -70,7 +71,14 @@ const settle = async () => {
 const measure = async (sessions: number): Promise<Step> => {
   await settle()
   const m = process.memoryUsage()
-  return { sessions, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+  return {
+    sessions,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,6 +269,7 @@ const parent = async () => {
         `${first.sessions} → ${last.sessions}`,
         per("rss").toFixed(1),
         per("heapUsed").toFixed(1),
+        per("heapTotal").toFixed(1),
         per("external").toFixed(1),
         per("arrayBuffers").toFixed(1),
         (last.rss / 1024 / KB).toFixed(0),
