@@ -183,44 +183,79 @@ const byConstructor = (g: Graph, reachable: (v: number) => boolean) => {
 
 /**
  * Owners: the first of these an object's dominator chain meets (itself included) is charged with it.
- * Matched against `label` (constructor or closure name).
+ * Each rule matches the object's label (constructor or closure name) and, optionally, property
+ * names it must have (how the plain objects of this package are recognised).
  */
-const owners: ReadonlyArray<readonly [string, RegExp]> = [
-  ["socket (net.Socket, stream states, handle)", /^(Socket|TCP|TLSSocket|TLSWrap|ReadableState|WritableState)$/],
-  ["Effect fiber (FiberImpl)", /^FiberImpl$/],
-  ["Deferred", /^(DeferredImpl|Deferred)$/],
-  ["Scope", /^(ScopeImpl|Scope|Closeable)$/],
-  ["SubscriptionRef / PubSub", /^(SubscriptionRef.*|PubSub.*|.*PubSub)$/],
-  ["Framer (closure)", /^ƒ (push|each|takeFrame|hold|literalBefore)$/],
-  ["other closures", /^ƒ /]
+interface Owner {
+  readonly name: string
+  readonly label: RegExp
+  readonly props?: ReadonlyArray<string>
+}
+const owners: ReadonlyArray<Owner> = [
+  { name: "socket (net.Socket, its stream states, libuv handle)", label: /^(Socket|TLSSocket|Node \/ TCPSocketWrap)$/ },
+  { name: "ImapSession object (operations bound to the context)", label: /^Object$/, props: ["idle", "fetchBody"] },
+  { name: "SessionContext", label: /^Object$/, props: ["mailboxName", "request"] },
+  { name: "ImapConnection core (queue, gate, inboxes, capabilities)", label: /^Object$/, props: ["readerFiber"] },
+  { name: "ImapConnection (returned object's closures)", label: /^Object$/, props: ["bytesReceived", "subscribe"] },
+  { name: "Transport", label: /^Object$/, props: ["pull", "upgrade"] },
+  { name: "EventInbox (subscription)", label: /^Object$/, props: ["pull", "end", "size"] },
+  { name: "SubscriptionRef (state) and its PubSub", label: /^(SubscriptionRef.*|PubSubImpl|UnboundedPubSub)$/ },
+  { name: "Deferred", label: /^DeferredImpl$/ },
+  { name: "Scope", label: /^(ScopeImpl|Scope|Closeable)$/ },
+  { name: "Effect fibers (FiberImpl: stack, generators, contexts)", label: /^FiberImpl$/ },
+  { name: "Framer (closures)", label: /^ƒ (push|each|takeFrame|hold|literalBefore)$/ }
 ]
 
-const ownerOf = (g: Graph, idom: Int32Array) => {
-  const memo = new Int16Array(g.count).fill(-2)
-  const classify = (v: number): number => {
-    const l = label(g, v)
-    for (let i = 0; i < owners.length; i++) if (owners[i]![1].test(l)) return i
-    return -1
+const propertyNames = (g: Graph, v: number): Set<string> => {
+  const out = new Set<string>()
+  const property = g.edgeTypes.indexOf("property")
+  for (let j = g.firstEdge[v]!; j < g.firstEdge[v + 1]!; j++) {
+    if (g.edgeType[j] === property) out.add(g.strings[g.edgeName[j]!]!)
   }
-  return (v: number): number => {
+  return out
+}
+
+/**
+ * The owner an object is charged to: the nearest specific owner up its dominator chain; else, named
+ * by the outermost object below the GC roots that holds it (what keeps it alive, e.g. the fiber a
+ * callback resumes).
+ */
+const ownerOf = (g: Graph, idom: Int32Array) => {
+  const memo = new Map<number, string>()
+  const classify = (v: number): string | undefined => {
+    const l = label(g, v)
+    let props: Set<string> | undefined
+    for (const o of owners) {
+      if (!o.label.test(l)) continue
+      if (o.props === undefined) return o.name
+      props ??= propertyNames(g, v)
+      if (o.props.every((p) => props!.has(p))) return o.name
+    }
+    return undefined
+  }
+  return (v: number): string => {
     const path: Array<number> = []
     let u = v
-    let found = -1
+    let found: string | undefined
     while (true) {
-      if (memo[u] !== -2) {
-        found = memo[u]!
+      const m = memo.get(u)
+      if (m !== undefined) {
+        found = m
         break
       }
       path.push(u)
-      const c = classify(u)
-      if (c >= 0) {
-        found = c
+      found = classify(u)
+      if (found !== undefined) break
+      const up = idom[u]!
+      if (u === 0 || up < 0) break
+      if (up === 0 || label(g, up) === "(synthetic)" || g.types[g.type[up]!] === "synthetic") {
+        found = `held by ${label(g, u)} (outermost)`
         break
       }
-      if (u === 0 || idom[u]! < 0) break
-      u = idom[u]!
+      u = up
     }
-    for (const p of path) memo[p] = found
+    found ??= "root"
+    for (const p of path) memo.set(p, found)
     return found
   }
 }
@@ -246,8 +281,7 @@ const analyse = (f: string) => {
   let total = 0
   for (let v = 0; v < g.count; v++) {
     if (!reachable(v)) continue
-    const o = owner(v)
-    const k = o < 0 ? "unowned (module state, builtins)" : owners[o]![0]
+    const k = owner(v)
     byOwner.set(k, (byOwner.get(k) ?? 0) + g.self[v]!)
     total += g.self[v]!
   }
