@@ -283,13 +283,14 @@ const parent = async () => {
           "contestant",
           "sessions",
           "RSS KB/session",
-          "heap KB/session",
+          "heap used KB/session",
+          "heap committed KB/session",
           "external KB/session",
           "ArrayBuffers KB/session",
           "RSS MB at top",
           "run s"
         ],
-        "lrrrrrrr",
+        "lrrrrrrrr",
         rows
       )
     )
