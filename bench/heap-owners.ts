@@ -366,7 +366,29 @@ const analyse = (f: string) => {
     console.log(`\n## Tree under ${tree} (retained ${retained[best]})\n`)
     if (best >= 0) show(best, "", Number(opt("depth") ?? 6))
   }
-  return { ctor, byOwner, total, retainedBy, chains }
+  // Closures by where they hang: the dominator's label and the edge to them (anonymous closures
+  // have no name of their own; `run`, `pull`, `k` say which module made them).
+  const closures = new Map<string, { size: number; count: number }>()
+  {
+    const edgeTo = (from: number, to: number): string => {
+      for (let j = g.firstEdge[from]!; j < g.firstEdge[from + 1]!; j++) {
+        if (g.edgeTo[j] !== to) continue
+        const t = g.edgeTypes[g.edgeType[j]!]
+        return t === "element" || t === "hidden" ? `[${g.edgeName[j]}]` : g.strings[g.edgeName[j]!]!
+      }
+      return "?"
+    }
+    for (let v = 0; v < g.count; v++) {
+      if (!reachable(v) || g.types[g.type[v]!] !== "closure") continue
+      const d = idom[v]!
+      const k = `${label(g, v)} as ${label(g, d)}.${edgeTo(d, v)}`
+      const e = closures.get(k) ?? { size: 0, count: 0 }
+      e.size += retained[v]!
+      e.count++
+      closures.set(k, e)
+    }
+  }
+  return { ctor, byOwner, total, retainedBy, chains, closures }
 }
 
 const now = analyse(file)
@@ -437,5 +459,18 @@ if (opt("chains") !== undefined) {
       () => 0
     ),
     25
+  )
+}
+
+if (args.includes("--closures")) {
+  print(
+    "Closures by dominator and edge (retained)",
+    rows(
+      now.closures,
+      base?.closures,
+      (v) => v.size,
+      (v) => v.count
+    ),
+    Number(opt("top") ?? 45)
   )
 }
