@@ -206,6 +206,16 @@ const owners: ReadonlyArray<Owner> = [
   { name: "Framer (closures)", label: /^ƒ (push|each|takeFrame|hold|literalBefore)$/ }
 ]
 
+/** The name of an edge from `from` to `to` (property name, or [index]). */
+const edgeBetween = (g: Graph, from: number, to: number): string => {
+  for (let j = g.firstEdge[from]!; j < g.firstEdge[from + 1]!; j++) {
+    if (g.edgeTo[j] !== to) continue
+    const t = g.edgeTypes[g.edgeType[j]!]
+    return t === "element" || t === "hidden" ? `[${g.edgeName[j]}]` : g.strings[g.edgeName[j]!]!
+  }
+  return "?"
+}
+
 const propertyNames = (g: Graph, v: number): Set<string> => {
   const out = new Set<string>()
   const property = g.edgeTypes.indexOf("property")
@@ -249,7 +259,7 @@ const ownerOf = (g: Graph, idom: Int32Array) => {
       const up = idom[u]!
       if (u === 0 || up < 0) break
       if (up === 0 || label(g, up) === "(synthetic)" || g.types[g.type[up]!] === "synthetic") {
-        found = `held by ${label(g, u)} (outermost)`
+        found = `held by ${label(g, u)} (outermost; ${label(g, up)}.${edgeBetween(g, up, u)})`
         break
       }
       u = up
@@ -388,7 +398,31 @@ const analyse = (f: string) => {
       closures.set(k, e)
     }
   }
-  return { ctor, byOwner, total, retainedBy, chains, closures }
+  // --rooted LABEL: objects of that label held straight from a GC root; what they hold, two levels
+  // down, summed over all of them.
+  const rooted = new Map<string, { size: number; count: number }>()
+  const rootedLabel = opt("rooted")
+  if (rootedLabel !== undefined) {
+    const kids = new Map<number, Array<number>>()
+    for (const v of order) if (v !== 0) (kids.get(idom[v]!) ?? kids.set(idom[v]!, []).get(idom[v]!)!).push(v)
+    const isRoot = (u: number) => u === 0 || g.types[g.type[u]!] === "synthetic"
+    for (const v of order) {
+      if (label(g, v) !== rootedLabel || !isRoot(idom[v]!)) continue
+      for (const c of kids.get(v) ?? []) {
+        for (const c2 of [c, ...(kids.get(c) ?? [])]) {
+          const k =
+            c2 === c
+              ? `${edgeBetween(g, v, c)}: ${label(g, c)}`
+              : `  ${edgeBetween(g, v, c)}: ${label(g, c)} / ${edgeBetween(g, c, c2)}: ${label(g, c2)}`
+          const e = rooted.get(k) ?? { size: 0, count: 0 }
+          e.size += retained[c2]!
+          e.count++
+          rooted.set(k, e)
+        }
+      }
+    }
+  }
+  return { ctor, byOwner, total, retainedBy, chains, closures, rooted }
 }
 
 const now = analyse(file)
@@ -468,6 +502,19 @@ if (args.includes("--closures")) {
     rows(
       now.closures,
       base?.closures,
+      (v) => v.size,
+      (v) => v.count
+    ),
+    Number(opt("top") ?? 45)
+  )
+}
+
+if (opt("rooted") !== undefined) {
+  print(
+    `What ${opt("rooted")} held from a GC root holds (retained)`,
+    rows(
+      now.rooted,
+      base?.rooted,
       (v) => v.size,
       (v) => v.count
     ),
