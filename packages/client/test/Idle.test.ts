@@ -609,7 +609,7 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
           )
           // The first event came after `+`: IDLE is established and its silence timer running.
           yield* Deferred.await(firstEvent)
-          // The deadline (the silence check looks once a second), and well short of the probe's own
+          // Past the deadline (300 s after the last byte), and well short of the probe's own
           // 10-second timeout, which must not run out while the peer's answers are on the wire.
           yield* TestClock.adjust("301 seconds")
           yield* Fiber.join(consumer)
