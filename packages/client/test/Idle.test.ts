@@ -426,7 +426,10 @@ describe("IDLE while nothing happens (TestClock, real sockets)", () => {
           yield* TestClock.adjust("200 seconds")
           const before = connection.bytesReceived()
           signal(speak)
-          while (connection.bytesReceived() === before) yield* Effect.promise(() => sleep(5))
+          for (let waited = 0; connection.bytesReceived() === before && waited < 5000; waited += 5) {
+            yield* Effect.promise(() => sleep(5))
+          }
+          assert.isAbove(connection.bytesReceived(), before)
           // 299 s after the last byte (and 499 s after IDLE began): no probe yet.
           yield* TestClock.adjust("299 seconds")
           yield* Effect.promise(() => sleep(100))
