@@ -108,7 +108,10 @@ describe("Output: batched stdout", () => {
       uidValidity: 7,
       seq: 3,
       subject: hostile,
-      from: [{ name: hostile, address: "a@example.com" }, { name: undefined, address: "b@example.com" }],
+      from: [
+        { name: hostile, address: "a@example.com" },
+        { name: undefined, address: "b@example.com" }
+      ],
       date: new Date("2026-11-26T10:00:00Z"),
       internalDate: undefined,
       flags: ["\\Seen", "$Junk"],
