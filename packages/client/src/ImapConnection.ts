@@ -32,6 +32,7 @@ import {
   Timeout
 } from "./ImapError.ts"
 import * as CommandQueue from "./internal/CommandQueue.ts"
+import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
@@ -100,6 +101,8 @@ export interface ImapConnection {
   readonly isClosed: () => boolean
   /** Bytes received so far: lets long commands time out on silence rather than on length. */
   readonly bytesReceived: () => number
+  /** When (the clock's milliseconds) the last read brought bytes: IDLE's liveness deadline counts from it. */
+  readonly lastReceivedAt: () => number
   /** Declares the connection dead (an unanswered liveness probe): every waiter fails with `error`. */
   readonly fail: (error: ImapError) => void
   readonly write: (chunks: ReadonlyArray<Uint8Array>, trace: string) => Effect.Effect<void, ImapError>
@@ -205,6 +208,8 @@ interface Core {
    * silence is counted from here, so it fails at the configured silence, not a whole period later.
    */
   heardAt: number
+  /** When the last read returned (unlike `heardAt`, not moved by leaving the gate). */
+  receivedAt: number
   readerFiber: Fiber.Fiber<unknown, unknown> | undefined
 }
 
@@ -288,7 +293,7 @@ const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
     for (const r of core.options.initial ?? []) dispatch(core, r)
     while (core.dead === undefined) {
       const chunks = yield* core.transport.pull
-      core.heardAt = core.clock.currentTimeMillisUnsafe()
+      core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
       for (const chunk of chunks) {
         core.received += chunk.length
         try {
@@ -379,7 +384,7 @@ const untilSilent = <A>(
         Effect.flatMap((o) => {
           if (o._tag === "Some") return Effect.succeed(o.value)
           if (core.gate.isParked() && core.dead === undefined) return check(timeoutMillis)
-          const left = timeoutMillis - (core.clock.currentTimeMillisUnsafe() - Math.max(since, core.heardAt))
+          const left = Deadline.remaining(timeoutMillis, since, core.heardAt, core.clock.currentTimeMillisUnsafe())
           return left > 0 ? check(left) : timedOut(core, timeoutMillis, command)
         })
       )
@@ -585,6 +590,7 @@ export const make = (
       closing: false,
       received: 0,
       heardAt: clock.currentTimeMillisUnsafe(),
+      receivedAt: clock.currentTimeMillisUnsafe(),
       readerFiber: undefined
     }
     core.readerFiber = yield* Effect.forkScoped(readLoop(core, framer))
@@ -605,6 +611,7 @@ export const make = (
       closed: core.closed,
       isClosed: () => core.dead !== undefined,
       bytesReceived: () => core.received,
+      lastReceivedAt: () => core.receivedAt,
       fail: (error) => die(core, error),
       write: (chunks, trace) => write(core, chunks, trace),
       pause: core.gate.pause,

@@ -13,7 +13,6 @@
  */
 import { Command } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -25,6 +24,7 @@ import * as Commands from "../Commands.ts"
 import type { ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
+import * as Deadline from "./Deadline.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
@@ -63,20 +63,8 @@ export const keepIdling = (
       return fiber
     }
 
-    /** Completes when the connection has received nothing for `liveness` ms. */
-    const silence = Effect.gen(function* () {
-      let seen = connection.bytesReceived()
-      let since = yield* Clock.currentTimeMillis
-      while (true) {
-        yield* Effect.sleep(Duration.millis(Math.max(1, Math.min(liveness, 1000))))
-        const now = yield* Clock.currentTimeMillis
-        const bytes = connection.bytesReceived()
-        if (bytes !== seen) {
-          seen = bytes
-          since = now
-        } else if (now - since >= liveness) return "silent" as const
-      }
-    })
+    /** Completes when the connection has received nothing for `liveness` ms: one timer, re-armed by traffic. */
+    const silence = Effect.as(Deadline.silence(liveness, connection.lastReceivedAt), "silent" as const)
 
     const cycle = Effect.gen(function* () {
       const stop = yield* Deferred.make<void>()
