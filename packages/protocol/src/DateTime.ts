@@ -34,16 +34,34 @@ interface Parsed {
   readonly offsetMinutes: number
 }
 
+/** `jan` -> 0 ... `dec` -> 11, and the full names likewise (one lookup per date on a large FETCH). */
+const MONTH_SHORT = new Map(MONTH_NAMES.map((m, i) => [m.slice(0, 3), i]))
+const MONTH_LONG = new Map(MONTH_NAMES.map((m, i) => [m, i]))
+const DAY_WORDS = new Set([...DAY_NAMES, ...DAY_NAMES.map((d) => d.slice(0, 3))])
+
 /** Month index for `Jan`..`Dec` (any case); with `long`, also the full English name. */
 const monthIndex = (name: string, long: boolean): number => {
   const lower = name.toLowerCase()
-  if (lower.length === 3) return MONTH_NAMES.findIndex((m) => m.startsWith(lower))
-  return long ? MONTH_NAMES.indexOf(lower) : -1
+  return (lower.length === 3 ? MONTH_SHORT.get(lower) : long ? MONTH_LONG.get(lower) : undefined) ?? -1
 }
 
-const isDayName = (name: string): boolean => {
-  const lower = name.toLowerCase()
-  return DAY_NAMES.some((d) => (lower.length === 3 ? d.startsWith(lower) : d === lower))
+const isDayName = (name: string): boolean => DAY_WORDS.has(name.toLowerCase())
+
+const isLeap = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (month 0..11), for any year: integer
+ * arithmetic (H. Hinnant's days_from_civil) in place of a `Date` built and read back per date.
+ */
+const daysFromCivil = (year: number, month: number, day: number): number => {
+  const y = month < 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const m = month + 1
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
 }
 
 /**
@@ -61,12 +79,11 @@ const toParsed = (
   offsetMinutes: number
 ): Parsed | undefined => {
   if (month < 0 || hour > 23 || minute > 59 || second > 60 || Math.abs(offsetMinutes) > 23 * 60 + 59) return undefined
-  const d = new Date(0)
-  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0..99 to 1900..1999.
-  d.setUTCFullYear(year, month, day)
-  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month || d.getUTCDate() !== day) return undefined
-  d.setUTCHours(hour, minute, Math.min(second, 59), 0)
-  return { epochMillis: d.getTime() - offsetMinutes * 60_000, offsetMinutes }
+  const monthDays = month === 1 && isLeap(year) ? 29 : DAYS_IN_MONTH[month]!
+  if (day < 1 || day > monthDays) return undefined
+  // Not Date.UTC: it maps years 0..99 to 1900..1999.
+  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + Math.min(second, 59)
+  return { epochMillis: seconds * 1000 - offsetMinutes * 60_000, offsetMinutes }
 }
 
 const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
@@ -192,8 +209,12 @@ const stripComments = (text: string): string => {
 const RFC5322_DATE =
   /^(?:([A-Za-z]+) ?,? ?)?(\d{1,2})[ -]([A-Za-z]+)[ -](\d{2,4}) (\d{1,2}) ?: ?(\d{1,2})(?: ?: ?(\d{1,2}))?(?: ?(?:([+-])(\d{2}):?(\d{2})|([A-Za-z]{1,5})))?$/
 
+/** Whitespace runs as one space, trimmed; most Date headers already are, and are returned as they are. */
+const normalizeSpace = (text: string): string =>
+  /[^\S ]| {2}|^ | $/.test(text) ? text.replace(/\s+/g, " ").trim() : text
+
 const parseEnvelope = (text: string): Parsed | undefined => {
-  const m = RFC5322_DATE.exec(stripComments(text).replace(/\s+/g, " ").trim())
+  const m = RFC5322_DATE.exec(normalizeSpace(stripComments(text)))
   if (m === null) return undefined
   const [, dayName, day, mon, yearText = "", hh, mm, ss, sign, zh, zm, zoneName] = m
   // The weekday is checked for being a weekday, not for matching the date: mismatches are common
