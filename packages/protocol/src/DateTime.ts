@@ -96,20 +96,58 @@ const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
 // ---------------------------------------------------------------------------------------------
 // INTERNALDATE (RFC 3501 / 9051 date-time)
 
-/**
- * date-day-fixed is `SP DIGIT / 2DIGIT`, so a single-digit day may come with its leading space;
- * a bare single digit is tolerated too. The surrounding DQUOTEs are optional because the response
- * parser hands over the string's content.
- */
-const INTERNAL_DATE = /^"?(?: ?(\d{1,2}))-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"?$/
+/** The digit at `i` as a number, or -1. */
+const digitAt = (text: string, i: number): number => {
+  const d = text.charCodeAt(i) - 48
+  return d >= 0 && d <= 9 ? d : -1
+}
 
+/** The `n` digits at `i` as a number, or -1 if any is not a digit. */
+const digitsAt = (text: string, i: number, n: number): number => {
+  let value = 0
+  for (let k = 0; k < n; k++) {
+    const d = digitAt(text, i + k)
+    if (d < 0) return -1
+    value = value * 10 + d
+  }
+  return value
+}
+
+const isAsciiLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+
+/**
+ * `[DQUOTE] [SP] d[d] "-" Mon "-" yyyy SP hh ":" mm ":" ss SP ("+" / "-") hhmm [DQUOTE]`, read by
+ * position (one per message of a large FETCH: a regular expression and its match array cost more).
+ * date-day-fixed is `SP DIGIT / 2DIGIT`, so a single-digit day may come with its leading space; a
+ * bare single digit is tolerated too. The DQUOTEs are optional because the response parser hands
+ * over the string's content.
+ */
 const parseInternal = (text: string): Parsed | undefined => {
-  const m = INTERNAL_DATE.exec(text)
-  if (m === null) return undefined
-  const [, day, mon, year, hh, mm, ss, sign, zh, zm] = m
-  if (Number(zm) > 59) return undefined
-  const offset = (sign === "-" ? -1 : 1) * (Number(zh) * 60 + Number(zm))
-  return toParsed(Number(year), monthIndex(mon ?? "", false), Number(day), Number(hh), Number(mm), Number(ss), offset)
+  let i = text.charCodeAt(0) === 0x22 ? 1 : 0
+  let end = text.length
+  if (end > i && text.charCodeAt(end - 1) === 0x22) end--
+  if (text.charCodeAt(i) === 0x20) i++
+  const d1 = digitAt(text, i)
+  if (d1 < 0) return undefined
+  const d2 = digitAt(text, i + 1)
+  const day = d2 < 0 ? d1 : d1 * 10 + d2
+  i += d2 < 0 ? 1 : 2
+  // From here the layout is fixed: "-Mon-yyyy hh:mm:ss +zzzz", 24 characters.
+  if (end - i !== 24) return undefined
+  const at = (k: number, c: number) => text.charCodeAt(i + k) === c
+  if (!at(0, 0x2d) || !at(4, 0x2d) || !at(9, 0x20) || !at(12, 0x3a) || !at(15, 0x3a) || !at(18, 0x20)) return undefined
+  for (let k = 1; k <= 3; k++) if (!isAsciiLetter(text.charCodeAt(i + k))) return undefined
+  const sign = text.charCodeAt(i + 19)
+  if (sign !== 0x2b && sign !== 0x2d) return undefined
+  const year = digitsAt(text, i + 5, 4)
+  const hh = digitsAt(text, i + 10, 2)
+  const mm = digitsAt(text, i + 13, 2)
+  const ss = digitsAt(text, i + 16, 2)
+  const zh = digitsAt(text, i + 20, 2)
+  const zm = digitsAt(text, i + 22, 2)
+  if (year < 0 || hh < 0 || mm < 0 || ss < 0 || zh < 0 || zm < 0 || zm > 59) return undefined
+  const offset = (sign === 0x2d ? -1 : 1) * (zh * 60 + zm)
+  return toParsed(year, monthIndex(text.slice(i + 1, i + 4), false), day, hh, mm, ss, offset)
 }
 
 /** INTERNALDATE (`17-Jul-1996 02:44:25 -0700`, ` 7-Jul-1996 ...`) to an instant. */
