@@ -100,10 +100,10 @@ const startServer = (maxN: number): Promise<Dovecot> =>
   startDovecot({
     mailboxIdleCheckInterval: "30 secs",
     idleNotifyInterval: "30 mins",
+    imapClientLimit: perProcess,
+    // Each contestant's sessions end before the next starts, but Dovecot may still be closing them.
+    imapProcessLimit: 2 * Math.ceil(maxN / perProcess) + 16,
     scale: {
-      imapClientLimit: perProcess,
-      // Each contestant's sessions end before the next starts, but Dovecot may still be closing them.
-      imapProcessLimit: 2 * Math.ceil(maxN / perProcess) + 16,
       loginProcesses: 2,
       loginClientLimit: maxN + burstSize + 100,
       vszLimit: "4G"

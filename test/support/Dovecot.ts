@@ -48,28 +48,24 @@ export interface StartOptions {
   readonly timeoutMs?: number
   /** Sessions one user may hold from one IP (default 1000); past it LOGIN gets `NO [UNAVAILABLE]`. */
   readonly maxUserIpConnections?: number
+  /** imap processes at most (default 1024); with `imapClientLimit` > 1, benches hold thousands of sessions. */
+  readonly imapProcessLimit?: number
+  /** Sessions one imap process serves (default 1: a process per session, Dovecot's default). */
+  readonly imapClientLimit?: number
   /** Dovecot's fallback poll of an IDLE session's mailbox (default "1 secs"; Dovecot's own default is 30 s). */
   readonly mailboxIdleCheckInterval?: string
   /** How often Dovecot sends `* OK Still here` during IDLE (unset: Dovecot's default, 2 mins). */
   readonly idleNotifyInterval?: string
-  /** Limits for holding thousands of sessions (bench/scale.ts); each unset leaves the harness's default. */
+  /** More limits for holding thousands of sessions (bench/scale.ts); each unset leaves the harness's default. */
   readonly scale?: ScaleLimits
 }
 
 /**
- * Dovecot's per-service limits (doc.dovecot.org, "Service configuration"). The harness's defaults fork
- * one imap process per session (client_limit 1, process_limit 1024); thousands of sessions need
- * several sessions per process, and a login process that holds every TLS connection (it proxies them).
+ * Dovecot's per-service limits beside imap's (doc.dovecot.org, "Service configuration"): with TLS the
+ * login processes proxy every connection for its whole life, and an imap process serving many
+ * sessions outgrows the default address-space cap.
  */
 export interface ScaleLimits {
-  /** `service imap { process_limit }` (harness default 1024). */
-  readonly imapProcessLimit?: number
-  /**
-   * `service imap { client_limit }`: sessions one imap process serves at once (Dovecot's default 1).
-   * Set, it also sets `service_count = 0`: imap's default 1 ends a process after its first session,
-   * so the master would fork one process per session whatever client_limit says.
-   */
-  readonly imapClientLimit?: number
   /** `service imap-login { client_limit }`: connections (TLS ones proxied) one login process holds. */
   readonly loginClientLimit?: number
   /** `service imap-login { process_min_avail }` (harness default 1): login processes kept running. */
@@ -116,6 +112,8 @@ const renderConfig = (o: {
   gid: number
   root: boolean
   maxUserIpConnections: number
+  imapProcessLimit: number
+  imapClientLimit: number
   mailboxIdleCheckInterval: string
   idleNotifyInterval: string | undefined
   scale: ScaleLimits
@@ -183,8 +181,9 @@ service imap-login {
 ${o.scale.loginClientLimit === undefined ? "" : `  client_limit = ${o.scale.loginClientLimit}\n`}${o.root ? "" : "  chroot =\n"}}
 service imap {
   # Tests that hold many sessions at once; the default is 100.
-  process_limit = ${o.scale.imapProcessLimit ?? 1024}
-${o.scale.imapClientLimit === undefined ? "" : `  client_limit = ${o.scale.imapClientLimit}\n  service_count = 0\n`}}
+  process_limit = ${o.imapProcessLimit}
+  client_limit = ${o.imapClientLimit}
+${o.imapClientLimit > 1 ? "  # A process per session would not share: reuse processes (Dovecot's default ends one after a session).\n  service_count = 0\n" : ""}}
 ${o.root ? "" : "service anvil {\n  chroot =\n}\n"}`
 }
 
@@ -212,6 +211,8 @@ export const start = async (options: StartOptions = {}): Promise<Dovecot> => {
         renderConfig({
           ...{ dir, port, tlsPort, password, uid, gid, root },
           maxUserIpConnections: options.maxUserIpConnections ?? 1000,
+          imapProcessLimit: options.imapProcessLimit ?? 1024,
+          imapClientLimit: options.imapClientLimit ?? 1,
           mailboxIdleCheckInterval: options.mailboxIdleCheckInterval ?? "1 secs",
           idleNotifyInterval: options.idleNotifyInterval,
           scale: options.scale ?? {}

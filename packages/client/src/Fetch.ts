@@ -108,46 +108,50 @@ const fetchBody = (ctx: SessionContext): ImapSession["fetchBody"] => {
  * CONDSTORE/QRESYNC resync: the flags of messages in `set` changed since `modSeq` and, when
  * QRESYNC is enabled and `vanished` asked for, the UIDs expunged since then (VANISHED (EARLIER)).
  */
-const changedSince = (ctx: SessionContext) =>
-  Effect.fn("ImapClient.changedSince")(function* (set: UidSet, modSeq: bigint, opts?: { readonly vanished?: boolean }) {
-    // One entry per UID: with the mailbox selected, the server may send an unsolicited update of
-    // another session's change before the reply itself (Dovecot does), for the same message.
-    const changed = new Map<number, FetchData>()
-    const vanished: Array<SequenceSet.SequenceSet<"uid">> = []
-    const gone: Array<SequenceSet.SequenceSet<"uid">> = []
-    const useVanished = opts?.vanished === true && ctx.enabled.has("QRESYNC")
-    yield* ctx.run(
-      Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
-        changedSince: modSeq,
-        vanished: useVanished
-      }),
-      {
-        collect: (r) => {
-          if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
-            changed.set(r.attributes.uid, r)
-            return true
-          }
-          if (r._tag === "Vanished" && r.earlier) {
-            vanished.push(r.uids)
-            return true
-          }
-          // Expunged while the command ran (another session): gone, not changed. Not claimed, so
-          // it is still published as news and counted by the mailbox state.
-          if (r._tag === "Vanished") gone.push(r.uids)
-          return false
+const changedSince = Effect.fn("ImapClient.changedSince")(function* (
+  ctx: SessionContext,
+  set: UidSet,
+  modSeq: bigint,
+  opts?: { readonly vanished?: boolean }
+) {
+  // One entry per UID: with the mailbox selected, the server may send an unsolicited update of
+  // another session's change before the reply itself (Dovecot does), for the same message.
+  const changed = new Map<number, FetchData>()
+  const vanished: Array<SequenceSet.SequenceSet<"uid">> = []
+  const gone: Array<SequenceSet.SequenceSet<"uid">> = []
+  const useVanished = opts?.vanished === true && ctx.enabled.has("QRESYNC")
+  yield* ctx.run(
+    Command.uidFetch(set, [Command.Attr.uid, Command.Attr.flags, Command.Attr.modSeq], {
+      changedSince: modSeq,
+      vanished: useVanished
+    }),
+    {
+      collect: (r) => {
+        if (r._tag === "Fetch" && r.attributes.uid !== undefined && SequenceSet.mayContain(set, r.attributes.uid)) {
+          changed.set(r.attributes.uid, r)
+          return true
         }
+        if (r._tag === "Vanished" && r.earlier) {
+          vanished.push(r.uids)
+          return true
+        }
+        // Expunged while the command ran (another session): gone, not changed. Not claimed, so
+        // it is still published as news and counted by the mailbox state.
+        if (r._tag === "Vanished") gone.push(r.uids)
+        return false
       }
-    )
-    for (const set of [...vanished, ...gone]) {
-      for (const uid of changed.keys()) if (SequenceSet.contains(set, uid)) changed.delete(uid)
     }
-    return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
-  })
+  )
+  for (const set of [...vanished, ...gone]) {
+    for (const uid of changed.keys()) if (SequenceSet.contains(set, uid)) changed.delete(uid)
+  }
+  return { changed: [...changed.values()], vanished: useVanished ? [...vanished, ...gone] : vanished }
+})
 
 export type FetchOperations = Pick<ImapSession, "fetch" | "fetchBody" | "changedSince">
 
 export const make = (ctx: SessionContext): FetchOperations => ({
   fetch: fetch(ctx),
   fetchBody: fetchBody(ctx),
-  changedSince: changedSince(ctx)
+  changedSince: changedSince.bind(undefined, ctx)
 })

@@ -32,7 +32,9 @@ import {
   Timeout
 } from "./ImapError.ts"
 import * as CommandQueue from "./internal/CommandQueue.ts"
+import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
+import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as Unsolicited from "./internal/Unsolicited.ts"
@@ -100,6 +102,8 @@ export interface ImapConnection {
   readonly isClosed: () => boolean
   /** Bytes received so far: lets long commands time out on silence rather than on length. */
   readonly bytesReceived: () => number
+  /** When (the clock's milliseconds) the last read brought bytes: IDLE's liveness deadline counts from it. */
+  readonly lastReceivedAt: () => number
   /** Declares the connection dead (an unanswered liveness probe): every waiter fails with `error`. */
   readonly fail: (error: ImapError) => void
   readonly write: (chunks: ReadonlyArray<Uint8Array>, trace: string) => Effect.Effect<void, ImapError>
@@ -205,6 +209,8 @@ interface Core {
    * silence is counted from here, so it fails at the configured silence, not a whole period later.
    */
   heardAt: number
+  /** When the last read returned (unlike `heardAt`, not moved by leaving the gate). */
+  receivedAt: number
   readerFiber: Fiber.Fiber<unknown, unknown> | undefined
 }
 
@@ -288,7 +294,7 @@ const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
     for (const r of core.options.initial ?? []) dispatch(core, r)
     while (core.dead === undefined) {
       const chunks = yield* core.transport.pull
-      core.heardAt = core.clock.currentTimeMillisUnsafe()
+      core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
       for (const chunk of chunks) {
         core.received += chunk.length
         try {
@@ -379,7 +385,7 @@ const untilSilent = <A>(
         Effect.flatMap((o) => {
           if (o._tag === "Some") return Effect.succeed(o.value)
           if (core.gate.isParked() && core.dead === undefined) return check(timeoutMillis)
-          const left = timeoutMillis - (core.clock.currentTimeMillisUnsafe() - Math.max(since, core.heardAt))
+          const left = Deadline.remaining(timeoutMillis, since, core.heardAt, core.clock.currentTimeMillisUnsafe())
           return left > 0 ? check(left) : timedOut(core, timeoutMillis, command)
         })
       )
@@ -437,10 +443,12 @@ const holdQueue = (core: Core, p: Pending, hold: NonNullable<CommandRequest["hol
     core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
     Deferred.doneUnsafe(hold.ready, Exit.void)
     // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
-    const endedByServer = yield* Effect.raceFirst(
-      Effect.as(Effect.raceFirst(Deferred.await(hold.release), Deferred.await(core.closed)), false),
-      Effect.as(Effect.exit(Deferred.await(p.done)), true)
-    ).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    // Waited for in this fiber: a race would fork a fiber per side for as long as IDLE lasts.
+    const endedByServer = yield* FirstOf.firstOf<boolean, ImapError>([
+      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
+      FirstOf.deferred(core.closed, (exit) => exit),
+      FirstOf.deferred(p.done, () => Effect.succeed(true))
+    ]).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
     // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
     core.gate.open()
     if (!endedByServer) yield* write(core, [hold.done], "DONE", p.request.name)
@@ -585,6 +593,7 @@ export const make = (
       closing: false,
       received: 0,
       heardAt: clock.currentTimeMillisUnsafe(),
+      receivedAt: clock.currentTimeMillisUnsafe(),
       readerFiber: undefined
     }
     core.readerFiber = yield* Effect.forkScoped(readLoop(core, framer))
@@ -605,6 +614,7 @@ export const make = (
       closed: core.closed,
       isClosed: () => core.dead !== undefined,
       bytesReceived: () => core.received,
+      lastReceivedAt: () => core.receivedAt,
       fail: (error) => die(core, error),
       write: (chunks, trace) => write(core, chunks, trace),
       pause: core.gate.pause,

@@ -259,9 +259,21 @@ const connectAndLogIn = (options: ImapConfig.ImapClientOptions): Effect.Effect<I
     return assemble(ctx, greeting)
   })
 
-/** The session's operations, each family from its own module, over one context. */
+const noop = Effect.fn("ImapClient.noop")(function* (ctx: SessionContext.SessionContext) {
+  yield* ctx.run(Command.noop)
+})
+
+const logout = Effect.fn("ImapClient.logout")(function* (ctx: SessionContext.SessionContext) {
+  yield* ctx.run(Command.logout, { onTagged: () => SessionState.logout })
+})
+
+/**
+ * The session's operations, each family from its own module, over one context. Operations are
+ * defined once for every session and bound to its context: an `Effect.fn` made per session costs
+ * about 1 KB (its closures and the stack trace it captures), thirty of them per session.
+ */
 const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus): ImapSession => {
-  const { connection, run } = ctx
+  const { connection } = ctx
   const session: ImapSession = {
     greeting,
     capabilities: Effect.sync(() => connection.capabilities()),
@@ -278,13 +290,9 @@ const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus):
     ...Search.make(ctx),
     ...Messages.make(ctx),
     ...Append.make(ctx),
-    noop: Effect.fn("ImapClient.noop")(function* () {
-      yield* run(Command.noop)
-    }),
+    noop: noop.bind(undefined, ctx),
     idle: (idleOptions) => IdleLoop.stream(connection, greeting.text, idleOptions),
-    logout: Effect.fn("ImapClient.logout")(function* () {
-      yield* run(Command.logout, { onTagged: () => SessionState.logout })
-    })
+    logout: logout.bind(undefined, ctx)
   }
   return SessionConnection.attach(session, connection)
 }

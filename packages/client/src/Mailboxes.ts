@@ -24,75 +24,74 @@ const specialUses = new Set([
 
 const defaultStatusItems: NonEmptyReadonlyArray<Command.StatusItem> = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"]
 
-const status = (ctx: SessionContext) =>
-  Effect.fn("ImapClient.status")(function* (
-    mailbox: string,
-    items: NonEmptyReadonlyArray<Command.StatusItem> = defaultStatusItems
-  ) {
-    let result: StatusItems = {}
-    yield* ctx.run(Command.status(mailbox, items), {
-      collect: (r) => {
-        // Pipelined STATUS commands may be answered in any order: claim only our mailbox's data.
-        if (r._tag !== "Status" || !MailboxName.equals(ctx.mailboxName(r), mailbox)) return false
-        result = r.items
-        return true
-      }
-    })
-    return result
-  })
-
-const list = (ctx: SessionContext, statusOf: ImapSession["status"]) =>
-  Effect.fn("ImapClient.list")(function* (
-    pattern: string = "*",
-    opts?: { readonly reference?: string; readonly status?: ReadonlyArray<Command.StatusItem> }
-  ) {
-    const out: Array<ListData> = []
-    const statuses = new Map<string, StatusItems>()
-    const wantStatus = opts?.status !== undefined && opts.status.length > 0 && ctx.has("LIST-STATUS")
-    // RETURN options are LIST-EXTENDED syntax (RFC 5258): SPECIAL-USE alone does not allow them.
-    const wantSpecialUse = ctx.has("SPECIAL-USE") && ctx.has("LIST-EXTENDED")
-    const returnOptions =
-      wantStatus || wantSpecialUse
-        ? {
-            ...(wantSpecialUse ? { specialUse: true } : {}),
-            ...(wantStatus ? { status: opts?.status } : {})
-          }
-        : undefined
-    yield* ctx.run(Command.list(opts?.reference ?? "", pattern, returnOptions ? { returnOptions } : undefined), {
-      collect: (r) => {
-        if (r._tag === "List") out.push(r)
-        else if (r._tag === "Status") statuses.set(ctx.mailboxName(r), r.items)
-        else return false
-        return true
-      }
-    })
-    const result: Array<MailboxInfo> = []
-    for (const l of out) {
-      const name = ctx.mailboxName(l)
-      let st = statuses.get(name)
-      if (st === undefined && opts?.status !== undefined && opts.status.length > 0 && !wantStatus) {
-        const noSelect = l.attributes.some(
-          (a) => a.toUpperCase() === "\\NOSELECT" || a.toUpperCase() === "\\NONEXISTENT"
-        )
-        if (!noSelect) st = yield* statusOf(name, opts.status as NonEmptyReadonlyArray<Command.StatusItem>)
-      }
-      result.push({
-        name,
-        delimiter: l.delimiter,
-        attributes: l.attributes,
-        specialUse: l.attributes.find((a) => specialUses.has(a.toUpperCase())),
-        status: st
-      })
+const status = Effect.fn("ImapClient.status")(function* (
+  ctx: SessionContext,
+  mailbox: string,
+  items: NonEmptyReadonlyArray<Command.StatusItem> = defaultStatusItems
+) {
+  let result: StatusItems = {}
+  yield* ctx.run(Command.status(mailbox, items), {
+    collect: (r) => {
+      // Pipelined STATUS commands may be answered in any order: claim only our mailbox's data.
+      if (r._tag !== "Status" || !MailboxName.equals(ctx.mailboxName(r), mailbox)) return false
+      result = r.items
+      return true
     }
-    return result
   })
+  return result
+})
+
+const list = Effect.fn("ImapClient.list")(function* (
+  ctx: SessionContext,
+  pattern: string = "*",
+  opts?: { readonly reference?: string; readonly status?: ReadonlyArray<Command.StatusItem> }
+) {
+  const out: Array<ListData> = []
+  const statuses = new Map<string, StatusItems>()
+  const wantStatus = opts?.status !== undefined && opts.status.length > 0 && ctx.has("LIST-STATUS")
+  // RETURN options are LIST-EXTENDED syntax (RFC 5258): SPECIAL-USE alone does not allow them.
+  const wantSpecialUse = ctx.has("SPECIAL-USE") && ctx.has("LIST-EXTENDED")
+  const returnOptions =
+    wantStatus || wantSpecialUse
+      ? {
+          ...(wantSpecialUse ? { specialUse: true } : {}),
+          ...(wantStatus ? { status: opts?.status } : {})
+        }
+      : undefined
+  yield* ctx.run(Command.list(opts?.reference ?? "", pattern, returnOptions ? { returnOptions } : undefined), {
+    collect: (r) => {
+      if (r._tag === "List") out.push(r)
+      else if (r._tag === "Status") statuses.set(ctx.mailboxName(r), r.items)
+      else return false
+      return true
+    }
+  })
+  const result: Array<MailboxInfo> = []
+  for (const l of out) {
+    const name = ctx.mailboxName(l)
+    let st = statuses.get(name)
+    if (st === undefined && opts?.status !== undefined && opts.status.length > 0 && !wantStatus) {
+      const noSelect = l.attributes.some((a) => a.toUpperCase() === "\\NOSELECT" || a.toUpperCase() === "\\NONEXISTENT")
+      if (!noSelect) st = yield* status(ctx, name, opts.status as NonEmptyReadonlyArray<Command.StatusItem>)
+    }
+    result.push({
+      name,
+      delimiter: l.delimiter,
+      attributes: l.attributes,
+      specialUse: l.attributes.find((a) => specialUses.has(a.toUpperCase())),
+      status: st
+    })
+  }
+  return result
+})
 
 /**
  * SELECT (or, `readOnly`, EXAMINE) of a mailbox: the untagged data of the reply builds its snapshot,
  * which the tagged OK completes and makes the session's Selected state.
  */
-const enterMailbox = (ctx: SessionContext, readOnly: boolean) =>
+const enterMailbox = (readOnly: boolean) =>
   Effect.fn(readOnly ? "ImapClient.examine" : "ImapClient.select")(function* (
+    ctx: SessionContext,
     mailbox: string,
     opts?: Command.SelectOptions
   ) {
@@ -125,28 +124,28 @@ const enterMailbox = (ctx: SessionContext, readOnly: boolean) =>
     return snapshot
   })
 
-const namespace = (ctx: SessionContext) =>
-  Effect.fn("ImapClient.namespace")(function* () {
-    let result: Extract<UntaggedData, { _tag: "Namespace" }> | undefined
-    if (!ctx.has("NAMESPACE")) {
-      return yield* Effect.fail(fromReason(new MissingCapability({ capability: "NAMESPACE", operation: "namespace" })))
+const select = enterMailbox(false)
+const examine = enterMailbox(true)
+
+const namespace = Effect.fn("ImapClient.namespace")(function* (ctx: SessionContext) {
+  let result: Extract<UntaggedData, { _tag: "Namespace" }> | undefined
+  if (!ctx.has("NAMESPACE")) {
+    return yield* Effect.fail(fromReason(new MissingCapability({ capability: "NAMESPACE", operation: "namespace" })))
+  }
+  yield* ctx.run(Command.namespace, {
+    collect: (r) => {
+      if (r._tag !== "Namespace") return false
+      result = r
+      return true
     }
-    yield* ctx.run(Command.namespace, {
-      collect: (r) => {
-        if (r._tag !== "Namespace") return false
-        result = r
-        return true
-      }
-    })
-    if (result === undefined) {
-      return yield* Effect.fail(
-        fromReason(
-          new CommandFailed({ command: "NAMESPACE", status: "NO", code: undefined, text: "no NAMESPACE data" })
-        )
-      )
-    }
-    return { personal: result.personal, otherUsers: result.otherUsers, shared: result.shared }
   })
+  if (result === undefined) {
+    return yield* Effect.fail(
+      fromReason(new CommandFailed({ command: "NAMESPACE", status: "NO", code: undefined, text: "no NAMESPACE data" }))
+    )
+  }
+  return { personal: result.personal, otherUsers: result.otherUsers, shared: result.shared }
+})
 
 const unselected = (t: Tagged, s: SessionState.SessionState): SessionState.SessionState =>
   t.status === "OK" ? SessionState.authenticated : s
@@ -167,35 +166,41 @@ export type MailboxOperations = Pick<
   | "namespace"
 >
 
-export const make = (ctx: SessionContext): MailboxOperations => {
-  const statusOf = status(ctx)
-  return {
-    list: list(ctx, statusOf),
-    status: statusOf,
-    select: enterMailbox(ctx, false),
-    examine: enterMailbox(ctx, true),
-    // Both leave the Selected state (RFC 9051 6.4.1, RFC 3691): later mailbox commands are refused locally.
-    close: Effect.fn("ImapClient.close")(function* () {
-      yield* ctx.run(Command.close, { onTagged: unselected })
-    }),
-    unselect: Effect.fn("ImapClient.unselect")(function* () {
-      yield* ctx.run(Command.unselect, { onTagged: unselected })
-    }),
-    create: Effect.fn("ImapClient.create")(function* (mailbox: string) {
-      yield* ctx.run(Command.create(mailbox))
-    }),
-    delete: Effect.fn("ImapClient.delete")(function* (mailbox: string) {
-      yield* ctx.run(Command.delete_(mailbox))
-    }),
-    rename: Effect.fn("ImapClient.rename")(function* (from: string, to: string) {
-      yield* ctx.run(Command.rename(from, to))
-    }),
-    subscribe: Effect.fn("ImapClient.subscribe")(function* (mailbox: string) {
-      yield* ctx.run(Command.subscribe(mailbox))
-    }),
-    unsubscribe: Effect.fn("ImapClient.unsubscribe")(function* (mailbox: string) {
-      yield* ctx.run(Command.unsubscribe(mailbox))
-    }),
-    namespace: namespace(ctx)
-  }
-}
+// Both leave the Selected state (RFC 9051 6.4.1, RFC 3691): later mailbox commands are refused locally.
+const close = Effect.fn("ImapClient.close")(function* (ctx: SessionContext) {
+  yield* ctx.run(Command.close, { onTagged: unselected })
+})
+const unselect = Effect.fn("ImapClient.unselect")(function* (ctx: SessionContext) {
+  yield* ctx.run(Command.unselect, { onTagged: unselected })
+})
+const create = Effect.fn("ImapClient.create")(function* (ctx: SessionContext, mailbox: string) {
+  yield* ctx.run(Command.create(mailbox))
+})
+const delete_ = Effect.fn("ImapClient.delete")(function* (ctx: SessionContext, mailbox: string) {
+  yield* ctx.run(Command.delete_(mailbox))
+})
+const rename = Effect.fn("ImapClient.rename")(function* (ctx: SessionContext, from: string, to: string) {
+  yield* ctx.run(Command.rename(from, to))
+})
+const subscribe = Effect.fn("ImapClient.subscribe")(function* (ctx: SessionContext, mailbox: string) {
+  yield* ctx.run(Command.subscribe(mailbox))
+})
+const unsubscribe = Effect.fn("ImapClient.unsubscribe")(function* (ctx: SessionContext, mailbox: string) {
+  yield* ctx.run(Command.unsubscribe(mailbox))
+})
+
+/** Defined once for every session, bound to this one's context (see Messages.make). */
+export const make = (ctx: SessionContext): MailboxOperations => ({
+  list: list.bind(undefined, ctx),
+  status: status.bind(undefined, ctx),
+  select: select.bind(undefined, ctx),
+  examine: examine.bind(undefined, ctx),
+  close: close.bind(undefined, ctx),
+  unselect: unselect.bind(undefined, ctx),
+  create: create.bind(undefined, ctx),
+  delete: delete_.bind(undefined, ctx),
+  rename: rename.bind(undefined, ctx),
+  subscribe: subscribe.bind(undefined, ctx),
+  unsubscribe: unsubscribe.bind(undefined, ctx),
+  namespace: namespace.bind(undefined, ctx)
+})

@@ -167,15 +167,21 @@ export const summary = (
 /** The session's SEARCH operations (`search`, `searchSummary`). */
 export type SearchOperations = Pick<ImapSession, "search" | "searchSummary">
 
-/** The session's SEARCH operations, each in its own span. */
+/** UID SEARCH in its own span (the session's `search`). */
+export const search = Effect.fn("ImapClient.search")(function* (ctx: SearchContext, criteria: SearchKey.SearchKey) {
+  return yield* uids(ctx, criteria)
+})
+
+const searchSummary = Effect.fn("ImapClient.searchSummary")(function* (
+  ctx: SearchContext,
+  criteria: SearchKey.SearchKey,
+  returns: NonEmptyReadonlyArray<SearchReturn>
+) {
+  return yield* summary(ctx, criteria, returns)
+})
+
+/** The session's SEARCH operations, each in its own span; defined once, bound to the session (see Messages.make). */
 export const make = (ctx: SearchContext): SearchOperations => ({
-  search: Effect.fn("ImapClient.search")(function* (criteria: SearchKey.SearchKey) {
-    return yield* uids(ctx, criteria)
-  }),
-  searchSummary: Effect.fn("ImapClient.searchSummary")(function* (
-    criteria: SearchKey.SearchKey,
-    returns: NonEmptyReadonlyArray<SearchReturn>
-  ) {
-    return yield* summary(ctx, criteria, returns)
-  })
+  search: search.bind(undefined, ctx),
+  searchSummary: searchSummary.bind(undefined, ctx)
 })

@@ -3,13 +3,15 @@
  * as they arrive, DONE before any other command and IDLE again after it, DONE and the tagged OK
  * when the stream closes, NOOP polling on servers without IDLE, re-issue before the server's cut-off
  * and a liveness probe on silence (both on the TestClock: the sockets are real, only the timers are
- * virtual), and a dead connection ending the stream instead of stalling it.
+ * virtual; a quiet session starts no timer before the liveness deadline, and traffic moves that
+ * deadline), and a dead connection ending the stream instead of stalling it.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
 import { SequenceSet } from "@pkg/protocol"
 import { Cause, Deferred, Effect, Exit, Fiber, Option, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
+import * as CountingClock from "../../../test/support/CountingClock.ts"
 import * as Idle from "../src/internal/IdleLoop.ts"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 import * as SessionConnection from "../src/internal/SessionConnection.ts"
@@ -350,6 +352,97 @@ describe("IDLE timers (TestClock, real sockets)", () => {
   )
 })
 
+describe("IDLE while nothing happens (TestClock, real sockets)", () => {
+  it.effect("a quiet IDLE session starts no timer in 60 s of silence, and still probes at the liveness deadline", () =>
+    Effect.gen(function* () {
+      const probed = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const first = await Peer.acceptIdle(conn)
+        await Peer.acceptDone(conn, first, 10_000)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK NOOP completed.`)
+        const second = await Peer.acceptIdle(conn)
+        // The probe answered and IDLE resumed: the scope may close now.
+        signal(probed)
+        await Peer.acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
+          yield* client.select("INBOX")
+          const counting = yield* CountingClock.make
+          const scope = yield* Scope.make()
+          yield* Idle.keepIdling(SessionConnection.of(client), client.greeting.text, {
+            livenessDeadline: "5 minutes"
+          }).pipe(CountingClock.provide(counting), Scope.provide(scope))
+          // keepIdling returns on `+`: let its loop arm the re-issue and liveness timers first.
+          yield* Effect.promise(() => sleep(50))
+          const armed = counting.started()
+          // The old liveness check looked once a second: 60 timers here.
+          yield* TestClock.adjust("60 seconds")
+          assert.strictEqual(counting.started() - armed, 0)
+          yield* TestClock.adjust("240 seconds")
+          yield* Deferred.await(probed)
+          yield* Scope.close(scope, Exit.void)
+        })
+      )
+    })
+  )
+
+  it.effect("traffic while idling moves the liveness probe to livenessDeadline after the last byte", () =>
+    Effect.gen(function* () {
+      const speak = yield* Deferred.make<void>()
+      const probed = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const first = await Peer.acceptIdle(conn)
+        await waitFor(speak)
+        // Dovecot's keep-alive while idling (imap_idle_notify_interval): traffic, no event.
+        await conn.send("* OK Still here")
+        await Peer.acceptDone(conn, first, 10_000)
+        const noop = await conn.expect("NOOP")
+        await conn.send(`${noop} OK NOOP completed.`)
+        const second = await Peer.acceptIdle(conn)
+        // The probe answered and IDLE resumed: the scope may close now.
+        signal(probed)
+        await Peer.acceptDone(conn, second)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
+          yield* client.select("INBOX")
+          const connection = SessionConnection.of(client)
+          const scope = yield* Scope.make()
+          yield* Idle.keepIdling(connection, client.greeting.text, { livenessDeadline: "5 minutes" }).pipe(
+            Scope.provide(scope)
+          )
+          yield* TestClock.adjust("200 seconds")
+          const before = connection.bytesReceived()
+          signal(speak)
+          for (let waited = 0; connection.bytesReceived() === before && waited < 5000; waited += 5) {
+            yield* Effect.promise(() => sleep(5))
+          }
+          assert.isAbove(connection.bytesReceived(), before)
+          // 299 s after the last byte (and 499 s after IDLE began): no probe yet.
+          yield* TestClock.adjust("299 seconds")
+          yield* Effect.promise(() => sleep(100))
+          assert.deepStrictEqual(idleTraffic(peer), ["IDLE"])
+          yield* TestClock.adjust("1 second")
+          yield* Deferred.await(probed)
+          yield* Scope.close(scope, Exit.void)
+        })
+      )
+    })
+  )
+})
+
 describe("IDLE without an answer", () => {
   it.live("fails with Timeout(command) when the server never answers IDLE with `+`", () =>
     Effect.gen(function* () {
@@ -519,7 +612,7 @@ describe("the liveness probe answered (TestClock, real sockets)", () => {
           )
           // The first event came after `+`: IDLE is established and its silence timer running.
           yield* Deferred.await(firstEvent)
-          // The deadline (the silence check looks once a second), and well short of the probe's own
+          // Past the deadline (300 s after the last byte), and well short of the probe's own
           // 10-second timeout, which must not run out while the peer's answers are on the wire.
           yield* TestClock.adjust("301 seconds")
           yield* Fiber.join(consumer)

@@ -13,11 +13,12 @@
  */
 import { Command } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
-import * as Clock from "effect/Clock"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { identity } from "effect/Function"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -25,6 +26,8 @@ import * as Commands from "../Commands.ts"
 import type { ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
+import * as Deadline from "./Deadline.ts"
+import * as FirstOf from "./FirstOf.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
@@ -63,20 +66,8 @@ export const keepIdling = (
       return fiber
     }
 
-    /** Completes when the connection has received nothing for `liveness` ms. */
-    const silence = Effect.gen(function* () {
-      let seen = connection.bytesReceived()
-      let since = yield* Clock.currentTimeMillis
-      while (true) {
-        yield* Effect.sleep(Duration.millis(Math.max(1, Math.min(liveness, 1000))))
-        const now = yield* Clock.currentTimeMillis
-        const bytes = connection.bytesReceived()
-        if (bytes !== seen) {
-          seen = bytes
-          since = now
-        } else if (now - since >= liveness) return "silent" as const
-      }
-    })
+    /** Completes when the connection has received nothing for `liveness` ms: one timer, re-armed by traffic. */
+    const silence = Effect.as(Deadline.silence(liveness, connection.lastReceivedAt), "silent" as const)
 
     const cycle = Effect.gen(function* () {
       const stop = yield* Deferred.make<void>()
@@ -93,14 +84,17 @@ export const keepIdling = (
         // answering IDLE with OK (or NO) and no `+`.
         if (!started) return yield* Effect.sleep(Duration.seconds(1))
         yield* Deferred.succeed(firstReady, undefined)
-        const why = yield* Effect.raceFirst(
-          Effect.raceFirst(Effect.as(Effect.sleep(reissueAfter), "reissue" as const), silence),
+        // One race of three, the two signals watched by callback: nested races forked six fibers
+        // that lived as long as the IDLE (hours), per connection.
+        const why = yield* Effect.raceAllFirst([
+          Effect.as(Effect.sleep(reissueAfter), "reissue" as const),
+          silence,
           // "ended": the server completed IDLE on its own (or the connection died): start over / fail.
-          Effect.raceFirst(
-            Effect.as(Deferred.await(stop), "wanted" as const),
-            Effect.as(Fiber.await(command), "ended" as const)
-          )
-        )
+          FirstOf.firstOf([
+            FirstOf.deferred(stop, () => Effect.succeed("wanted" as const)),
+            FirstOf.fiber(command, () => Effect.succeed("ended" as const))
+          ])
+        ])
         yield* Deferred.succeed(stop, undefined)
         if (why === "silent") {
           // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
@@ -151,11 +145,17 @@ export const stream = (
       // Subscribed before IDLE starts: nothing the server says in between is lost.
       const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
       const idler = yield* keepIdling(connection, greetingText, options)
-      yield* Effect.forkScoped(
-        Effect.raceFirst(Fiber.join(idler), Deferred.await(connection.closed)).pipe(
-          Effect.catch((e: ImapError) => Effect.sync(() => events.end(Exit.fail(e))))
-        )
+      // The first failure of the loop or the connection ends the events: watched by callback, not
+      // by a fiber racing two more for as long as the stream lives.
+      const endWith = (exit: Exit.Exit<unknown, ImapError>) => {
+        const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
+        if (error?._tag === "Some") events.end(Exit.fail(error.value))
+      }
+      const unwatch = FirstOf.onFirst(
+        [FirstOf.fiber(idler, identity), FirstOf.deferred(connection.closed, identity)],
+        endWith
       )
+      yield* Effect.addFinalizer(() => Effect.sync(unwatch))
       const pull = Effect.map(
         events.pull,
         (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>

@@ -19,9 +19,13 @@ export interface TraceBuffer {
   readonly flush: Effect.Effect<void>
 }
 
+/** Nobody reads the trace: one value shared by every connection (no buffer, no closures each). */
+const disabled: TraceBuffer = { enabled: false, logging: false, line: () => {}, flush: Effect.void }
+
 export const make = (sink: TraceSink | undefined): Effect.Effect<TraceBuffer> =>
   Effect.gen(function* () {
     const logging = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
+    if (sink === undefined && !logging) return disabled
     const lines: Array<string> = []
     return {
       enabled: sink !== undefined || logging,
