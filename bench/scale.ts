@@ -435,6 +435,8 @@ const main = async () => {
   const maxN = Math.max(...ns)
   const inotify = raiseInotifyLimits()
   const before = await machine()
+  // Read now: the checkout may move while a long run goes on (the children load the built dist/).
+  const commit = gitCommit()
   const dovecot = await startServer(maxN)
   const results: Array<Result> = []
   try {
@@ -449,7 +451,7 @@ const main = async () => {
           results.push(r)
           // Kept as it goes: a long run that fails late still leaves its figures.
           if (save !== undefined)
-            writeFileSync(save, JSON.stringify({ machine: before, commit: gitCommit(), results }, null, 2))
+            writeFileSync(save, JSON.stringify({ machine: before, commit, results }, null, 2))
           log(
             `${tls ? "TLS" : "plain"} ${contestant} N=${n}: ${r.up} up in ${fixed(r.bringUpMs / 1000, 1)} s, ` +
               `RSS ${fixed(r.memory.rss / MB)} MB (${fixed(perConnection(r, "rss") / KB)} KB/conn), ` +
@@ -466,12 +468,12 @@ const main = async () => {
   }
   const after = await machine()
   if (json) {
-    console.log(JSON.stringify({ machine: before, commit: gitCommit(), results }, null, 2))
+    console.log(JSON.stringify({ machine: before, commit, results }, null, 2))
     return
   }
   const minutes = (performance.now() - started) / 60_000
   console.log(`\n${describeMachine(before)}`)
-  console.log(`Commit measured: ${gitCommit()}`)
+  console.log(`Commit measured: ${commit} (packages/*/dist as built from it)`)
   console.log(
     `Load average at start ${fixed(before.load)}, at end ${fixed(after.load)}; ${fixed(minutes)} min in all. ` +
       `inotify: ${inotify}. Dovecot: ${perProcess} sessions per imap process, quiet window ${quietSeconds} s, ` +
