@@ -450,8 +450,7 @@ const main = async () => {
           const r = await runOne(dovecot, contestant, tls, n, load)
           results.push(r)
           // Kept as it goes: a long run that fails late still leaves its figures.
-          if (save !== undefined)
-            writeFileSync(save, JSON.stringify({ machine: before, commit, results }, null, 2))
+          if (save !== undefined) writeFileSync(save, JSON.stringify({ machine: before, commit, results }, null, 2))
           log(
             `${tls ? "TLS" : "plain"} ${contestant} N=${n}: ${r.up} up in ${fixed(r.bringUpMs / 1000, 1)} s, ` +
               `RSS ${fixed(r.memory.rss / MB)} MB (${fixed(perConnection(r, "rss") / KB)} KB/conn), ` +
