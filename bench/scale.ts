@@ -27,8 +27,9 @@
  * servers of others on this machine run as the same user.
  *
  * Options: --n 1000,5000 --only sessions,imapflow --tls (TLS only) --plain (plaintext only)
- * --quiet-seconds S --burst K --concurrency C --per-process P --json --save FILE (the results as JSON,
- * rewritten after each contestant)
+ * --quiet-seconds S --settle-seconds S (a pause after the bring-up before the window, default 0)
+ * --burst K --concurrency C --per-process P --json --save FILE (the results as JSON, rewritten after
+ * each contestant)
  */
 import { execFileSync, fork } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -66,6 +67,8 @@ const modes: ReadonlyArray<boolean> = args.includes("--tls")
     ? [false]
     : [false, true]
 const quietSeconds = numberOption(args, "quiet-seconds", 60)
+const settleSeconds = args.includes("--settle-seconds") ? Number(args[args.indexOf("--settle-seconds") + 1]) : 0
+if (!Number.isFinite(settleSeconds) || settleSeconds < 0) throw new Error("--settle-seconds needs a number >= 0")
 const burstSize = numberOption(args, "burst", 100)
 const concurrency = numberOption(args, "concurrency", 50)
 const perProcess = numberOption(args, "per-process", 1000)
@@ -274,6 +277,8 @@ const runOne = async (
     await until(() => up !== undefined, 10 * 60_000)
     if (up === undefined || baseline === undefined)
       throw new Error(`${contestant} N=${n}: the child ended before all were up`)
+    // A pause before the window, for work the bring-up leaves behind (V8's memory reducer, sweeping).
+    await sleep(settleSeconds * 1000)
     // Quiet: nobody sends anything; the child's and Dovecot's CPU over the window.
     const servers = dovecotPids(dovecot)
     const serverTicks = () => servers.reduce((t, p) => t + cpuTicks(p), 0)
@@ -475,7 +480,8 @@ const main = async () => {
   console.log(`Commit measured: ${commit} (packages/*/dist as built from it)`)
   console.log(
     `Load average at start ${fixed(before.load)}, at end ${fixed(after.load)}; ${fixed(minutes)} min in all. ` +
-      `inotify: ${inotify}. Dovecot: ${perProcess} sessions per imap process, quiet window ${quietSeconds} s, ` +
+      `inotify: ${inotify}. Dovecot: ${perProcess} sessions per imap process, quiet window ${quietSeconds} s ` +
+      `after ${settleSeconds} s, ` +
       `burst ${burstSize} mailboxes, bring-up ${concurrency} connections at a time.`
   )
   for (const tls of modes) {
