@@ -57,7 +57,7 @@ export const make = (demand: () => Demand): ReaderGate => {
       if (isFull) full.add(key)
       else if (full.delete(key)) parking.signal()
     },
-    open: parking.signal,
+    open: () => parking.signal(),
     isParked: () => parked,
     pass: (onLeave) =>
       Effect.gen(function* () {
