@@ -617,8 +617,8 @@ export const make = (
       lastReceivedAt: () => core.receivedAt,
       fail: (error) => die(core, error),
       write: (chunks, trace) => write(core, chunks, trace),
-      pause: core.gate.pause,
-      resume: core.gate.resume
+      pause: (key) => core.gate.pause(key),
+      resume: (key) => core.gate.resume(key)
     }
   })
 
