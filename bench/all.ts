@@ -1,11 +1,11 @@
 /**
- * `pnpm bench`: the parser, import, client, IDLE and flood benches in turn, each in its own process (so one's heap
+ * `pnpm bench`: the parser, import, CLI, client, IDLE and flood benches in turn, each in its own process (so one's heap
  * and open sockets cannot affect the next), output passed through. Exits non-zero if any failed.
  */
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 
-const benches = ["parser.ts", "imports.ts", "client.ts", "idle.ts", "flood.ts"]
+const benches = ["parser.ts", "imports.ts", "cli.ts", "client.ts", "idle.ts", "flood.ts"]
 let failed = 0
 for (const bench of benches) {
   console.log(`\n## bench/${bench}\n`)

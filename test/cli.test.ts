@@ -128,6 +128,22 @@ describe("imap reading commands", { timeout: 60_000 }, () => {
     expect(lines(unseen.stdout)).toEqual(["1", "2", "3"])
   })
 
+  it("subjects: words in charsets libmime decodes (KOI8-R, ISO-2022-JP, windows-1251) beside UTF-8 and Latin-1 ones", async () => {
+    // The built `imap` is one bundled file in which libmime is loaded on the first word TextDecoder
+    // does not cover: these subjects show it loads there and decodes. Without NODE_PATH, which
+    // pnpm's shims point at every hoisted package (libmime too), as a user's shell has it.
+    const user = freshUser("cli-charsets")
+    await server.importMany(user, "INBOX", [
+      message("=?KOI8-R?B?8NLJ18XU?="),
+      message("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="),
+      message("=?windows-1251?Q?=CF=F0=E8=E2=E5=F2?="),
+      message("=?UTF-8?Q?caf=C3=A9?= =?ISO-8859-1?Q?cr=E8me?=")
+    ])
+    const r = await imap(user, ["subjects"], { env: { NODE_PATH: undefined } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(lines(r.stdout).map((l) => l.split("\t")[3])).toEqual(["Привет", "テスト", "Привет", "cafécrème"])
+  })
+
   it("fetch: the raw message, one part, or the header, byte for byte", async () => {
     const user = freshUser("cli-fetch")
     const plainMessage = message("raw bytes", { body: "line one\r\nline two" })

@@ -73,11 +73,20 @@ const usage = Command.runWith(command, { version })(["--help"]).pipe(
   Effect.andThen(Effect.fail(new UsageError({ message: "no command given" })))
 )
 
-/** Runs `imap` on the process's arguments; without any, prints the usage and fails with a usage error. */
+/**
+ * Runs `imap` on the process's arguments; without any, prints the usage and fails with a usage error.
+ * Batched output is written at the end: waiting for stdout to take it after success, as the last
+ * line did before batching, and without waiting after a failure or an interruption (a reader that
+ * stopped reading must not keep `imap` from exiting).
+ */
 export const main = Stdio.Stdio.use(({ args }) =>
   Effect.flatMap(args, (argv) =>
     argv.length === 0
       ? usage
       : Command.runWith(command, { version })(argv).pipe(Effect.provideService(CliOutput.Presenter, presenter))
   )
-).pipe(Effect.provide([NodeServices.layer, Logger.layer([Output.logger])]))
+).pipe(
+  Effect.andThen(Output.flush),
+  Effect.onError(() => Output.flushNow),
+  Effect.provide([NodeServices.layer, Logger.layer([Output.logger])])
+)

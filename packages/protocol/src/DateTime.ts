@@ -34,16 +34,34 @@ interface Parsed {
   readonly offsetMinutes: number
 }
 
+/** `jan` -> 0 ... `dec` -> 11, and the full names likewise (one lookup per date on a large FETCH). */
+const MONTH_SHORT = new Map(MONTH_NAMES.map((m, i) => [m.slice(0, 3), i]))
+const MONTH_LONG = new Map(MONTH_NAMES.map((m, i) => [m, i]))
+const DAY_WORDS = new Set([...DAY_NAMES, ...DAY_NAMES.map((d) => d.slice(0, 3))])
+
 /** Month index for `Jan`..`Dec` (any case); with `long`, also the full English name. */
 const monthIndex = (name: string, long: boolean): number => {
   const lower = name.toLowerCase()
-  if (lower.length === 3) return MONTH_NAMES.findIndex((m) => m.startsWith(lower))
-  return long ? MONTH_NAMES.indexOf(lower) : -1
+  return (lower.length === 3 ? MONTH_SHORT.get(lower) : long ? MONTH_LONG.get(lower) : undefined) ?? -1
 }
 
-const isDayName = (name: string): boolean => {
-  const lower = name.toLowerCase()
-  return DAY_NAMES.some((d) => (lower.length === 3 ? d.startsWith(lower) : d === lower))
+const isDayName = (name: string): boolean => DAY_WORDS.has(name.toLowerCase())
+
+const isLeap = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (month 0..11), for any year: integer
+ * arithmetic (H. Hinnant's days_from_civil) in place of a `Date` built and read back per date.
+ */
+const daysFromCivil = (year: number, month: number, day: number): number => {
+  const y = month < 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const m = month + 1
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
 }
 
 /**
@@ -61,12 +79,11 @@ const toParsed = (
   offsetMinutes: number
 ): Parsed | undefined => {
   if (month < 0 || hour > 23 || minute > 59 || second > 60 || Math.abs(offsetMinutes) > 23 * 60 + 59) return undefined
-  const d = new Date(0)
-  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0..99 to 1900..1999.
-  d.setUTCFullYear(year, month, day)
-  if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month || d.getUTCDate() !== day) return undefined
-  d.setUTCHours(hour, minute, Math.min(second, 59), 0)
-  return { epochMillis: d.getTime() - offsetMinutes * 60_000, offsetMinutes }
+  const monthDays = month === 1 && isLeap(year) ? 29 : DAYS_IN_MONTH[month]!
+  if (day < 1 || day > monthDays) return undefined
+  // Not Date.UTC: it maps years 0..99 to 1900..1999.
+  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + Math.min(second, 59)
+  return { epochMillis: seconds * 1000 - offsetMinutes * 60_000, offsetMinutes }
 }
 
 const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
@@ -79,20 +96,58 @@ const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
 // ---------------------------------------------------------------------------------------------
 // INTERNALDATE (RFC 3501 / 9051 date-time)
 
-/**
- * date-day-fixed is `SP DIGIT / 2DIGIT`, so a single-digit day may come with its leading space;
- * a bare single digit is tolerated too. The surrounding DQUOTEs are optional because the response
- * parser hands over the string's content.
- */
-const INTERNAL_DATE = /^"?(?: ?(\d{1,2}))-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"?$/
+/** The digit at `i` as a number, or -1. */
+const digitAt = (text: string, i: number): number => {
+  const d = text.charCodeAt(i) - 48
+  return d >= 0 && d <= 9 ? d : -1
+}
 
+/** The `n` digits at `i` as a number, or -1 if any is not a digit. */
+const digitsAt = (text: string, i: number, n: number): number => {
+  let value = 0
+  for (let k = 0; k < n; k++) {
+    const d = digitAt(text, i + k)
+    if (d < 0) return -1
+    value = value * 10 + d
+  }
+  return value
+}
+
+const isAsciiLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+
+/**
+ * `[DQUOTE] [SP] d[d] "-" Mon "-" yyyy SP hh ":" mm ":" ss SP ("+" / "-") hhmm [DQUOTE]`, read by
+ * position (one per message of a large FETCH: a regular expression and its match array cost more).
+ * date-day-fixed is `SP DIGIT / 2DIGIT`, so a single-digit day may come with its leading space; a
+ * bare single digit is tolerated too. The DQUOTEs are optional because the response parser hands
+ * over the string's content.
+ */
 const parseInternal = (text: string): Parsed | undefined => {
-  const m = INTERNAL_DATE.exec(text)
-  if (m === null) return undefined
-  const [, day, mon, year, hh, mm, ss, sign, zh, zm] = m
-  if (Number(zm) > 59) return undefined
-  const offset = (sign === "-" ? -1 : 1) * (Number(zh) * 60 + Number(zm))
-  return toParsed(Number(year), monthIndex(mon ?? "", false), Number(day), Number(hh), Number(mm), Number(ss), offset)
+  let i = text.charCodeAt(0) === 0x22 ? 1 : 0
+  let end = text.length
+  if (end > i && text.charCodeAt(end - 1) === 0x22) end--
+  if (text.charCodeAt(i) === 0x20) i++
+  const d1 = digitAt(text, i)
+  if (d1 < 0) return undefined
+  const d2 = digitAt(text, i + 1)
+  const day = d2 < 0 ? d1 : d1 * 10 + d2
+  i += d2 < 0 ? 1 : 2
+  // From here the layout is fixed: "-Mon-yyyy hh:mm:ss +zzzz", 24 characters.
+  if (end - i !== 24) return undefined
+  const at = (k: number, c: number) => text.charCodeAt(i + k) === c
+  if (!at(0, 0x2d) || !at(4, 0x2d) || !at(9, 0x20) || !at(12, 0x3a) || !at(15, 0x3a) || !at(18, 0x20)) return undefined
+  for (let k = 1; k <= 3; k++) if (!isAsciiLetter(text.charCodeAt(i + k))) return undefined
+  const sign = text.charCodeAt(i + 19)
+  if (sign !== 0x2b && sign !== 0x2d) return undefined
+  const year = digitsAt(text, i + 5, 4)
+  const hh = digitsAt(text, i + 10, 2)
+  const mm = digitsAt(text, i + 13, 2)
+  const ss = digitsAt(text, i + 16, 2)
+  const zh = digitsAt(text, i + 20, 2)
+  const zm = digitsAt(text, i + 22, 2)
+  if (year < 0 || hh < 0 || mm < 0 || ss < 0 || zh < 0 || zm < 0 || zm > 59) return undefined
+  const offset = (sign === 0x2d ? -1 : 1) * (zh * 60 + zm)
+  return toParsed(year, monthIndex(text.slice(i + 1, i + 4), false), day, hh, mm, ss, offset)
 }
 
 /** INTERNALDATE (`17-Jul-1996 02:44:25 -0700`, ` 7-Jul-1996 ...`) to an instant. */
@@ -192,8 +247,12 @@ const stripComments = (text: string): string => {
 const RFC5322_DATE =
   /^(?:([A-Za-z]+) ?,? ?)?(\d{1,2})[ -]([A-Za-z]+)[ -](\d{2,4}) (\d{1,2}) ?: ?(\d{1,2})(?: ?: ?(\d{1,2}))?(?: ?(?:([+-])(\d{2}):?(\d{2})|([A-Za-z]{1,5})))?$/
 
+/** Whitespace runs as one space, trimmed; most Date headers already are, and are returned as they are. */
+const normalizeSpace = (text: string): string =>
+  /[^\S ]| {2}|^ | $/.test(text) ? text.replace(/\s+/g, " ").trim() : text
+
 const parseEnvelope = (text: string): Parsed | undefined => {
-  const m = RFC5322_DATE.exec(stripComments(text).replace(/\s+/g, " ").trim())
+  const m = RFC5322_DATE.exec(normalizeSpace(stripComments(text)))
   if (m === null) return undefined
   const [, dayName, day, mon, yearText = "", hh, mm, ss, sign, zh, zm, zoneName] = m
   // The weekday is checked for being a weekday, not for matching the date: mismatches are common

@@ -1,9 +1,12 @@
 /**
  * RFC 2047 encoded words (`=?charset?B|Q?text?=`) in ENVELOPE subjects and display names.
  *
- * This module owns finding the words and deciding which ones to trust; the byte decoding and
- * every charset (ISO-2022-JP, windows-125x, GB2312, KOI8-R, ...) are libmime's (iconv-lite and
- * encoding-japanese underneath), so there are no charset tables here.
+ * This module owns finding the words and deciding which ones to trust. Words in UTF-8, and in
+ * ISO-8859-1 and US-ASCII (which libmime, like browsers, reads as windows-1252), are decoded here
+ * with TextDecoder, exactly as libmime decodes them: they are nearly all the words a mailbox holds,
+ * and loading libmime builds iconv-lite's tables (~30 ms, 12 MB of RSS). Every other charset
+ * (ISO-2022-JP, windows-125x, GB2312, KOI8-R, ...) is libmime's (iconv-lite and encoding-japanese
+ * underneath), so there are no charset tables here.
  *
  * Never throws: a word that is malformed, names a charset nobody supports, or decodes to invalid
  * bytes is kept exactly as it was on the wire, so the user still sees what the server sent.
@@ -31,6 +34,7 @@ const supportedCharsets = new Map<string, boolean>()
 
 const isSupportedCharset = (charset: string): boolean => {
   const key = charset.toLowerCase()
+  if (NATIVE.has(key)) return true
   const known = supportedCharsets.get(key)
   if (known !== undefined) return known
   let supported: boolean
@@ -52,12 +56,114 @@ const isWellFormed = (charset: string, encoding: string, text: string): boolean 
   return isSupportedCharset(charset)
 }
 
+// ---------------------------------------------------------------------------------------------
+// The charsets decoded without libmime, mirroring libmime 5.6's decodeWords step by step
+
+/**
+ * The names libmime's normalizeCharset turns into UTF-8 or windows-1252 (WHATWG's reading of
+ * ISO-8859-1 and US-ASCII, which libmime follows), lower-cased. The EncodedWord tests check each
+ * against libmime, byte by byte.
+ */
+const NATIVE: ReadonlyMap<string, "utf-8" | "windows-1252"> = new Map([
+  ["utf-8", "utf-8"],
+  ["utf8", "utf-8"],
+  ["us-ascii", "windows-1252"],
+  ["ascii", "windows-1252"],
+  ["iso-8859-1", "windows-1252"],
+  ["iso8859-1", "windows-1252"],
+  ["latin1", "windows-1252"],
+  ["windows-1252", "windows-1252"],
+  ["cp1252", "windows-1252"]
+])
+
+// Node's Buffer#toString("utf-8"), which libmime uses, keeps a leading byte order mark.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true })
+const windows1252 = new TextDecoder("windows-1252")
+const encoder = new TextEncoder()
+
+/**
+ * Bytes windows-1252 leaves undefined: iconv-lite, under libmime, decodes them as U+FFFD, where
+ * TextDecoder (WHATWG) gives C1 controls.
+ */
+const UNDEFINED_IN_1252 = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d])
+
+const hexValue = (byte: number | undefined): number => {
+  if (byte === undefined) return -1
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57
+  return -1
+}
+
+/** RFC 2047 section 4.2: `_` is a space, `=XX` a byte; anything else (a stray `=` too) as it is. */
+const qBytes = (text: string): Uint8Array => {
+  const input = encoder.encode(text.replaceAll("_", " "))
+  const out = new Uint8Array(input.length)
+  let n = 0
+  for (let i = 0; i < input.length; i++) {
+    const hi = input[i] === 0x3d ? hexValue(input[i + 1]) : -1
+    const lo = hi >= 0 ? hexValue(input[i + 2]) : -1
+    if (lo >= 0) {
+      out[n++] = hi * 16 + lo
+      i += 2
+    } else out[n++] = input[i] as number
+  }
+  return out.subarray(0, n)
+}
+
+/**
+ * Base64 as libbase64 reads joined words (`w6k=w6k=`): each `=`-separated segment on its own,
+ * a dangling sixth bit (a segment of 4n+1 characters) dropped as Node's Buffer drops it.
+ */
+const bBytes = (text: string): Uint8Array => {
+  let binary = ""
+  for (const segment of text.split("=")) {
+    binary += atob(segment.length % 4 === 1 ? segment.slice(0, -1) : segment)
+  }
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+}
+
+/** The text of the bytes, or `undefined` where libmime would have produced U+FFFD. */
+const nativeText = (charset: "utf-8" | "windows-1252", bytes: Uint8Array): string | undefined => {
+  if (charset === "windows-1252")
+    return bytes.some((b) => UNDEFINED_IN_1252.has(b)) ? undefined : windows1252.decode(bytes)
+  const text = utf8.decode(bytes)
+  return text.includes("\uFFFD") ? undefined : text
+}
+
+/**
+ * A run decoded here when all its words are in native charsets (else `undefined`: libmime's). Like
+ * libmime, adjacent words with the same charset and encoding are joined before decoding, so a
+ * character split across two words comes out whole; a word with an RFC 2231 language suffix is
+ * libmime's, whose joining compares the suffixes too.
+ */
+const decodeNatively = (raw: string): string | undefined => {
+  const groups: Array<{ charset: "utf-8" | "windows-1252"; encoding: string; text: string }> = []
+  for (const [, name = "", language, encoding = "", text = ""] of raw.matchAll(WORD)) {
+    const charset = NATIVE.get(name.toLowerCase())
+    if (charset === undefined || language !== undefined) return undefined
+    const upper = encoding.toUpperCase()
+    const last = groups.at(-1)
+    if (last !== undefined && last.charset === charset && last.encoding === upper) last.text += text
+    else groups.push({ charset, encoding: upper, text })
+  }
+  let out = ""
+  for (const { charset, encoding, text } of groups) {
+    const decoded = nativeText(charset, encoding === "Q" ? qBytes(text) : bBytes(text))
+    if (decoded === undefined) return raw
+    out += decoded
+  }
+  return out
+}
+
 /**
  * Decodes a run of adjacent well-formed words (libmime joins same-charset neighbours first, so a
  * multi-byte character split across two words comes out whole). A replacement character that
  * was not in the input means the bytes were invalid in the declared charset: keep the raw text.
  */
 const decodeRun = (raw: string): string => {
+  const native = decodeNatively(raw)
+  if (native !== undefined) return native
   try {
     const decoded = libmime().decodeWords(raw)
     return decoded.includes("\uFFFD") ? raw : decoded

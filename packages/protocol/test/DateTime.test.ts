@@ -72,6 +72,19 @@ describe("DateTime.formatInternalDate", () => {
     expect(() => DateTime.formatInternalDate(new Date(0), 0.5)).toThrow(RangeError)
   })
 
+  it("round trips years 0000..0099 as written (not as 19xx), leap days included", () => {
+    const early = fc
+      .date({ min: new Date("0000-01-01T00:00:00Z"), max: new Date("0099-12-31T00:00:00Z"), noInvalidDate: true })
+      .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000))
+    fc.assert(
+      fc.property(early, (date) => {
+        expect(DateTime.parseInternalDate(DateTime.formatInternalDate(date))?.getTime()).toBe(date.getTime())
+      })
+    )
+    expect(iso(DateTime.parseInternalDate("29-Feb-0004 00:00:00 +0000"))).toBe("0004-02-29T00:00:00.000Z")
+    expect(DateTime.parseInternalDate("29-Feb-0100 00:00:00 +0000")).toBeUndefined()
+  })
+
   it("round trips through parseInternalDate, at any offset", () => {
     fc.assert(
       fc.property(imapDate, offset, (date, minutes) => {

@@ -159,11 +159,69 @@ describe("EncodedWord.decode: properties", () => {
   })
 })
 
+describe("EncodedWord.decode: UTF-8, ISO-8859-1 and US-ASCII words, decoded without libmime as libmime decodes them", () => {
+  // What the module did before it decoded these charsets itself: libmime on the run of words,
+  // the raw run back where a byte was invalid.
+  const viaLibmime = (run: string): string => {
+    const decoded = libmime.decodeWords(run)
+    return decoded.includes("\uFFFD") ? run : decoded
+  }
+  const names = ["UTF-8", "utf8", "US-ASCII", "ascii", "ISO-8859-1", "iso8859-1", "latin1", "windows-1252", "CP1252"]
+  const hex = (b: number) => `=${b.toString(16).toUpperCase().padStart(2, "0")}`
+  const bWord = (name: string, bytes: Uint8Array) => `=?${name}?B?${Buffer.from(bytes).toString("base64")}?=`
+  const qWord = (name: string, bytes: Uint8Array) =>
+    `=?${name}?Q?${Array.from(bytes, (b) => (b > 0x20 && b < 0x7f && b !== 0x3d && b !== 0x3f && b !== 0x5f ? String.fromCharCode(b) : hex(b))).join("")}?=`
+
+  it.each(names)("every byte, B and Q, in %s", (name) => {
+    for (let b = 0; b < 256; b++) {
+      for (const word of [bWord(name, Uint8Array.of(b)), qWord(name, Uint8Array.of(b))]) {
+        expect(EncodedWord.decode(word)).toBe(viaLibmime(word))
+      }
+    }
+  })
+
+  const cases: ReadonlyArray<readonly [string, string]> = [
+    // a byte order mark stays, as in Node's Buffer#toString, which libmime uses
+    ["=?UTF-8?B?77u/YQ==?=", "\uFEFFa"],
+    // ISO-8859-1 is read as windows-1252: 0x80 is the euro sign
+    ["=?ISO-8859-1?Q?=80_5?=", "€ 5"],
+    // 0x81 is undefined in windows-1252 (iconv-lite: U+FFFD), so the word stays as it was
+    ["=?ISO-8859-1?Q?a=81?=", "=?ISO-8859-1?Q?a=81?="],
+    // `=XX` split over two Q words of one charset: joined first, as libmime joins them
+    ["=?ISO-8859-1?Q?caf=E?= =?latin1?Q?9?=", "café"],
+    // unpadded base64 words joined before decoding
+    ["=?UTF-8?B?w6k?= =?utf8?b?w6k?=", viaLibmime("=?UTF-8?B?w6k?==?utf8?b?w6k?=")],
+    // a Q word and a B word are not joined; different charsets neither
+    ["=?UTF-8?Q?=C3?= =?UTF-8?B?qQ==?=", "=?UTF-8?Q?=C3?==?UTF-8?B?qQ==?="],
+    ["=?UTF-8?Q?a?= =?ISO-8859-1?Q?=E9?=", "aé"],
+    // lower-case hex and a stray `=` in Q
+    ["=?utf-8?q?caf=c3=a9_=3D_=?=", "café = ="]
+  ]
+  it.each(cases)("%j", (input, expected) => {
+    expect(EncodedWord.decode(input)).toBe(expected)
+    expect(EncodedWord.decode(input)).toBe(viaLibmime(input.replace(/\?= +=\?/g, "?==?")))
+  })
+
+  it("decodes any run of such words as libmime does", () => {
+    const word = fc
+      .tuple(fc.constantFrom(...names), fc.boolean(), fc.uint8Array({ maxLength: 12 }), fc.boolean())
+      .map(([name, b, bytes, unpadded]) =>
+        b ? bWord(name, bytes).replace(unpadded ? /=+\?=$/ : /$^/, "?=") : qWord(name, bytes)
+      )
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 5 }), fc.constantFrom("", " ", "\r\n "), (words, space) => {
+        expect(EncodedWord.decode(words.join(space))).toBe(viaLibmime(words.join("")))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
+
 describe("EncodedWord: libmime is loaded on demand", () => {
-  // In a fresh Node process on the built package: importing the protocol, and decoding text
-  // without encoded words, must not load libmime (its charset tables cost every importer ~2 MB of
-  // heap); the first encoded word loads it and decodes.
-  it("importing the protocol and decoding plain text leave libmime unloaded; the first word loads it", () => {
+  // In a fresh Node process on the built package: importing the protocol, decoding text without
+  // encoded words, and decoding UTF-8 and ISO-8859-1 words must not load libmime (its charset
+  // tables cost every importer ~2 MB of heap); the first word in another charset loads it.
+  it("importing the protocol, decoding plain text and UTF-8 or Latin-1 words leave libmime unloaded; the first KOI8-R word loads it", () => {
     const dist = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href
     const script = `
       import { registerHooks } from "node:module"
@@ -174,14 +232,18 @@ describe("EncodedWord: libmime is loaded on demand", () => {
       const atImport = loaded()
       const plain = EncodedWord.decode("no words here")
       const afterPlain = loaded()
-      const word = EncodedWord.decode("=?UTF-8?Q?caf=C3=A9?=")
-      console.log(JSON.stringify({ atImport, plain, afterPlain, word, afterWord: loaded() }))`
+      const native = [EncodedWord.decode("=?UTF-8?Q?caf=C3=A9?="), EncodedWord.decode("=?ISO-8859-1?Q?caf=E9?=")]
+      const afterNative = loaded()
+      const word = EncodedWord.decode("=?KOI8-R?B?8NLJ18XU?=")
+      console.log(JSON.stringify({ atImport, plain, afterPlain, native, afterNative, word, afterWord: loaded() }))`
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" })
     expect(JSON.parse(out)).toEqual({
       atImport: false,
       plain: "no words here",
       afterPlain: false,
-      word: "café",
+      native: ["café", "café"],
+      afterNative: false,
+      word: "Привет",
       afterWord: true
     })
   })
