@@ -201,15 +201,16 @@ const runChild = (args: ReadonlyArray<string>, execArgv: ReadonlyArray<string>):
     proc.on("exit", (code) => (result ? resolve(result) : reject(new Error(`child ${args[0]} exited ${code}`))))
   })
 
-/** Sessions per imap process and the fallback poll (see the header), applied with a reload. */
-const tuneDovecot = async (configPath: string, n: number) => {
-  const config = (await readFile(configPath, "utf8"))
-    .replace("mailbox_idle_check_interval = 1 secs", "mailbox_idle_check_interval = 10 mins")
-    .replace(
-      "process_limit = 1024",
-      `process_limit = ${Math.ceil(n / perUser) + 100}\n  client_limit = ${perUser}\n  service_count = 0`
-    )
-    .replace(/mail_max_userip_connections = \d+/, `mail_max_userip_connections = ${perUser * 2}`)
+/**
+ * The fallback poll (see the header), applied with a reload; sessions per imap process are
+ * `startDovecot`'s options (its config now writes `client_limit` itself, so a second one added here
+ * was overridden by it, and 1,000 sessions met a limit of 110 processes of one session each).
+ */
+const tuneDovecot = async (configPath: string) => {
+  const config = (await readFile(configPath, "utf8")).replace(
+    "mailbox_idle_check_interval = 1 secs",
+    "mailbox_idle_check_interval = 10 mins"
+  )
   await writeFile(configPath, config)
   execFileSync("doveadm", ["-c", configPath, "reload"])
   await new Promise((r) => setTimeout(r, 1000))
@@ -244,10 +245,14 @@ const main = async () => {
     ["imapflow", "-"],
     ["floor", "-"]
   ].filter(([name]) => onlyAt < 0 || args[onlyAt + 1]!.split(",").includes(name!)) as Array<[string, string]>
-  const dovecot = await startDovecot({ maxUserIpConnections: perUser * 2 })
+  const dovecot = await startDovecot({
+    maxUserIpConnections: perUser * 2,
+    imapClientLimit: perUser,
+    imapProcessLimit: Math.ceil(n / perUser) + 100
+  })
   const results: Array<Outcome> = []
   try {
-    await tuneDovecot(dovecot.configPath, n)
+    await tuneDovecot(dovecot.configPath)
     for (let round = 0; round < rounds; round++) {
       const order = contestants.map((_, i) => contestants[(i + round) % contestants.length]!)
       for (const [name, module] of order) {

@@ -30,5 +30,7 @@ const append = Effect.fn("ImapClient.append")(function* (
     : ({ uidValidity: undefined, uid: undefined } satisfies AppendResult)
 })
 
-/** Defined once, bound to the session's context (see Messages.make). */
-export const make = (ctx: SessionContext): Pick<ImapSession, "append"> => ({ append: append.bind(undefined, ctx) })
+/** Defined once, called with the session's context (see Messages.make). */
+export const make = (ctx: SessionContext): Pick<ImapSession, "append"> => ({
+  append: (mailbox, message, options) => append(ctx, mailbox, message, options)
+})

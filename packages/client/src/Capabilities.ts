@@ -9,9 +9,26 @@ import * as Commands from "./Commands.ts"
 import type { ImapConnection } from "./ImapConnection.ts"
 import type { ImapError } from "./ImapError.ts"
 
+/**
+ * Sets already made, by their names in order: the sessions of one process mostly talk to one server,
+ * whose list (Dovecot's has some 40 names) was otherwise a Set and strings of its own per session,
+ * 2.4 KB each (bench/session-memory.ts). Sessions share one (the type is ReadonlySet). Bounded, so a
+ * server that varies its list cannot grow it: past the bound the oldest list is forgotten.
+ */
+const interned = new Map<string, ReadonlySet<string>>()
+const internedLimit = 64
+
 /** Capability names are atoms, which compare case-insensitively: the set keeps them upper-cased. */
-export const normalise = (names: ReadonlyArray<string>): ReadonlySet<string> =>
-  new Set(names.map((c) => c.toUpperCase()))
+export const normalise = (names: ReadonlyArray<string>): ReadonlySet<string> => {
+  const upper = names.map((c) => c.toUpperCase())
+  const key = upper.join(" ")
+  const known = interned.get(key)
+  if (known !== undefined) return known
+  const set: ReadonlySet<string> = new Set(upper)
+  if (interned.size >= internedLimit) interned.delete(interned.keys().next().value!)
+  interned.set(key, set)
+  return set
+}
 
 /** Whether `set` (normalised) holds `name`, in whatever case `name` is written. */
 export const has = (set: ReadonlySet<string>, name: string): boolean => set.has(name.toUpperCase())

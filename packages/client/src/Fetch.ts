@@ -153,5 +153,5 @@ export type FetchOperations = Pick<ImapSession, "fetch" | "fetchBody" | "changed
 export const make = (ctx: SessionContext): FetchOperations => ({
   fetch: fetch(ctx),
   fetchBody: fetchBody(ctx),
-  changedSince: changedSince.bind(undefined, ctx)
+  changedSince: (set, modSeq, options) => changedSince(ctx, set, modSeq, options)
 })

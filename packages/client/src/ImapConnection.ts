@@ -241,7 +241,7 @@ const dispatchUntagged = (core: Core, r: UntaggedData): void => {
   if (Unsolicited.isPublished(r, consumed, core.current._tag)) {
     for (const inbox of core.inboxes) inbox.push(r)
   }
-  if (Unsolicited.isBye(r) && Unsolicited.endsSession(r, consumed, core.queue.pendingNames)) {
+  if (Unsolicited.isBye(r) && Unsolicited.endsSession(r, consumed, () => core.queue.pendingNames())) {
     die(core, fromReason(Throttling.bye(r.text, codeName(r))))
   }
 }
@@ -617,8 +617,8 @@ export const make = (
       lastReceivedAt: () => core.receivedAt,
       fail: (error) => die(core, error),
       write: (chunks, trace) => write(core, chunks, trace),
-      pause: core.gate.pause,
-      resume: core.gate.resume
+      pause: (key) => core.gate.pause(key),
+      resume: (key) => core.gate.resume(key)
     }
   })
 

@@ -269,8 +269,9 @@ const logout = Effect.fn("ImapClient.logout")(function* (ctx: SessionContext.Ses
 
 /**
  * The session's operations, each family from its own module, over one context. Operations are
- * defined once for every session and bound to its context: an `Effect.fn` made per session costs
- * about 1 KB (its closures and the stack trace it captures), thirty of them per session.
+ * defined once for every session and called with its context by a small closure (see
+ * Messages.make): an `Effect.fn` made per session costs about 1 KB (its closures and the stack
+ * trace it captures), thirty of them per session.
  */
 const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus): ImapSession => {
   const { connection } = ctx
@@ -290,9 +291,9 @@ const assemble = (ctx: SessionContext.SessionContext, greeting: UntaggedStatus):
     ...Search.make(ctx),
     ...Messages.make(ctx),
     ...Append.make(ctx),
-    noop: noop.bind(undefined, ctx),
+    noop: () => noop(ctx),
     idle: (idleOptions) => IdleLoop.stream(connection, greeting.text, idleOptions),
-    logout: logout.bind(undefined, ctx)
+    logout: () => logout(ctx)
   }
   return SessionConnection.attach(session, connection)
 }

@@ -189,18 +189,18 @@ const unsubscribe = Effect.fn("ImapClient.unsubscribe")(function* (ctx: SessionC
   yield* ctx.run(Command.unsubscribe(mailbox))
 })
 
-/** Defined once for every session, bound to this one's context (see Messages.make). */
+/** Defined once for every session, called with this one's context (see Messages.make). */
 export const make = (ctx: SessionContext): MailboxOperations => ({
-  list: list.bind(undefined, ctx),
-  status: status.bind(undefined, ctx),
-  select: select.bind(undefined, ctx),
-  examine: examine.bind(undefined, ctx),
-  close: close.bind(undefined, ctx),
-  unselect: unselect.bind(undefined, ctx),
-  create: create.bind(undefined, ctx),
-  delete: delete_.bind(undefined, ctx),
-  rename: rename.bind(undefined, ctx),
-  subscribe: subscribe.bind(undefined, ctx),
-  unsubscribe: unsubscribe.bind(undefined, ctx),
-  namespace: namespace.bind(undefined, ctx)
+  list: (pattern, options) => list(ctx, pattern, options),
+  status: (mailbox, items) => status(ctx, mailbox, items),
+  select: (mailbox, options) => select(ctx, mailbox, options),
+  examine: (mailbox, options) => examine(ctx, mailbox, options),
+  close: () => close(ctx),
+  unselect: () => unselect(ctx),
+  create: (mailbox) => create(ctx, mailbox),
+  delete: (mailbox) => delete_(ctx, mailbox),
+  rename: (from, to) => rename(ctx, from, to),
+  subscribe: (mailbox) => subscribe(ctx, mailbox),
+  unsubscribe: (mailbox) => unsubscribe(ctx, mailbox),
+  namespace: () => namespace(ctx)
 })

@@ -180,8 +180,8 @@ const searchSummary = Effect.fn("ImapClient.searchSummary")(function* (
   return yield* summary(ctx, criteria, returns)
 })
 
-/** The session's SEARCH operations, each in its own span; defined once, bound to the session (see Messages.make). */
+/** The session's SEARCH operations, each in its own span; defined once, called with the session's context (see Messages.make). */
 export const make = (ctx: SearchContext): SearchOperations => ({
-  search: search.bind(undefined, ctx),
-  searchSummary: searchSummary.bind(undefined, ctx)
+  search: (criteria) => search(ctx, criteria),
+  searchSummary: (criteria, returns) => searchSummary(ctx, criteria, returns)
 })

@@ -1,7 +1,8 @@
 /**
  * The capability set's one owner, as tables: which responses carry a capability list (an untagged
  * CAPABILITY, a CAPABILITY code on an untagged status or on a tagged OK, never on a NO or BAD), the
- * normal form (upper-cased, looked up in any case), when a list counts as whole, and the store a
+ * normal form (upper-cased, looked up in any case, one set shared by the sessions that got the same
+ * list, a bounded number of lists kept), when a list counts as whole, and the store a
  * connection keeps: replaced by a carried list, untouched by anything else.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -52,6 +53,20 @@ describe("the normal form", () => {
     assert.deepStrictEqual([...set], ["IMAP4REV1", "AUTH=PLAIN", "LITERAL+"])
     for (const name of ["imap4rev1", "AUTH=PLAIN", "literal+"]) assert.isTrue(Capabilities.has(set, name))
     assert.isFalse(Capabilities.has(set, "IDLE"))
+  })
+
+  it("one list (in any case) gives one shared set; another list another set", () => {
+    const a = Capabilities.normalise(["IMAP4rev1", "IDLE", "x-shared-test"])
+    assert.strictEqual(Capabilities.normalise(["imap4rev1", "idle", "X-SHARED-TEST"]), a)
+    assert.notStrictEqual(Capabilities.normalise(["IMAP4rev1", "X-SHARED-TEST"]), a)
+  })
+
+  it("keeps a bounded number of lists: after many others, a list gets a new set, equal to the old", () => {
+    const first = Capabilities.normalise(["IMAP4rev1", "X-BOUND-TEST"])
+    for (let i = 0; i < 200; i++) Capabilities.normalise(["IMAP4rev1", `X-OTHER-${i}`])
+    const again = Capabilities.normalise(["IMAP4rev1", "X-BOUND-TEST"])
+    assert.notStrictEqual(again, first)
+    assert.deepStrictEqual([...again], [...first])
   })
 
   const whole: ReadonlyArray<readonly [ReadonlyArray<string>, boolean]> = [

@@ -42,6 +42,58 @@ describe("what a deadline's timer does when it fires", () => {
   }
 })
 
+describe("what the one timer of a fixed deadline and a silence decides when it fires", () => {
+  // limit 600 s from the start (0), silence 300 s: [name, heardAt, now, expected]
+  const cases: ReadonlyArray<readonly [string, number, number, Deadline.FirstDecision]> = [
+    ["silent since the start: the silence expires first", 0, 300_000, { _tag: "Silent" }],
+    ["a byte 100 s in: re-armed for the silence's rest", 100_000, 300_000, { _tag: "Rearm", millis: 100_000 }],
+    [
+      "traffic throughout: re-armed for the fixed deadline's rest when it is nearer",
+      500_000,
+      550_000,
+      { _tag: "Rearm", millis: 50_000 }
+    ],
+    ["the fixed deadline passed: it wins even if the silence expired too", 0, 600_000, { _tag: "Limit" }],
+    ["the fixed deadline passed with traffic: limit", 590_000, 600_000, { _tag: "Limit" }]
+  ]
+  for (const [name, heardAt, now, expected] of cases) {
+    it(name, () => assert.deepStrictEqual(Deadline.decideFirst(600_000, 300_000, 0, heardAt, now), expected))
+  }
+})
+
+describe("Deadline.silenceOrLimit (TestClock)", () => {
+  it.effect("with traffic all along, ends at the fixed deadline with one timer per silence period", () =>
+    Effect.gen(function* () {
+      const counting = yield* CountingClock.make
+      let heardAt = 0
+      const wait = yield* Deadline.silenceOrLimit(300_000, 500_000, () => heardAt).pipe(
+        CountingClock.provide(counting),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("250 seconds")
+      heardAt = 250_000
+      yield* TestClock.adjust("249 seconds")
+      assert.isUndefined(wait.pollUnsafe())
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Fiber.join(wait), "limit")
+      assert.strictEqual(counting.started(), 2)
+    })
+  )
+
+  it.effect("a quiet wait ends silent at the silence deadline, before the fixed one", () =>
+    Effect.gen(function* () {
+      const counting = yield* CountingClock.make
+      const wait = yield* Deadline.silenceOrLimit(300_000, 500_000, () => 0).pipe(
+        CountingClock.provide(counting),
+        Effect.forkChild
+      )
+      yield* TestClock.adjust("300 seconds")
+      assert.strictEqual(yield* Fiber.join(wait), "silent")
+      assert.strictEqual(counting.started(), 1)
+    })
+  )
+})
+
 describe("Deadline.silence (TestClock)", () => {
   it.effect("a quiet wait completes at the deadline and starts one timer in all", () =>
     Effect.gen(function* () {

@@ -127,134 +127,176 @@ const newEntry = <R extends Queueable>(request: R): Entry<R> => ({
   inFlight: false
 })
 
-export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => {
+/**
+ * A class rather than an object of eighteen closures over shared locals: one queue per connection,
+ * thousands of connections per process (bench/session-memory.ts), and an instance keeps its methods
+ * on the prototype.
+ */
+class Queue<R extends Queueable> implements CommandQueue<R> {
   /**
    * Commands sent and not yet answered, oldest first (rarely more than a few: a tag is found by
    * scanning). An array, not a Map: every untagged response walks it, and a Map iterator per
    * response adds up over a large FETCH.
    */
-  const pending: Array<Entry<R>> = []
-  const waiting: Array<Entry<R>> = []
-  let writing = false
-  let inFlight = 0
-  let exclusiveInFlight = false
-  let holder: Entry<R> | undefined
-  let onWanted: (() => void) | undefined
-  let failure: ImapError | undefined
-  let tags = 1
+  private readonly pending: Array<Entry<R>> = []
+  private readonly waiting: Array<Entry<R>> = []
+  private writing = false
+  private inFlight = 0
+  private exclusiveInFlight = false
+  private holder: Entry<R> | undefined = undefined
+  private onWanted: (() => void) | undefined = undefined
+  private failure: ImapError | undefined = undefined
+  private tags = 1
+  private readonly tagPrefix: string
 
-  const grantTurns = () => {
-    if (failure !== undefined) return
-    while (waiting.length > 0 && mayTakeTurn(waiting[0]!, { writing, inFlight, exclusiveInFlight })) {
+  constructor(tagPrefix: string) {
+    this.tagPrefix = tagPrefix
+  }
+
+  private grantTurns(): void {
+    if (this.failure !== undefined) return
+    const waiting = this.waiting
+    while (
+      waiting.length > 0 &&
+      mayTakeTurn(waiting[0]!, {
+        writing: this.writing,
+        inFlight: this.inFlight,
+        exclusiveInFlight: this.exclusiveInFlight
+      })
+    ) {
       const head = waiting.shift()!
-      head.writing = writing = true
+      head.writing = this.writing = true
       head.inFlight = true
-      inFlight++
-      if (head.exclusive) exclusiveInFlight = true
+      this.inFlight++
+      if (head.exclusive) this.exclusiveInFlight = true
       Deferred.doneUnsafe(head.turn, Exit.void)
     }
   }
 
   /** The one place a command gives back what it holds: the wire, its place in flight, or both. */
-  const release = (entry: Entry<R>, what: { readonly wire: boolean; readonly flight: boolean }) => {
-    if (what.wire && entry.writing) {
-      entry.writing = writing = false
+  private release(entry: Entry<R>, wire: boolean, flight: boolean): void {
+    if (wire && entry.writing) {
+      entry.writing = this.writing = false
     }
-    if (what.flight && entry.inFlight) {
+    if (flight && entry.inFlight) {
       entry.inFlight = false
-      inFlight--
-      if (entry.exclusive) exclusiveInFlight = false
+      this.inFlight--
+      if (entry.exclusive) this.exclusiveInFlight = false
     }
-    grantTurns()
+    this.grantTurns()
   }
 
-  const removePending = (entry: Entry<R>) => {
-    const i = pending.indexOf(entry)
-    if (i >= 0) pending.splice(i, 1)
+  private removePending(entry: Entry<R>): void {
+    const i = this.pending.indexOf(entry)
+    if (i >= 0) this.pending.splice(i, 1)
   }
 
-  return {
-    enqueue: (request) => {
-      const entry = newEntry(request)
-      if (failure !== undefined) {
-        Deferred.doneUnsafe(entry.turn, Exit.fail(failure))
-        return entry
-      }
-      waiting.push(entry)
-      onWanted?.()
-      grantTurns()
+  enqueue(request: R): Entry<R> {
+    const entry = newEntry(request)
+    if (this.failure !== undefined) {
+      Deferred.doneUnsafe(entry.turn, Exit.fail(this.failure))
       return entry
-    },
-    nextTag: () => `${tagPrefix}${tags++}`,
-    sent: (entry, tag) => {
-      entry.tag = tag
-      pending.push(entry)
-    },
-    written: (entry) => release(entry, { wire: true, flight: false }),
-    find: (tag) => pending.find((e) => e.tag === tag),
-    answered: (entry) => {
-      removePending(entry)
-      release(entry, { wire: false, flight: true })
-    },
-    withdraw: (entry) => {
-      const i = waiting.indexOf(entry)
-      if (i >= 0) waiting.splice(i, 1)
-      removePending(entry)
-      release(entry, { wire: true, flight: true })
-    },
-    hold: (entry, f) => {
-      entry.holding = true
-      holder = entry
-      onWanted = f
-      // A command queued between IDLE going out and its `+` must not wait for the next re-issue.
-      if (waiting.length > 0) f()
-    },
-    unhold: (entry) => {
-      entry.holding = false
-      if (holder === entry) {
-        holder = undefined
-        onWanted = undefined
-      }
-    },
-    claim: (r) => {
-      for (let i = 0; i < pending.length; i++) {
-        if (pending[i]!.request.collect?.(r)) return true
-      }
-      return false
-    },
-    continueWith: (text) => {
-      for (const p of pending) {
-        if (p.continuation !== undefined) {
-          const k = p.continuation
-          p.continuation = undefined
-          k(text)
-          return true
-        }
-      }
-      return false
-    },
-    pendingNames: () => pending.map((p) => p.request.name),
-    needsReader: () => {
-      for (const w of waiting) if (!w.patient) return true
-      return false
-    },
-    awaitingReply: () => {
-      let holding = 0
-      for (const p of pending) if (p.holding) holding++
-      return pending.length - holding
-    },
-    fail: (error) => {
-      if (failure !== undefined) return
-      failure = error
-      // Taken out of the lists first: completing a Deferred resumes its waiter at once, and a caller
-      // refused its turn withdraws (a splice of `waiting` under this loop would skip the next one).
-      const sent = pending.splice(0, pending.length)
-      const queued = waiting.splice(0, waiting.length)
-      for (const p of sent) {
-        p.continuation?.(undefined)
-        Deferred.doneUnsafe(p.done, Exit.fail(error))
-      }
-      for (const w of queued) Deferred.doneUnsafe(w.turn, Exit.fail(error))
     }
+    this.waiting.push(entry)
+    this.onWanted?.()
+    this.grantTurns()
+    return entry
+  }
+
+  nextTag(): string {
+    return `${this.tagPrefix}${this.tags++}`
+  }
+
+  sent(entry: Entry<R>, tag: string): void {
+    entry.tag = tag
+    this.pending.push(entry)
+  }
+
+  written(entry: Entry<R>): void {
+    this.release(entry, true, false)
+  }
+
+  find(tag: string): Entry<R> | undefined {
+    return this.pending.find((e) => e.tag === tag)
+  }
+
+  answered(entry: Entry<R>): void {
+    this.removePending(entry)
+    this.release(entry, false, true)
+  }
+
+  withdraw(entry: Entry<R>): void {
+    const i = this.waiting.indexOf(entry)
+    if (i >= 0) this.waiting.splice(i, 1)
+    this.removePending(entry)
+    this.release(entry, true, true)
+  }
+
+  hold(entry: Entry<R>, f: () => void): void {
+    entry.holding = true
+    this.holder = entry
+    this.onWanted = f
+    // A command queued between IDLE going out and its `+` must not wait for the next re-issue.
+    if (this.waiting.length > 0) f()
+  }
+
+  unhold(entry: Entry<R>): void {
+    entry.holding = false
+    if (this.holder === entry) {
+      this.holder = undefined
+      this.onWanted = undefined
+    }
+  }
+
+  claim(r: UntaggedData): boolean {
+    const pending = this.pending
+    for (let i = 0; i < pending.length; i++) {
+      if (pending[i]!.request.collect?.(r)) return true
+    }
+    return false
+  }
+
+  continueWith(text: string): boolean {
+    for (const p of this.pending) {
+      if (p.continuation !== undefined) {
+        const k = p.continuation
+        p.continuation = undefined
+        k(text)
+        return true
+      }
+    }
+    return false
+  }
+
+  pendingNames(): ReadonlyArray<string> {
+    return this.pending.map((p) => p.request.name)
+  }
+
+  needsReader(): boolean {
+    for (const w of this.waiting) if (!w.patient) return true
+    return false
+  }
+
+  awaitingReply(): number {
+    let holding = 0
+    for (const p of this.pending) if (p.holding) holding++
+    return this.pending.length - holding
+  }
+
+  fail(error: ImapError): void {
+    if (this.failure !== undefined) return
+    this.failure = error
+    // Taken out of the lists first: completing a Deferred resumes its waiter at once, and a caller
+    // refused its turn withdraws (a splice of `waiting` under this loop would skip the next one).
+    const sent = this.pending.splice(0, this.pending.length)
+    const queued = this.waiting.splice(0, this.waiting.length)
+    for (const p of sent) {
+      p.continuation?.(undefined)
+      Deferred.doneUnsafe(p.done, Exit.fail(error))
+    }
+    for (const w of queued) Deferred.doneUnsafe(w.turn, Exit.fail(error))
   }
 }
+
+/** A CommandQueue; its methods need their receiver (`queue.enqueue(r)`, not detached). */
+export const make = <R extends Queueable>(tagPrefix = "A"): CommandQueue<R> => new Queue<R>(tagPrefix)

@@ -29,18 +29,52 @@ export const decide = (silenceMillis: number, since: number, heardAt: number, no
 }
 
 /**
- * Completes once nothing was heard for `silenceMillis`: `heardAt` (the clock's milliseconds) is read
- * only when the timer fires, so traffic costs nothing here and a quiet connection one wake-up.
+ * A deadline on silence beside a fixed one (`limitMillis` from the wait's start: IDLE's re-issue),
+ * decided by one timer: when it fires, the fixed deadline first (as two timers registered in that
+ * order would), then the silence, else it sleeps again for the nearer of the two.
  */
-export const silence = (silenceMillis: number, heardAt: () => number): Effect.Effect<void> =>
+export type FirstDecision =
+  | { readonly _tag: "Limit" }
+  | { readonly _tag: "Silent" }
+  | { readonly _tag: "Rearm"; readonly millis: number }
+
+export const decideFirst = (
+  limitMillis: number,
+  silenceMillis: number,
+  since: number,
+  heardAt: number,
+  now: number
+): FirstDecision => {
+  const limitLeft = limitMillis - (now - since)
+  if (limitLeft <= 0) return { _tag: "Limit" }
+  const next = decide(silenceMillis, since, heardAt, now)
+  return next._tag === "Expired" ? { _tag: "Silent" } : { _tag: "Rearm", millis: Math.min(limitLeft, next.millis) }
+}
+
+/**
+ * "silent" once nothing was heard for `silenceMillis`, or "limit" once `limitMillis` have passed,
+ * whichever is first, with one timer at a time: the IDLE cycle waits on both without a fiber per
+ * deadline. `heardAt` (the clock's milliseconds) is read only when the timer fires, so traffic costs
+ * nothing here and a quiet connection one wake-up per deadline.
+ */
+export const silenceOrLimit = (
+  silenceMillis: number,
+  limitMillis: number,
+  heardAt: () => number
+): Effect.Effect<"silent" | "limit"> =>
   Effect.flatMap(Clock.currentTimeMillis, (since) => {
-    const wait = (millis: number): Effect.Effect<void> =>
+    const wait = (millis: number): Effect.Effect<"silent" | "limit"> =>
       Effect.sleep(Duration.millis(millis)).pipe(
         Effect.andThen(Clock.currentTimeMillis),
         Effect.flatMap((now) => {
-          const next = decide(silenceMillis, since, heardAt(), now)
-          return next._tag === "Rearm" ? wait(next.millis) : Effect.void
+          const next = decideFirst(limitMillis, silenceMillis, since, heardAt(), now)
+          if (next._tag === "Rearm") return wait(next.millis)
+          return Effect.succeed(next._tag === "Limit" ? ("limit" as const) : ("silent" as const))
         })
       )
-    return wait(Math.max(1, silenceMillis))
+    return wait(Math.max(1, Math.min(limitMillis, silenceMillis)))
   })
+
+/** Completes once nothing was heard for `silenceMillis` (`silenceOrLimit` without a fixed deadline). */
+export const silence = (silenceMillis: number, heardAt: () => number): Effect.Effect<void> =>
+  Effect.asVoid(silenceOrLimit(silenceMillis, Number.POSITIVE_INFINITY, heardAt))

@@ -80,47 +80,51 @@ export interface Coalescer {
   readonly clear: () => void
 }
 
-export const makeCoalescer = (): Coalescer => {
-  let entries: Array<Entry> = []
+/** A class, like the inbox: one per subscription (see Parking for why). */
+class CoalescerImpl implements Coalescer {
+  private entries: Array<Entry> = []
   // Where the current run's EXISTS, RECENT and flag updates sit in `entries` (-1: none yet).
-  let existsAt = -1
-  let recentAt = -1
-  const flagsAt = new Map<number, number>()
-  const newRun = () => {
-    existsAt = -1
-    recentAt = -1
-    flagsAt.clear()
+  private existsAt = -1
+  private recentAt = -1
+  private readonly flagsAt = new Map<number, number>()
+
+  private newRun(): void {
+    this.existsAt = -1
+    this.recentAt = -1
+    this.flagsAt.clear()
   }
-  const push = (r: UntaggedData) => {
+
+  push(r: UntaggedData): void {
+    const entries = this.entries
     const kind = classify(r)
     switch (kind._tag) {
       case "Exists":
-        if (existsAt >= 0) entries[existsAt]!.r = r
+        if (this.existsAt >= 0) entries[this.existsAt]!.r = r
         else {
-          existsAt = entries.length
+          this.existsAt = entries.length
           entries.push({ r, times: 1 })
         }
         return
       case "Recent":
-        if (recentAt >= 0) entries[recentAt]!.r = r
+        if (this.recentAt >= 0) entries[this.recentAt]!.r = r
         else {
-          recentAt = entries.length
+          this.recentAt = entries.length
           entries.push({ r, times: 1 })
         }
         return
       case "FlagUpdate": {
-        const at = flagsAt.get(kind.seq)
+        const at = this.flagsAt.get(kind.seq)
         if (at !== undefined) {
           const older = entries[at]!
           older.r = mergeFlagUpdates(older.r as FetchData, r as FetchData)
         } else {
-          flagsAt.set(kind.seq, entries.length)
+          this.flagsAt.set(kind.seq, entries.length)
           entries.push({ r, times: 1 })
         }
         return
       }
       case "Barrier": {
-        newRun()
+        this.newRun()
         const last = entries[entries.length - 1]
         if (last !== undefined && sameBarrier(last.r, r)) last.times++
         else entries.push({ r, times: 1 })
@@ -128,7 +132,9 @@ export const makeCoalescer = (): Coalescer => {
       }
     }
   }
-  const take = (max: number): Array<UntaggedData> => {
+
+  take(max: number): Array<UntaggedData> {
+    const entries = this.entries
     const out: Array<UntaggedData> = []
     let i = 0
     while (i < entries.length && out.length < max) {
@@ -138,25 +144,28 @@ export const makeCoalescer = (): Coalescer => {
       e.times -= n
       if (e.times === 0) i++
     }
-    if (i >= entries.length) entries = []
+    if (i >= entries.length) this.entries = []
     else {
-      entries = entries.slice(i)
+      this.entries = entries.slice(i)
       // The positions moved: later events start a new run rather than coalesce into these.
-      newRun()
+      this.newRun()
     }
-    if (entries.length === 0) newRun()
+    if (this.entries.length === 0) this.newRun()
     return out
   }
-  return {
-    push,
-    take,
-    size: () => entries.length,
-    clear: () => {
-      entries = []
-      newRun()
-    }
+
+  size(): number {
+    return this.entries.length
+  }
+
+  clear(): void {
+    this.entries = []
+    this.newRun()
   }
 }
+
+/** A Coalescer; its methods need their receiver (call them on it, not detached). */
+export const makeCoalescer = (): Coalescer => new CoalescerImpl()
 
 /** Everything `events` becomes once coalesced (the table tests' view of `Coalescer`). */
 export const coalesce = (events: ReadonlyArray<UntaggedData>): ReadonlyArray<UntaggedData> => {
@@ -188,58 +197,74 @@ export interface Inbox<E> {
   readonly pull: Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, E | Cause.Done>
 }
 
-export const make = <E>(options: InboxOptions<E>): Inbox<E> => {
-  const queue = makeCoalescer()
-  let ended: Exit.Exit<unknown, E> | undefined
-  const parking = Parking.make()
-  let full = false
+/**
+ * A class: one inbox per subscription, one subscription per IDLE session or watcher, and an
+ * instance is a fraction of an object of closures over the same state (see Parking).
+ */
+class InboxImpl<E> implements Inbox<E> {
+  private readonly queue = new CoalescerImpl()
+  private readonly parking = Parking.make()
+  private ended: Exit.Exit<unknown, E> | undefined = undefined
+  private full = false
+  private readonly options: InboxOptions<E>
+  readonly pull: Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, E | Cause.Done>
 
-  const relieve = () => {
-    if (full && queue.size() < options.highWater) {
-      full = false
-      options.onPressure(false)
+  constructor(options: InboxOptions<E>) {
+    this.options = options
+    this.pull = Effect.suspend(() => this.pullNow())
+  }
+
+  private relieve(): void {
+    if (this.full && this.queue.size() < this.options.highWater) {
+      this.full = false
+      this.options.onPressure(false)
     }
   }
-  const end = (exit: Exit.Exit<unknown, E>) => {
-    if (ended !== undefined) return
-    ended = exit
-    relieve()
-    parking.wake()
-  }
 
-  const pull: Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, E | Cause.Done> = Effect.suspend(() => {
-    if (queue.size() > 0) {
-      const batch = queue.take(options.maxBatch) as unknown as NonEmptyReadonlyArray<UntaggedData>
-      relieve()
+  private pullNow(): Effect.Effect<NonEmptyReadonlyArray<UntaggedData>, E | Cause.Done> {
+    if (this.queue.size() > 0) {
+      const batch = this.queue.take(this.options.maxBatch) as unknown as NonEmptyReadonlyArray<UntaggedData>
+      this.relieve()
       return Effect.succeed(batch)
     }
-    if (ended !== undefined) return Parking.ended(ended)
+    if (this.ended !== undefined) return Parking.ended(this.ended)
     return Effect.flatMap(
-      parking.park(() => queue.size() > 0 || ended !== undefined),
-      () => pull
+      this.parking.park(() => this.queue.size() > 0 || this.ended !== undefined),
+      () => this.pull
     )
-  })
+  }
 
-  return {
-    push: (r) => {
-      if (ended !== undefined || (options.accept !== undefined && !options.accept(r))) return
-      queue.push(r)
-      const held = queue.size()
-      if (!full && held >= options.highWater) {
-        full = true
-        options.onPressure(true)
-      }
-      if (held > options.limit) {
-        // What is held is what overflowed: the failure comes at once, not after it.
-        queue.clear()
-        return end(Exit.fail(options.overflow(held)))
-      }
-      // Once per microtask, after the reader has dispatched the whole chunk (see `Parking`): an
-      // IDLE notification waits only for the rest of its chunk.
-      parking.signal()
-    },
-    end,
-    size: queue.size,
-    pull
+  end(exit: Exit.Exit<unknown, E>): void {
+    if (this.ended !== undefined) return
+    this.ended = exit
+    this.relieve()
+    this.parking.wake()
+  }
+
+  size(): number {
+    return this.queue.size()
+  }
+
+  push(r: UntaggedData): void {
+    const options = this.options
+    if (this.ended !== undefined || (options.accept !== undefined && !options.accept(r))) return
+    this.queue.push(r)
+    const held = this.queue.size()
+    if (!this.full && held >= options.highWater) {
+      this.full = true
+      options.onPressure(true)
+    }
+    if (held > options.limit) {
+      // What is held is what overflowed: the failure comes at once, not after it.
+      this.queue.clear()
+      this.end(Exit.fail(options.overflow(held)))
+      return
+    }
+    // Once per microtask, after the reader has dispatched the whole chunk (see `Parking`): an
+    // IDLE notification waits only for the rest of its chunk.
+    this.parking.signal()
   }
 }
+
+/** An Inbox; its methods need their receiver (`inbox.push(r)`, not detached). */
+export const make = <E>(options: InboxOptions<E>): Inbox<E> => new InboxImpl(options)

@@ -37,93 +37,110 @@ export interface HandoffOptions {
   readonly capacity?: number | undefined
 }
 
-/** The consumer is resumed once per microtask (see `Parking`). */
-export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> => {
-  const capacity = options?.capacity ?? Number.POSITIVE_INFINITY
-  let items: Array<A> = []
-  let ended: Exit.Exit<unknown, E> | undefined
-  const parking = Parking.make()
-  let taken: (() => void) | undefined
+/** A class (see Parking): one per watcher and per FETCH stream; producers' set made on first wait. */
+class HandoffImpl<A, E> implements Handoff<A, E> {
+  private readonly capacity: number
+  private items: Array<A> = []
+  private ended: Exit.Exit<unknown, E> | undefined = undefined
+  private readonly parking = Parking.make()
+  private taken: (() => void) | undefined = undefined
   /** Producers waiting in `offer` for room. */
-  const room = new Set<() => void>()
+  private room: Set<() => void> | undefined = undefined
+  readonly pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done>
+  readonly take: Effect.Effect<A, E | Cause.Done>
 
-  const push = (a: A) => {
-    items.push(a)
-    parking.signal()
+  constructor(capacity: number) {
+    this.capacity = capacity
+    this.pull = Effect.suspend(() => this.pullNow())
+    this.take = Effect.suspend(() => this.takeNow())
   }
-  const wakeProducers = () => {
-    if (room.size === 0) return
+
+  push(a: A): void {
+    this.items.push(a)
+    this.parking.signal()
+  }
+
+  private wakeProducers(): void {
+    const room = this.room
+    if (room === undefined || room.size === 0) return
     const waiting = [...room]
     room.clear()
     for (const w of waiting) w()
   }
-  const tookSome = () => {
-    taken?.()
-    wakeProducers()
+
+  private tookSome(): void {
+    this.taken?.()
+    this.wakeProducers()
   }
 
   /** Waits until something is buffered or the stream has ended, then runs `next` again. */
-  const parked = <X>(next: Effect.Effect<X, E | Cause.Done>): Effect.Effect<X, E | Cause.Done> =>
-    Effect.flatMap(
-      parking.park(() => items.length > 0 || ended !== undefined),
+  private parked<X>(next: Effect.Effect<X, E | Cause.Done>): Effect.Effect<X, E | Cause.Done> {
+    return Effect.flatMap(
+      this.parking.park(() => this.items.length > 0 || this.ended !== undefined),
       () => next
     )
+  }
 
-  const pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> = Effect.suspend(() => {
-    if (items.length > 0) {
-      const batch = items as unknown as NonEmptyReadonlyArray<A>
-      items = []
-      tookSome()
+  private pullNow(): Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> {
+    if (this.items.length > 0) {
+      const batch = this.items as unknown as NonEmptyReadonlyArray<A>
+      this.items = []
+      this.tookSome()
       return Effect.succeed(batch)
     }
-    return ended !== undefined ? Parking.ended(ended) : parked(pull)
-  })
+    return this.ended !== undefined ? Parking.ended(this.ended) : this.parked(this.pull)
+  }
 
-  const take: Effect.Effect<A, E | Cause.Done> = Effect.suspend(() => {
-    if (items.length > 0) {
-      const a = items.shift() as A
-      tookSome()
+  private takeNow(): Effect.Effect<A, E | Cause.Done> {
+    if (this.items.length > 0) {
+      const a = this.items.shift() as A
+      this.tookSome()
       return Effect.succeed(a)
     }
-    return ended !== undefined ? Parking.ended(ended) : parked(take)
-  })
+    return this.ended !== undefined ? Parking.ended(this.ended) : this.parked(this.take)
+  }
 
-  const offer = (a: A): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      if (items.length < capacity) {
-        push(a)
+  offer(a: A): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.items.length < this.capacity) {
+        this.push(a)
         return Effect.void
       }
       return Effect.flatMap(
         Effect.callback<void>((k) => {
-          if (items.length < capacity) return k(Effect.void)
+          if (this.items.length < this.capacity) return k(Effect.void)
           const w = () => k(Effect.void)
-          room.add(w)
+          this.room ??= new Set()
+          this.room.add(w)
           return Effect.sync(() => {
-            room.delete(w)
+            this.room?.delete(w)
           })
         }),
-        () => offer(a)
+        () => this.offer(a)
       )
     })
+  }
 
-  return {
-    push,
-    offer,
-    end: (exit) => {
-      if (ended !== undefined) return
-      ended = exit
-      parking.wake()
-    },
-    size: () => items.length,
-    clear: () => {
-      items = []
-      wakeProducers()
-    },
-    onTake: (f) => {
-      taken = f
-    },
-    pull,
-    take
+  end(exit: Exit.Exit<unknown, E>): void {
+    if (this.ended !== undefined) return
+    this.ended = exit
+    this.parking.wake()
+  }
+
+  size(): number {
+    return this.items.length
+  }
+
+  clear(): void {
+    this.items = []
+    this.wakeProducers()
+  }
+
+  onTake(f: () => void): void {
+    this.taken = f
   }
 }
+
+/** The consumer is resumed once per microtask (see `Parking`). Methods need their receiver. */
+export const make = <A, E>(options?: HandoffOptions): Handoff<A, E> =>
+  new HandoffImpl<A, E>(options?.capacity ?? Number.POSITIVE_INFINITY)

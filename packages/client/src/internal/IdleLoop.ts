@@ -66,8 +66,11 @@ export const keepIdling = (
       return fiber
     }
 
-    /** Completes when the connection has received nothing for `liveness` ms: one timer, re-armed by traffic. */
-    const silence = Effect.as(Deadline.silence(liveness, connection.lastReceivedAt), "silent" as const)
+    // Re-issue and liveness on one timer (re-armed by traffic), run by the one fiber a cycle forks.
+    const deadlines = Effect.map(
+      Deadline.silenceOrLimit(liveness, Duration.toMillis(reissueAfter), connection.lastReceivedAt),
+      (d) => (d === "limit" ? ("reissue" as const) : ("silent" as const))
+    )
 
     const cycle = Effect.gen(function* () {
       const stop = yield* Deferred.make<void>()
@@ -76,25 +79,25 @@ export const keepIdling = (
       // tagged OK come back: the onInterrupt below waits for exactly that.
       const command = yield* Effect.forkDetach(idleOnce(connection, stop, ready))
       const body = Effect.gen(function* () {
-        const started = yield* Effect.raceFirst(
-          Effect.as(Deferred.await(ready), true),
-          Effect.as(Fiber.join(command), false)
-        )
+        const started = yield* FirstOf.firstOf<boolean, ImapError>([
+          FirstOf.deferred(ready, () => Effect.succeed(true)),
+          FirstOf.fiber(command, (exit) =>
+            Exit.isSuccess(exit) ? Effect.succeed(false) : Effect.failCause(exit.cause)
+          )
+        ])
         // Refused or ended at once: try again, but not in a tight loop against a server that keeps
         // answering IDLE with OK (or NO) and no `+`.
         if (!started) return yield* Effect.sleep(Duration.seconds(1))
         yield* Deferred.succeed(firstReady, undefined)
-        // One race of three, the two signals watched by callback: nested races forked six fibers
-        // that lived as long as the IDLE (hours), per connection.
-        const why = yield* Effect.raceAllFirst([
-          Effect.as(Effect.sleep(reissueAfter), "reissue" as const),
-          silence,
+        // One fiber for both deadlines, the signals watched by callback from this one: a race
+        // forked a fiber per side (three, at first six) that lived as long as the IDLE (hours).
+        const timer = yield* Effect.forkChild(deadlines)
+        const why = yield* FirstOf.firstOf<"reissue" | "silent" | "wanted" | "ended", never>([
+          FirstOf.fiber(timer, identity),
+          FirstOf.deferred(stop, () => Effect.succeed("wanted" as const)),
           // "ended": the server completed IDLE on its own (or the connection died): start over / fail.
-          FirstOf.firstOf([
-            FirstOf.deferred(stop, () => Effect.succeed("wanted" as const)),
-            FirstOf.fiber(command, () => Effect.succeed("ended" as const))
-          ])
-        ])
+          FirstOf.fiber(command, () => Effect.succeed("ended" as const))
+        ]).pipe(Effect.ensuring(Fiber.interrupt(timer)))
         yield* Deferred.succeed(stop, undefined)
         if (why === "silent") {
           // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.

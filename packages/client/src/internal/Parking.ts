@@ -23,34 +23,43 @@ export interface Parking {
   readonly park: (ready: () => boolean) => Effect.Effect<void>
 }
 
-export const make = (): Parking => {
-  let waiter: (() => void) | undefined
-  let queued = false
-  const wake = () => {
-    const w = waiter
-    waiter = undefined
+/**
+ * A class rather than an object of closures: one instance per subscription, FETCH stream and
+ * reader gate, thousands per process with as many sessions (bench/session-memory.ts), and an
+ * instance with its methods on the prototype is a fraction of an object holding three closures.
+ */
+class ParkingImpl implements Parking {
+  private waiter: (() => void) | undefined = undefined
+  private queued = false
+
+  signal(): void {
+    if (this.waiter === undefined || this.queued) return
+    this.queued = true
+    queueMicrotask(() => {
+      this.queued = false
+      this.wake()
+    })
+  }
+
+  wake(): void {
+    const w = this.waiter
+    this.waiter = undefined
     w?.()
   }
-  return {
-    signal: () => {
-      if (waiter === undefined || queued) return
-      queued = true
-      queueMicrotask(() => {
-        queued = false
-        wake()
+
+  park(ready: () => boolean): Effect.Effect<void> {
+    return Effect.callback<void>((k) => {
+      if (ready()) return k(Effect.void)
+      this.waiter = () => k(Effect.void)
+      return Effect.sync(() => {
+        this.waiter = undefined
       })
-    },
-    wake,
-    park: (ready) =>
-      Effect.callback<void>((k) => {
-        if (ready()) return k(Effect.void)
-        waiter = () => k(Effect.void)
-        return Effect.sync(() => {
-          waiter = undefined
-        })
-      })
+    })
   }
 }
+
+/** A Parking; its methods need their receiver (call them as `parking.signal()`, not detached). */
+export const make = (): Parking => new ParkingImpl()
 
 /** What a pull on an ended, empty buffer gives: the end of the stream, or its failure. */
 export const ended = <E>(exit: Exit.Exit<unknown, E>): Effect.Effect<never, E | Cause.Done> =>

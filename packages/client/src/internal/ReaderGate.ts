@@ -37,36 +37,64 @@ export interface ReaderGate {
   readonly pass: (onLeave: () => void) => Effect.Effect<void>
 }
 
-export const make = (demand: () => Demand): ReaderGate => {
-  const pausers = new Set<object>()
-  const full = new Set<object>()
+/**
+ * A class, its sets made on first use: one gate per connection, and most connections never pause
+ * (an IDLE session, a watcher between fetches). See Parking for why a class.
+ */
+class Gate implements ReaderGate {
+  private pausers: Set<object> | undefined = undefined
+  private full: Set<object> | undefined = undefined
   // The reader is resumed after the opener's synchronous work, not inside `open`: a command that
   // opens the gate is pending only once `open` has returned, and a reader resumed at once would
   // find pausing still safe and park again for good.
-  const parking = Parking.make()
-  let parked = false
-  const mayPauseNow = () => mayPause(demand(), pausers.size, full.size)
-  return {
-    pause: (key) => {
-      pausers.add(key)
-    },
-    resume: (key) => {
-      if (pausers.delete(key)) parking.signal()
-    },
-    setFull: (key, isFull) => {
-      if (isFull) full.add(key)
-      else if (full.delete(key)) parking.signal()
-    },
-    open: parking.signal,
-    isParked: () => parked,
-    pass: (onLeave) =>
-      Effect.gen(function* () {
-        while (mayPauseNow()) {
-          parked = true
-          yield* parking.park(() => !mayPauseNow())
-          parked = false
-          onLeave()
-        }
-      })
+  private readonly parking = Parking.make()
+  private parked = false
+  private readonly demand: () => Demand
+
+  constructor(demand: () => Demand) {
+    this.demand = demand
+  }
+
+  private mayPauseNow(): boolean {
+    return mayPause(this.demand(), this.pausers?.size ?? 0, this.full?.size ?? 0)
+  }
+
+  pause(key: object): void {
+    this.pausers ??= new Set()
+    this.pausers.add(key)
+  }
+
+  resume(key: object): void {
+    if (this.pausers?.delete(key)) this.parking.signal()
+  }
+
+  setFull(key: object, isFull: boolean): void {
+    if (isFull) {
+      this.full ??= new Set()
+      this.full.add(key)
+    } else if (this.full?.delete(key)) this.parking.signal()
+  }
+
+  open(): void {
+    this.parking.signal()
+  }
+
+  isParked(): boolean {
+    return this.parked
+  }
+
+  pass(onLeave: () => void): Effect.Effect<void> {
+    const gate = this
+    return Effect.gen(function* () {
+      while (gate.mayPauseNow()) {
+        gate.parked = true
+        yield* gate.parking.park(() => !gate.mayPauseNow())
+        gate.parked = false
+        onLeave()
+      }
+    })
   }
 }
+
+/** A ReaderGate; its methods need their receiver (`gate.open()`, not detached). */
+export const make = (demand: () => Demand): ReaderGate => new Gate(demand)

@@ -27,21 +27,40 @@ export interface SessionContext {
   readonly run: (command: Command.Command, extra?: Commands.RequestExtra) => Effect.Effect<Tagged, ImapError>
 }
 
-export const make = (connection: ImapConnection, options: ResolvedOptions): SessionContext => {
-  const enabled = new Set<string>()
-  const utf8 = () => enabled.has("UTF8=ACCEPT")
-  const request = (command: Command.Command, extra?: Commands.RequestExtra) =>
-    Commands.request(connection, command, extra, utf8)
-  return {
-    connection,
-    options,
-    enabled,
-    utf8,
-    // Under UTF8=ACCEPT names travel as UTF-8 both ways (RFC 6855 3): what the server sent is the
-    // name, and `&` is just a character; the parser's modified UTF-7 reading would garble it.
-    mailboxName: (r) => (utf8() ? r.rawMailbox : r.mailbox),
-    has: (capability) => Capabilities.has(connection.capabilities(), capability),
-    request,
-    run: (command, extra) => connection.run(request(command, extra))
+/** A class: one context per session, its methods on the prototype rather than five closures each. */
+class ContextImpl implements SessionContext {
+  readonly connection: ImapConnection
+  readonly options: ResolvedOptions
+  readonly enabled = new Set<string>()
+
+  constructor(connection: ImapConnection, options: ResolvedOptions) {
+    this.connection = connection
+    this.options = options
+  }
+
+  utf8(): boolean {
+    return this.enabled.has("UTF8=ACCEPT")
+  }
+
+  // Under UTF8=ACCEPT names travel as UTF-8 both ways (RFC 6855 3): what the server sent is the
+  // name, and `&` is just a character; the parser's modified UTF-7 reading would garble it.
+  mailboxName(r: { readonly mailbox: string; readonly rawMailbox: string }): string {
+    return this.utf8() ? r.rawMailbox : r.mailbox
+  }
+
+  has(capability: string): boolean {
+    return Capabilities.has(this.connection.capabilities(), capability)
+  }
+
+  request(command: Command.Command, extra?: Commands.RequestExtra): CommandRequest {
+    return Commands.request(this.connection, command, extra, () => this.utf8())
+  }
+
+  run(command: Command.Command, extra?: Commands.RequestExtra): Effect.Effect<Tagged, ImapError> {
+    return this.connection.run(this.request(command, extra))
   }
 }
+
+/** A SessionContext; its methods need their receiver (`ctx.run(c)`, not detached). */
+export const make = (connection: ImapConnection, options: ResolvedOptions): SessionContext =>
+  new ContextImpl(connection, options)
