@@ -94,11 +94,14 @@ describe("Deadline.silenceOrLimit (TestClock)", () => {
   )
 })
 
-describe("Deadline.silence (TestClock)", () => {
+describe("Deadline.silenceOrLimit without a fixed deadline (TestClock)", () => {
   it.effect("a quiet wait completes at the deadline and starts one timer in all", () =>
     Effect.gen(function* () {
       const counting = yield* CountingClock.make
-      const wait = yield* Deadline.silence(300_000, () => 0).pipe(CountingClock.provide(counting), Effect.forkChild)
+      const wait = yield* Deadline.silenceOrLimit(300_000, Number.POSITIVE_INFINITY, () => 0).pipe(
+        CountingClock.provide(counting),
+        Effect.forkChild
+      )
       yield* TestClock.adjust("299999 millis")
       assert.isUndefined(wait.pollUnsafe())
       yield* TestClock.adjust("1 millis")
@@ -111,7 +114,7 @@ describe("Deadline.silence (TestClock)", () => {
     Effect.gen(function* () {
       const counting = yield* CountingClock.make
       let heardAt = 0
-      const wait = yield* Deadline.silence(300_000, () => heardAt).pipe(
+      const wait = yield* Deadline.silenceOrLimit(300_000, Number.POSITIVE_INFINITY, () => heardAt).pipe(
         CountingClock.provide(counting),
         Effect.forkChild
       )

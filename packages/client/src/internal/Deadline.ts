@@ -74,7 +74,3 @@ export const silenceOrLimit = (
       )
     return wait(Math.max(1, Math.min(limitMillis, silenceMillis)))
   })
-
-/** Completes once nothing was heard for `silenceMillis` (`silenceOrLimit` without a fixed deadline). */
-export const silence = (silenceMillis: number, heardAt: () => number): Effect.Effect<void> =>
-  Effect.asVoid(silenceOrLimit(silenceMillis, Number.POSITIVE_INFINITY, heardAt))
