@@ -13,7 +13,7 @@ import * as Command from "./Command.ts"
 import { fetchAttributeWords } from "./CommandEncoder.ts"
 import * as Flag from "./Flag.ts"
 import * as MailboxName from "./MailboxName.ts"
-import { isAstringChar, isDigit, isListChar, isSetChar } from "./internal/CharClass.ts"
+import { isAlpha, isAstringChar, isDigit, isListChar, isSetChar } from "./internal/CharClass.ts"
 import { MAX_DEPTH } from "./internal/Reader.ts"
 import { excerptAt, ParseError } from "./ParseError.ts"
 import * as SearchKey from "./SearchKey.ts"
@@ -383,7 +383,7 @@ const section = (r: Reader): Command.Section => {
   let text: Command.SectionText | undefined
   if (r.peek() !== 0x5d) {
     const at = r.pos
-    const name = r.run((c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e, "a section")
+    const name = r.run((c) => isAlpha(c) || c === 0x2e, "a section")
     let fields: ReadonlyArray<string> | undefined
     if (Command.sectionTakesFields(name)) {
       r.sp()

@@ -10,6 +10,7 @@
  * `DateTime.Zoned`.
  */
 import * as EffectDateTime from "effect/DateTime"
+import { isAlpha, isDigit } from "./internal/CharClass.ts"
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
 const MONTH_NAMES = [
@@ -98,8 +99,8 @@ const toZoned = (p: Parsed | undefined): EffectDateTime.Zoned | undefined =>
 
 /** The digit at `i` as a number, or -1. */
 const digitAt = (text: string, i: number): number => {
-  const d = text.charCodeAt(i) - 48
-  return d >= 0 && d <= 9 ? d : -1
+  const c = text.charCodeAt(i)
+  return isDigit(c) ? c - 0x30 : -1
 }
 
 /** The `n` digits at `i` as a number, or -1 if any is not a digit. */
@@ -112,8 +113,6 @@ const digitsAt = (text: string, i: number, n: number): number => {
   }
   return value
 }
-
-const isAsciiLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
 
 /**
  * `[DQUOTE] [SP] d[d] "-" Mon "-" yyyy SP hh ":" mm ":" ss SP ("+" / "-") hhmm [DQUOTE]`, read by
@@ -136,7 +135,7 @@ const parseInternal = (text: string): Parsed | undefined => {
   if (end - i !== 24) return undefined
   const at = (k: number, c: number) => text.charCodeAt(i + k) === c
   if (!at(0, 0x2d) || !at(4, 0x2d) || !at(9, 0x20) || !at(12, 0x3a) || !at(15, 0x3a) || !at(18, 0x20)) return undefined
-  for (let k = 1; k <= 3; k++) if (!isAsciiLetter(text.charCodeAt(i + k))) return undefined
+  for (let k = 1; k <= 3; k++) if (!isAlpha(text.charCodeAt(i + k))) return undefined
   const sign = text.charCodeAt(i + 19)
   if (sign !== 0x2b && sign !== 0x2d) return undefined
   const year = digitsAt(text, i + 5, 4)

@@ -26,6 +26,9 @@ export const isListChar = (code: number): boolean => isAstringChar(code) || code
 
 export const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39
 
+/** ALPHA (RFC 5234): an ASCII letter, either case. */
+export const isAlpha = (code: number): boolean => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
+
 /** The characters a sequence-set is written in: digits, `:`, `,` and `*`. */
 export const isSetChar = (code: number): boolean => isDigit(code) || code === 0x3a || code === 0x2c || code === 0x2a
 
