@@ -4,4 +4,6 @@
  *
  * @module
  */
-export {}
+
+/** What the server does where real servers differ (capabilities, greeting, FETCH order, ...), as data. */
+export * as Behaviour from "./Behaviour.ts"
