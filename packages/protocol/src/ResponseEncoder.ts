@@ -298,11 +298,19 @@ const fetchItems = (a: FetchAttributes): Array<FetchItemWriter> => {
     const b = a.bodyStructure
     add("bodyStructure", (item) => bodyStructure(item("BODYSTRUCTURE "), b))
   }
-  if (a.body !== undefined) add("body", (item) => a.body?.forEach((s) => sectionData(item(""), "BODY", s, false)))
-  if (a.binary !== undefined)
-    add("binary", (item) => a.binary?.forEach((s) => sectionData(item(""), "BINARY", s, true)))
-  if (a.binarySize !== undefined)
-    add("binarySize", (item) => a.binarySize?.forEach((s) => item(`BINARY.SIZE[${s.section}] ${s.size}`)))
+  const { body, binary, binarySize, unknown } = a
+  if (body !== undefined)
+    add("body", (item) => {
+      for (const s of body) sectionData(item(""), "BODY", s, false)
+    })
+  if (binary !== undefined)
+    add("binary", (item) => {
+      for (const s of binary) sectionData(item(""), "BINARY", s, true)
+    })
+  if (binarySize !== undefined)
+    add("binarySize", (item) => {
+      for (const s of binarySize) item(`BINARY.SIZE[${s.section}] ${s.size}`)
+    })
   if (a.modSeq !== undefined) add("modSeq", (item) => item(`MODSEQ (${a.modSeq})`))
   if (a.emailId !== undefined) add("emailId", (item) => item(`EMAILID (${a.emailId})`))
   if ("threadId" in a)
@@ -315,7 +323,10 @@ const fetchItems = (a: FetchAttributes): Array<FetchItemWriter> => {
     add("gmailLabels", (item) => item("X-GM-LABELS ").list(labels, labelOrString))
   }
   // The value's exact bytes: `raw` is their UTF-8 reading, which loses anything that is not UTF-8.
-  if (a.unknown !== undefined) add("unknown", (item) => a.unknown?.forEach((u) => item(`${u.name} `).bytes(u.bytes)))
+  if (unknown !== undefined)
+    add("unknown", (item) => {
+      for (const u of unknown) item(`${u.name} `).bytes(u.bytes)
+    })
   return items
 }
 
