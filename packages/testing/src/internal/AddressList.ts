@@ -65,7 +65,9 @@ export const tokenize = (s: string): ReadonlyArray<Token> => {
   let i = 0
   while (i < s.length) {
     const c = s[i] as string
-    if (c === " " || c === "\t" || c === "\r" || c === "\n") i++
+    // The same white space the word scan below stops at (\s includes \v, \f and U+00A0): a
+    // narrower test here made a word of nothing and never moved on.
+    if (/\s/.test(c)) i++
     else if (c === "(") {
       const [text, next] = readComment(s, i)
       out.push({ kind: "comment", text: text.trim() })
