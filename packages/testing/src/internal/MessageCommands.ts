@@ -50,7 +50,13 @@ export const fetch = (s: Session, cmd: Command.Fetch | Command.UidFetch): Reply 
   if (cmd._tag === "UidFetch" && cmd.vanished === true && !SequenceSet.isSaved(cmd.set)) {
     const set = cmd.set
     const gone = sel.mailbox.expunged
-      .filter((e) => e.modSeq > (cmd.changedSince ?? 0n) && SequenceSet.contains(set, e.uid, sel.mailbox.uidNext))
+      // UIDs this session still numbers are told as live VANISHED when the command ends, not twice.
+      .filter(
+        (e) =>
+          e.modSeq > (cmd.changedSince ?? 0n) &&
+          SequenceSet.contains(set, e.uid, sel.mailbox.uidNext) &&
+          !sel.view.includes(e.uid)
+      )
       .map((e) => SequenceSet.Uid(e.uid))
     if (gone.length > 0)
       s.send({ _tag: "Vanished", earlier: true, uids: SequenceSet.fromNumbers("uid", gone as [SequenceSet.Uid]) })
