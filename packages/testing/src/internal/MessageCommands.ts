@@ -44,7 +44,8 @@ export const fetch = (s: Session, cmd: Command.Fetch | Command.UidFetch): Reply 
   if (cmd.changedSince !== undefined) s.enabled.add("CONDSTORE")
   const found = messagesOf(s, sel, cmd.set)
   if (cmd._tag === "Fetch" && !SequenceSet.isSaved(cmd.set)) {
-    if (found.length === 0 && s.behaviour.emptyFetch !== "ok") return s.behaviour.emptyFetch
+    // A set naming no message is answered as the server answers it (Courier OK, Cyrus NO, Dovecot BAD).
+    if (found.length === 0) return s.behaviour.emptyFetch === "ok" ? ok("Fetch completed.") : s.behaviour.emptyFetch
     if (Selection.outOfRange(cmd.set, sel.view.length)) return bad("Error in IMAP command FETCH: Invalid messageset")
   }
   if (cmd._tag === "UidFetch" && cmd.vanished === true && !SequenceSet.isSaved(cmd.set)) {
