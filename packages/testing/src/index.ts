@@ -13,3 +13,6 @@ export * as Fault from "./Fault.ts"
 
 /** The in-process IMAP server: `make`, `layer`, the `TestServer` service and its handle. */
 export * as TestServer from "./TestServer.ts"
+
+/** Quirk profiles of real servers (Courier, Cyrus, Dovecot, Gmail, Microsoft 365) as `ServerBehaviour` values. */
+export * as Profile from "./Profile.ts"
