@@ -199,6 +199,19 @@ describe("COPY, MOVE, APPEND, EXPUNGE", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("a 2 MB APPEND, arriving in many socket reads, is stored byte for byte", () =>
+    Effect.gen(function* () {
+      const { client } = yield* seeded([])
+      const lines = Array.from({ length: 26_000 }, (_, i) => `${i} ${"abcdefghijklmnopqrstuvwxyz".repeat(3)}`)
+      const raw = `Subject: large\r\n\r\n${lines.join("\r\n")}\r\n`
+      const r = yield* client.append("INBOX", raw)
+      const body = yield* Stream.runCollect(
+        client.fetchBody(r.uid ?? SequenceSet.Uid(1), undefined, { chunkSize: 512 * 1024 })
+      )
+      assert.strictEqual(text(body), raw)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("UID EXPUNGE removes only the named \\Deleted messages; EXPUNGE every \\Deleted one", () =>
     Effect.gen(function* () {
       const { client, server } = yield* seeded([message("a"), message("b"), message("c")])
