@@ -2,7 +2,7 @@
  * The server's decisions as pure functions, checked as tables without a socket: sequence-set and
  * UID-set resolution against a session's numbering, when expunges may be told, flag updates,
  * SEARCH matching, SASL initial responses, LIST patterns, which state a command needs, when a
- * refusal or fault fires, and partial-fetch cuts and section names.
+ * refusal or fault fires, partial-fetch cuts and section names, and how a batch of changes is told.
  */
 import { type Command, SearchKey, SequenceSet } from "@pkg/protocol"
 import { describe, expect, it } from "vitest"
@@ -11,10 +11,12 @@ import * as Faults from "../src/internal/Faults.ts"
 import * as FetchAnswer from "../src/internal/FetchAnswer.ts"
 import * as Flags from "../src/internal/Flags.ts"
 import * as ListPattern from "../src/internal/ListPattern.ts"
+import * as Notifications from "../src/internal/Notifications.ts"
 import * as Sasl from "../src/internal/Sasl.ts"
 import * as SearchMatch from "../src/internal/SearchMatch.ts"
 import * as Selection from "../src/internal/Selection.ts"
 import * as SessionCommands from "../src/internal/SessionCommands.ts"
+import type { Change } from "../src/internal/Store.ts"
 
 const seq = (s: string) => SequenceSet.parse(s, "seq")
 const uid = (s: string) => SequenceSet.parse(s, "uid")
@@ -272,5 +274,68 @@ describe("FetchAnswer", () => {
     ["FULL", ["Flags", "InternalDate", "Rfc822Size", "Envelope", "BodyStructure"]]
   ])("the macro %s", (macro, expected) => {
     expect(FetchAnswer.expand(macro).map((a) => a._tag)).toEqual(expected)
+  })
+})
+
+describe("Notifications.plan", () => {
+  const self = {}
+  const other = {}
+  const added = (uid: number) => ({ _tag: "Added", uid }) as const
+  const expunged = (uid: number) => ({ _tag: "Expunged", uid }) as const
+  const flags = (uid: number, origin: unknown = other, silent = false) =>
+    ({ _tag: "FlagsChanged", uid, origin, silent }) as const
+  it.each<
+    [
+      string,
+      ReadonlyArray<Change>,
+      { tellExpunges: boolean; holdAdded: boolean },
+      Omit<Notifications.Plan, "kept"> & { kept: number }
+    ]
+  >([
+    [
+      "expunges first, then new messages, then flags",
+      [added(4), flags(2), expunged(1)],
+      { tellExpunges: true, holdAdded: false },
+      { expunged: [1], added: [4], flagged: [2], kept: 0 }
+    ],
+    [
+      "a flag change of a message expunged in the batch is not told",
+      [flags(1), expunged(1)],
+      { tellExpunges: true, holdAdded: false },
+      { expunged: [1], added: [], flagged: [], kept: 0 }
+    ],
+    [
+      "a message added and expunged in one batch is not told",
+      [added(5), expunged(5)],
+      { tellExpunges: true, holdAdded: false },
+      { expunged: [5], added: [], flagged: [], kept: 0 }
+    ],
+    [
+      "held expunges are kept; their flag changes are told",
+      [flags(1), expunged(1)],
+      { tellExpunges: false, holdAdded: false },
+      { expunged: [], added: [], flagged: [1], kept: 1 }
+    ],
+    [
+      "the session's own STORE .SILENT is not told",
+      [flags(3, self, true), flags(4, self, false)],
+      { tellExpunges: true, holdAdded: false },
+      { expunged: [], added: [], flagged: [4], kept: 0 }
+    ],
+    [
+      "two changes of one message are told once",
+      [flags(3), flags(3)],
+      { tellExpunges: true, holdAdded: false },
+      { expunged: [], added: [], flagged: [3], kept: 0 }
+    ],
+    [
+      "held new messages are kept",
+      [added(6)],
+      { tellExpunges: true, holdAdded: true },
+      { expunged: [], added: [], flagged: [], kept: 1 }
+    ]
+  ])("%s", (_name, pending, options, expected) => {
+    const p = Notifications.plan(pending, self, options)
+    expect({ expunged: p.expunged, added: p.added, flagged: p.flagged, kept: p.kept.length }).toEqual(expected)
   })
 })
