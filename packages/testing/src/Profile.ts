@@ -40,13 +40,15 @@ export type Name = "courier" | "cyrus" | "dovecot" | "gmail" | "microsoft365"
  * Capabilities the test server implements (the defaults' lists), plus UTF8=ACCEPT (its command
  * parser takes UTF-8 once enabled) and the markers a client reads without a command behind them.
  */
-export const implemented: ReadonlySet<string> = new Set([
-  ...Behaviour.defaults.capabilitiesBeforeLogin,
-  ...Behaviour.defaults.capabilitiesAfterLogin,
-  "UTF8=ACCEPT",
-  "LOGINDISABLED",
-  "X-GM-EXT-1"
-])
+export const implemented: ReadonlySet<string> = new Set(
+  [
+    ...Behaviour.defaults.capabilitiesBeforeLogin,
+    ...Behaviour.defaults.capabilitiesAfterLogin,
+    "UTF8=ACCEPT",
+    "LOGINDISABLED",
+    "X-GM-EXT-1"
+  ].map((c) => c.toUpperCase())
+)
 
 /** A captured capability list, in its order, less what `implemented` lacks and less STARTTLS. */
 export const advertised = (captured: string): ReadonlyArray<string> =>
@@ -87,11 +89,15 @@ const courierSpec: ProfileSpec = {
   literalContinuation: { value: "OK", source: "courier.txt:48 S: + OK" },
   selectUidNext: {
     value: false,
-    source: "courier.txt lines 37-44: SELECT INBOX answers FLAGS, PERMANENTFLAGS, EXISTS, RECENT, UIDVALIDITY, MYRIGHTS, no UIDNEXT"
+    source:
+      "courier.txt lines 37-44: SELECT INBOX answers FLAGS, PERMANENTFLAGS, EXISTS, RECENT, UIDVALIDITY, MYRIGHTS, no UIDNEXT"
   },
   announceOwnAppend: { value: false, source: "courier.txt:63 * 1 EXISTS" },
   delimiter: { value: ".", source: 'courier.txt:27 * LIST (\\HasNoChildren) "." "INBOX.Archive"' },
-  logoutBye: { value: "Courier-IMAP server shutting down", source: "courier.txt:131 * BYE Courier-IMAP server shutting down" }
+  logoutBye: {
+    value: "Courier-IMAP server shutting down",
+    source: "courier.txt:131 * BYE Courier-IMAP server shutting down"
+  }
 }
 
 /** Courier-IMAP: drops commands pipelined behind LOGIN, no UIDNEXT, no LITERAL+, IDLE news up to 1 s late. */
@@ -116,7 +122,10 @@ const cyrusSpec: ProfileSpec = {
     source: `cyrus.txt:9 ${cyrusGreetingCapabilities}`
   },
   // LOGINDISABLED after login: a client must only honour it before authenticating.
-  capabilitiesAfterLogin: { value: advertised(cyrusLoginCapabilities), source: `cyrus.txt:18 ${cyrusLoginCapabilities}` },
+  capabilitiesAfterLogin: {
+    value: advertised(cyrusLoginCapabilities),
+    source: `cyrus.txt:18 ${cyrusLoginCapabilities}`
+  },
   fetchItemOrder: { value: ["flags", "uid"], source: "cyrus.txt:73 * 1 FETCH (FLAGS (\\Recent \\Seen) UID 1 ENVELOPE" },
   emptyFetch: {
     value: { status: "NO", text: "No matching messages" },
@@ -135,7 +144,8 @@ export const cyrus: ServerBehaviour = build(cyrusSpec)
 // --- Dovecot 2.3.19 ---------------------------------------------------------------------------
 
 /** Dovecot's capabilities before login (dovecot.txt:11). */
-export const dovecotPreLoginCapabilities = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN"
+export const dovecotPreLoginCapabilities =
+  "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS AUTH=PLAIN AUTH=LOGIN"
 
 /** Dovecot's capabilities after login (dovecot.txt:21). */
 export const dovecotCapabilities =
