@@ -6,7 +6,7 @@
  * AuthenticationFailed, or a login with the provider's fresh token; withheld notifications reach
  * the client at its next command; a changed UIDVALIDITY ends the sessions selected on the mailbox.
  */
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient, ImapConfig, type ImapError } from "@pkg/client"
 import { SequenceSet } from "@pkg/protocol"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Redacted, Stream } from "effect"
@@ -18,7 +18,7 @@ const accounts = [
   { user: "alice", password: "pw", mailboxes: { INBOX: { messages: [message("a", { body: "y".repeat(4000) })] } } }
 ]
 
-const reason = <A, R>(effect: Effect.Effect<A, { readonly reason: { readonly _tag: string } }, R>) =>
+const reason = <A, R>(effect: Effect.Effect<A, ImapError.ImapError, R>) =>
   Effect.map(Effect.flip(effect), (e) => e.reason)
 
 const connected = (faults: ReadonlyArray<Fault.Fault> = [], timeouts?: ImapConfig.Timeouts) =>
@@ -124,7 +124,7 @@ describe("server replies", () => {
       const server = yield* TestServer.make({ accounts, faults: [Fault.throttled("Login")] })
       const r = yield* reason(ImapClient.make(server.config("alice", { mechanism: "LOGIN" })))
       assert.strictEqual(r._tag, "Throttled")
-      const wait = (r as { readonly retryAfter?: Duration.Duration }).retryAfter
+      const wait = r._tag === "Throttled" ? r.retryAfter : undefined
       assert.strictEqual(wait === undefined ? undefined : Duration.toMillis(wait), 1000)
       // Once only: the next login is served.
       yield* ImapClient.make(server.config("alice", { mechanism: "LOGIN" }))

@@ -231,3 +231,71 @@ describe("COPY, MOVE, APPEND, EXPUNGE", () => {
     }).pipe(Effect.scoped)
   )
 })
+
+describe("FETCH of the MIME structure", () => {
+  const multipart = [
+    "From: =?UTF-8?Q?Zo=C3=AB?= <zoe@example.com>",
+    "To: bob@example.com",
+    "Subject: Report",
+    "Date: Sun, 6 Dec 2026 23:30:00 -0500",
+    "Message-ID: <report@example.com>",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+    "",
+    "--b1",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "See attached.",
+    "--b1",
+    "Content-Type: application/octet-stream; name=data.bin",
+    "Content-Transfer-Encoding: base64",
+    "",
+    "AAECAw==",
+    "--b1--",
+    ""
+  ].join("\r\n")
+
+  it.live("ENVELOPE and BODYSTRUCTURE describe the message; BODY.PEEK[section] gives its parts", () =>
+    Effect.gen(function* () {
+      const { client } = yield* seeded([multipart])
+      const [f] = yield* Stream.runCollect(
+        client.fetch(all, [
+          Command.Attr.envelope,
+          Command.Attr.bodyStructure,
+          Command.Attr.bodySection(Command.SectionSpec.text([1]), { peek: true }),
+          Command.Attr.bodySection(Command.SectionSpec.headerFields(["Subject"]), { peek: true }),
+          Command.Attr.bodySection(undefined, { peek: true, partial: { offset: 0, length: 4 } })
+        ])
+      )
+      const a = f?.attributes
+      assert.strictEqual(a?.envelope?.subject, "Report")
+      assert.strictEqual(a?.envelope?.messageId, "<report@example.com>")
+      assert.deepStrictEqual(
+        a?.envelope?.from.map((x) => [x.mailbox, x.host]),
+        [["zoe", "example.com"]]
+      )
+      assert.strictEqual(a?.bodyStructure?._tag, "Multipart")
+      if (a?.bodyStructure?._tag === "Multipart") {
+        assert.strictEqual(a.bodyStructure.subtype.toLowerCase(), "mixed")
+        assert.deepStrictEqual(
+          a.bodyStructure.parts.map((p) =>
+            p._tag === "Multipart" ? "multipart" : `${p.type}/${p.subtype}`.toLowerCase()
+          ),
+          ["text/plain", "application/octet-stream"]
+        )
+      }
+      const sections = new Map((a?.body ?? []).map((b) => [b.section, Buffer.from(b.data ?? []).toString("utf8")]))
+      assert.strictEqual(sections.get("1.TEXT"), "See attached.")
+      assert.strictEqual(sections.get("HEADER.FIELDS (SUBJECT)"), "Subject: Report\r\n\r\n")
+      assert.strictEqual(sections.get(""), "From")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("SENTON compares the Date: field's own day, not its UTC day", () =>
+    Effect.gen(function* () {
+      const { client } = yield* seeded([multipart])
+      assert.deepStrictEqual(yield* client.search(SearchKey.sentOn(SearchKey.day(2026, 12, 6))), [SequenceSet.Uid(1)])
+      assert.deepStrictEqual(yield* client.search(SearchKey.sentOn(SearchKey.day(2026, 12, 7))), [])
+    }).pipe(Effect.scoped)
+  )
+})

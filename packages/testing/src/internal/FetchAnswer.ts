@@ -57,9 +57,7 @@ export const cut = (bytes: Uint8Array, partial: Command.PartialRange | undefined
     : bytes.subarray(Math.min(partial.offset, bytes.length), partial.offset + partial.length)
 
 const bodySection = (m: StoredMessage, a: Extract<Command.FetchAttribute, { _tag: "BodySection" }>): BodySection => {
-  const whole = a.section.part.length === 0 && a.section.text === undefined
-  // The whole message needs no MIME parse; every other section is Message's to find.
-  const bytes = whole ? m.raw : Message.section(parsed(m), a.section)
+  const bytes = Message.section(parsed(m), a.section)
   return {
     section: sectionName(a.section),
     origin: a.partial?.offset,

@@ -10,7 +10,7 @@ import * as Flags from "./Flags.ts"
 import * as SearchMatch from "./SearchMatch.ts"
 import * as Selection from "./Selection.ts"
 import { bad, no, ok, type Reply, type Selected, type Session } from "./Session.ts"
-import type { StoredMessage } from "./Store.ts"
+import { parsed, type StoredMessage } from "./Store.ts"
 
 type AnySet = SequenceSet.SetOrSaved<"seq"> | SequenceSet.SetOrSaved<"uid">
 
@@ -140,7 +140,9 @@ export const search = (s: Session, cmd: Command.Search | Command.UidSearch): Rep
   const hits: Array<{ seq: number; uid: number }> = []
   sel.view.forEach((uid, i) => {
     const m = sel.mailbox.byUid(uid)
-    if (m !== undefined && SearchMatch.matches(cmd.criteria, { ...m, seq: i + 1 }, ctx)) hits.push({ seq: i + 1, uid })
+    if (m === undefined) return
+    const candidate: SearchMatch.Candidate = { ...m, seq: i + 1, size: m.raw.length, message: () => parsed(m) }
+    if (SearchMatch.matches(cmd.criteria, candidate, ctx)) hits.push({ seq: i + 1, uid })
   })
   const uid = cmd._tag === "UidSearch"
   const ids = hits.map((h) => (uid ? h.uid : h.seq))

@@ -1,13 +1,13 @@
 /**
  * Whether a message matches a SEARCH key (RFC 9051 6.4.4), as a pure function of the message and
- * its place in the session. Text keys compare case-insensitively as substrings of the decoded
- * header field (RFC 9051 6.4.4); BODY and TEXT look at the raw body, transfer encoding not undone.
- * Dates: BEFORE/ON/SINCE the internal date's UTC day, SENT* the `Date:` field's.
+ * its place in the session. Text keys compare case-insensitively as substrings of what `Message`
+ * reads for SEARCH (decoded header values, transfer-decoded text). Dates: BEFORE/ON/SINCE the
+ * internal date's UTC day, SENT* the `Date:` field's day in its own zone.
  */
 import type { SearchKey } from "@pkg/protocol"
 import { SequenceSet } from "@pkg/protocol"
+import * as Message from "../Message.ts"
 import * as Flags from "./Flags.ts"
-import * as Headers from "./Headers.ts"
 
 /** A message as a search sees it. */
 export interface Candidate {
@@ -15,8 +15,10 @@ export interface Candidate {
   readonly uid: number
   readonly flags: ReadonlySet<string>
   readonly internalDate: Date
-  readonly raw: Uint8Array
+  readonly size: number
   readonly modSeq: bigint
+  /** The MIME view, asked for only by keys that read headers or text. */
+  readonly message: () => Message.Message
 }
 
 /** What a search knows beside the message: the highest sequence number and UID, now, `$`. */
@@ -33,18 +35,15 @@ const dayOf = (d: Date): number => Date.UTC(d.getUTCFullYear(), d.getUTCMonth(),
 const contains = (haystack: string | undefined, needle: string): boolean =>
   haystack?.toLowerCase().includes(needle.toLowerCase()) === true
 
-const sentDate = (m: Candidate): Date | undefined => {
-  const value = Headers.field(m.raw, "Date")
-  if (value === undefined) return undefined
-  const d = new Date(value)
-  return Number.isNaN(d.getTime()) ? undefined : d
-}
+const compare = <A>(tag: "Before" | "On" | "Since", a: A, b: A): boolean =>
+  tag === "Before" ? a < b : tag === "On" ? a === b : a >= b
 
-const compareDay = (tag: "Before" | "On" | "Since", date: Date | undefined, day: Date): boolean => {
-  if (date === undefined) return false
-  const a = dayOf(date)
-  const b = dayOf(day)
-  return tag === "Before" ? a < b : tag === "On" ? a === b : a >= b
+/** `yyyy-mm-dd` of a search day (its UTC day, as SearchKey builds them), to compare with `Message.sentDay`. */
+const isoDay = (d: Date): string => d.toISOString().slice(0, 10)
+
+const header = (m: Candidate, name: string): string | undefined => {
+  const values = Message.headerValues(m.message(), name)
+  return values.length === 0 ? undefined : values.join("\n")
 }
 
 const flagOf: Readonly<Record<string, readonly [string, boolean]>> = {
@@ -91,33 +90,29 @@ export const matches = (key: SearchKey.SearchKey, m: Candidate, ctx: SearchConte
     case "Before":
     case "On":
     case "Since":
-      return compareDay(key._tag, m.internalDate, key.date)
+      return compare(key._tag, dayOf(m.internalDate), dayOf(key.date))
     case "SentBefore":
     case "SentOn":
-    case "SentSince":
-      return compareDay(
-        key._tag === "SentBefore" ? "Before" : key._tag === "SentOn" ? "On" : "Since",
-        sentDate(m),
-        key.date
-      )
+    case "SentSince": {
+      const sent = Message.sentDay(m.message())
+      const tag = key._tag === "SentBefore" ? "Before" : key._tag === "SentOn" ? "On" : "Since"
+      return sent !== undefined && compare(tag, sent, isoDay(key.date))
+    }
     case "From":
     case "To":
     case "Cc":
     case "Bcc":
     case "Subject":
-      return contains(Headers.field(m.raw, key._tag), key.value)
-    case "Header": {
-      const value = Headers.field(m.raw, key.name)
-      return value !== undefined && contains(value, key.value)
-    }
+      return contains(header(m, key._tag), key.value)
+    case "Header":
+      return contains(header(m, key.name), key.value)
     case "Body":
-      return contains(Headers.bodyText(m.raw), key.value)
     case "Text":
-      return contains(new TextDecoder("latin1").decode(m.raw), key.value)
+      return contains(Message.searchText(m.message(), { body: key._tag === "Body" }), key.value)
     case "Larger":
-      return m.raw.length > key.size
+      return m.size > key.size
     case "Smaller":
-      return m.raw.length < key.size
+      return m.size < key.size
     case "Older":
       return ctx.now.getTime() - m.internalDate.getTime() > key.seconds * 1000
     case "Younger":
