@@ -40,13 +40,15 @@ export type Name = "courier" | "cyrus" | "dovecot" | "gmail" | "microsoft365"
  * Capabilities the test server implements (the defaults' lists), plus UTF8=ACCEPT (its command
  * parser takes UTF-8 once enabled) and the markers a client reads without a command behind them.
  */
-export const implemented: ReadonlySet<string> = new Set([
-  ...Behaviour.defaults.capabilitiesBeforeLogin,
-  ...Behaviour.defaults.capabilitiesAfterLogin,
-  "UTF8=ACCEPT",
-  "LOGINDISABLED",
-  "X-GM-EXT-1"
-])
+export const implemented: ReadonlySet<string> = new Set(
+  [
+    ...Behaviour.defaults.capabilitiesBeforeLogin,
+    ...Behaviour.defaults.capabilitiesAfterLogin,
+    "UTF8=ACCEPT",
+    "LOGINDISABLED",
+    "X-GM-EXT-1"
+  ].map((c) => c.toUpperCase())
+)
 
 /** A captured capability list, in its order, less what `implemented` lacks and less STARTTLS. */
 export const advertised = (captured: string): ReadonlyArray<string> =>

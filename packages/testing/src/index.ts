@@ -14,5 +14,5 @@ export * as Fault from "./Fault.ts"
 /** The in-process IMAP server: `make`, `layer`, the `TestServer` service and its handle. */
 export * as TestServer from "./TestServer.ts"
 
-/** Quirk profiles of real servers (Courier, Cyrus, Dovecot, Gmail, Microsoft 365) as `ServerBehaviour` values. */
+/** Server quirk profiles (Courier, Cyrus, Dovecot, Gmail, Microsoft 365) as `Behaviour` values, each fact with its source. */
 export * as Profile from "./Profile.ts"
