@@ -9,7 +9,8 @@
 import { ImapClient } from "@pkg/client"
 import { Command, SequenceSet } from "@pkg/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Schedule, Stream } from "effect"
+import * as tls from "node:tls"
 import type * as Behaviour from "../src/Behaviour.ts"
 import * as TestServer from "../src/TestServer.ts"
 import { message, raw } from "./support.ts"
@@ -77,6 +78,44 @@ describe("on the wire", () => {
       yield* c.until(/\+ go ahead\r\n/)
       yield* c.send("abc\r\n")
       assert.match(yield* c.until(/b OK/), /b OK \[APPENDUID \d+ 2\]/)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("LOGINDISABLED before login refuses LOGIN; AUTHENTICATE PLAIN still logs in", () =>
+    Effect.gen(function* () {
+      const s = yield* server({ capabilitiesBeforeLogin: ["IMAP4rev1", "LOGINDISABLED", "AUTH=PLAIN"] })
+      const c = yield* raw(s.port)
+      yield* c.send("a LOGIN alice pw\r\n")
+      assert.match(yield* c.until(/a (OK|NO)/), /a NO \[PRIVACYREQUIRED\]/)
+      yield* c.send(`b AUTHENTICATE PLAIN ${Buffer.from("\u0000alice\u0000pw").toString("base64")}\r\n`)
+      assert.match(yield* c.until(/b (OK|NO)/), /b OK/)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("bytes sent in clear text after STARTTLS are dropped, not read as commands over TLS", () =>
+    Effect.gen(function* () {
+      const s = yield* TestServer.make({ accounts: [{ user: "alice", password: "pw" }] })
+      const c = yield* raw(s.port)
+      yield* c.send("a STARTTLS\r\nb LOGIN alice pw\r\n")
+      yield* c.until(/a OK/)
+      const socket = yield* Effect.callback<tls.TLSSocket>((resume) => {
+        const t: tls.TLSSocket = tls.connect({ socket: c.socket, servername: "localhost", ca: s.ca }, () =>
+          resume(Effect.succeed(t))
+        )
+      })
+      let received = ""
+      socket.on("data", (d) => {
+        received += d.toString("utf8")
+      })
+      socket.write("c NOOP\r\n")
+      yield* Effect.sync(() => received).pipe(
+        Effect.repeat({ until: (r) => r.includes("c OK"), schedule: Schedule.spaced("5 millis") }),
+        Effect.timeout("3 seconds")
+      )
+      assert.notInclude(received, "b OK")
+      assert.notInclude(received, "b NO")
+      assert.strictEqual((yield* s.received).filter((r) => r.command._tag === "Login").length, 0)
+      socket.destroy()
     }).pipe(Effect.scoped)
   )
 

@@ -46,6 +46,7 @@ export const raw = (port: number) =>
       readonly text: () => string
       readonly send: (s: string) => Effect.Effect<void>
       readonly until: (re: RegExp) => Effect.Effect<string, Cause.TimeoutError>
+      readonly socket: net.Socket
     }>((resume) => {
       let received = ""
       const socket = net.connect(port, "127.0.0.1", () =>
@@ -68,5 +69,5 @@ export const raw = (port: number) =>
       })
       socket.on("error", () => {})
     }),
-    (s) => Effect.sync(() => (s as unknown as { socket: net.Socket }).socket.destroy())
+    (s) => Effect.sync(() => s.socket.destroy())
   )
