@@ -53,3 +53,14 @@ export const make = (): Certificate => {
   cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create())
   return { key: privateKey, cert: forge.pki.certificateToPem(cert) }
 }
+
+let cached: Certificate | undefined
+
+/**
+ * One certificate for every server of the process, made on first use: making one costs about
+ * 67 ms of CPU (RSA key and signature), and a test suite starts a server per test.
+ */
+export const shared = (): Certificate => {
+  cached ??= make()
+  return cached
+}
