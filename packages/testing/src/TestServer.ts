@@ -126,7 +126,10 @@ export interface TestServerHandle {
   readonly config: (user: string, options?: ConfigOptions) => ClientOptions
   readonly addAccount: (seed: AccountSeed) => Effect.Effect<void>
   readonly createMailbox: (user: string, name: string, seed?: MailboxSeed) => Effect.Effect<void>
-  /** Delivers a message (as an MTA would): selected sessions are told, idling ones at once. Its UID. */
+  /**
+   * Delivers a message (as an MTA would): selected sessions are told, idling ones at once. Its UID.
+   * An unknown user or mailbox is created (the user with an empty password).
+   */
   readonly deliver: (user: string, mailbox: string, message: MessageInput) => Effect.Effect<number>
   /** Replaces a message's flags from outside (another client): selected sessions get FETCH FLAGS. */
   readonly setFlags: (user: string, mailbox: string, uid: number, flags: ReadonlyArray<string>) => Effect.Effect<void>
