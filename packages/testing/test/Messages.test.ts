@@ -8,9 +8,9 @@
 import { ImapClient } from "@pkg/client"
 import { Command, SearchKey, SequenceSet } from "@pkg/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Stream } from "effect"
+import { Effect, Fiber, Stream } from "effect"
 import * as TestServer from "../src/TestServer.ts"
-import { message } from "./support.ts"
+import { message, take } from "./support.ts"
 
 const text = (chunks: ReadonlyArray<Uint8Array>) => Buffer.concat(chunks).toString("utf8")
 const uids = (...n: Array<number>) => SequenceSet.fromNumbers("uid", n.map(SequenceSet.Uid) as [SequenceSet.Uid])
@@ -224,6 +224,33 @@ describe("COPY, MOVE, APPEND, EXPUNGE", () => {
       )
       yield* client.expunge()
       assert.deepStrictEqual((yield* server.mailbox("alice", "INBOX"))?.messages, [])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("SELECT with QRESYNC answers VANISHED (EARLIER) and the flags changed since the client's MODSEQ", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* seeded([message("a"), message("b"), message("c")])
+      const before = yield* server.mailbox("alice", "INBOX")
+      yield* server.setFlags("alice", "INBOX", 2, ["\\Seen"])
+      yield* server.expunge("alice", "INBOX", [3])
+      yield* client.unselect()
+      const events = yield* Effect.forkChild(take(client.events, 2))
+      yield* Effect.sleep("50 millis")
+      yield* client.select("INBOX", {
+        qresync: { uidValidity: before?.uidValidity ?? 0, modSeq: before?.highestModSeq ?? 0n }
+      })
+      const told = yield* Fiber.join(events)
+      assert.deepStrictEqual(
+        told.map((r) =>
+          r._tag === "Vanished"
+            ? `VANISHED${r.earlier ? " (EARLIER)" : ""} ${SequenceSet.encode(r.uids)}`
+            : r._tag === "Fetch"
+              ? `FETCH ${r.attributes.uid} ${r.attributes.flags?.join(" ")}`
+              : r._tag
+        ),
+        // No \Recent: the first SELECT took it, and it belongs to one session once.
+        ["VANISHED (EARLIER) 3", "FETCH 2 \\Seen"]
+      )
     }).pipe(Effect.scoped)
   )
 
