@@ -18,10 +18,21 @@ const tables = Effect.gen(function* () {
     name TEXT PRIMARY KEY,
     settings TEXT NOT NULL
   )`
+  const id = sql.onDialectOrElse({
+    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  // `id` doubles as the watch's generation: a mailbox removed and added again is a new row, so its
+  // new watch is not mistaken for the finished one. `removed` is a tombstone until its watch stops.
   yield* sql`CREATE TABLE imap_fleet_mailboxes (
+    id ${id},
     account TEXT NOT NULL REFERENCES imap_fleet_accounts (name) ON DELETE CASCADE,
     mailbox TEXT NOT NULL,
-    PRIMARY KEY (account, mailbox)
+    removed BOOLEAN NOT NULL DEFAULT FALSE,
+    runner TEXT,
+    state TEXT NOT NULL DEFAULT 'added',
+    detail TEXT,
+    UNIQUE (account, mailbox)
   )`
   yield* sql`CREATE TABLE imap_fleet_checkpoints (
     key TEXT PRIMARY KEY,
@@ -29,10 +40,6 @@ const tables = Effect.gen(function* () {
     last_uid BIGINT NOT NULL,
     highest_modseq TEXT
   )`
-  const id = sql.onDialectOrElse({
-    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
-    orElse: () => sql.literal("INTEGER PRIMARY KEY AUTOINCREMENT")
-  })
   yield* sql`CREATE TABLE imap_fleet_outbox (
     id ${id},
     account TEXT NOT NULL,

@@ -108,3 +108,35 @@ export const handleNext = <E, R>(
       })
     )
   })
+
+/**
+ * Hands every pending entry of one mailbox to `handle`, oldest first, each marked handled in the
+ * transaction that ran it. A runner calls it after each new message and when it takes a mailbox
+ * over (entries its previous owner recorded but did not hand over).
+ */
+export const drain = <E, R>(
+  account: string,
+  mailbox: string,
+  handle: (entry: Entry) => Effect.Effect<void, E, R>
+): Effect.Effect<number, E | SqlError, R | SqlClient.SqlClient> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    let handled = 0
+    while (true) {
+      const done = yield* writeTransaction(
+        sql,
+        Effect.gen(function* () {
+          const rows = yield* sql<Row>`SELECT id, account, mailbox, uid_validity, uid, message
+            FROM imap_fleet_outbox WHERE account = ${account} AND mailbox = ${mailbox} AND handled = FALSE
+            ORDER BY id LIMIT 1`
+          const row = rows[0]
+          if (row === undefined) return true
+          yield* handle(toEntry(row))
+          yield* sql`UPDATE imap_fleet_outbox SET handled = TRUE WHERE id = ${row.id}`
+          return false
+        })
+      )
+      if (done) return handled
+      handled++
+    }
+  })
