@@ -6,21 +6,27 @@
  *
  * @module
  */
-import { ImapConfig, ImapError } from "@pkg/client"
+import { AccessToken, ImapConfig, ImapError } from "@pkg/client"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { readFile } from "node:fs/promises"
 
-/** Where a secret is read from: an environment variable of the runner, or a file on its host. */
+/**
+ * Where a secret is read from: an environment variable of the runner, a file on its host, or (for
+ * an access token) a command the runner runs through the shell on every connection.
+ */
 export const SecretRef = Schema.Union([
   Schema.TaggedStruct("Env", { name: Schema.String }),
-  Schema.TaggedStruct("File", { path: Schema.String })
+  Schema.TaggedStruct("File", { path: Schema.String }),
+  Schema.TaggedStruct("Command", { command: Schema.String })
 ])
+/** A `SecretRef` value. */
 export type SecretRef = typeof SecretRef.Type
 
 /** How an account logs in: a password, or an OAuth 2.0 access token (the secret is the token). */
 export const Login = Schema.Literals(["password", "xoauth2", "oauthbearer"])
+/** A `Login` value. */
 export type Login = typeof Login.Type
 
 /** One account's connection settings, as stored. */
@@ -34,38 +40,44 @@ export const Settings = Schema.Struct({
   login: Login,
   secret: SecretRef
 })
+/** A `Settings` value. */
 export type Settings = typeof Settings.Type
 
 /** The settings as the JSON text the `settings` column holds. */
 export const SettingsJson = Schema.fromJsonString(Settings)
 
-/** The first line of a secret file or variable, without surrounding blanks (editors add newlines). */
-const firstLine = (text: string): string => text.split(/\r?\n/, 1)[0]?.trim() ?? ""
+const unavailable = (message: string, cause?: unknown) =>
+  new ImapError.TokenUnavailable({ message, retryable: false, ...(cause === undefined ? {} : { cause }) })
 
 /**
- * Reads the secret `ref` points at. Fails naming the variable or the file, never the secret; not
- * retryable, since a runner cannot fix its own environment or files ("fleet status" shows why).
+ * Reads the secret `ref` points at: its first line, without surrounding blanks (as the CLI reads
+ * its password and token files). Fails naming the variable, file or command, never the secret; a
+ * missing variable or file is not retryable, since a runner cannot fix its own environment ("fleet
+ * status" shows why), while a token command's failure is (a token endpoint may be down a while).
  */
 export const readSecret = (ref: SecretRef): Effect.Effect<Redacted.Redacted<string>, ImapError.TokenUnavailable> => {
-  const missing = (message: string, cause?: unknown) =>
-    new ImapError.TokenUnavailable({ message, retryable: false, ...(cause === undefined ? {} : { cause }) })
-  if (ref._tag === "Env") {
-    const value = firstLine(process.env[ref.name] ?? "")
-    return value === ""
-      ? Effect.fail(missing(`the secret's environment variable ${ref.name} is not set on this runner`))
-      : Effect.succeed(Redacted.make(value))
-  }
-  return Effect.tryPromise({
-    try: () => readFile(ref.path, "utf8"),
-    catch: (cause) => missing(`cannot read the secret file ${ref.path}`, cause)
-  }).pipe(
-    Effect.flatMap((text) => {
-      const value = firstLine(text)
-      return value === ""
-        ? Effect.fail(missing(`the secret file ${ref.path} is empty`))
+  switch (ref._tag) {
+    case "Env": {
+      const value = AccessToken.firstLine(process.env[ref.name] ?? "")
+      return value === undefined
+        ? Effect.fail(unavailable(`the secret's environment variable ${ref.name} is not set on this runner`))
         : Effect.succeed(Redacted.make(value))
-    })
-  )
+    }
+    case "File":
+      return Effect.tryPromise({
+        try: () => readFile(ref.path, "utf8"),
+        catch: (cause) => unavailable(ImapError.cannotRead(`the secret file ${ref.path}`, cause), cause)
+      }).pipe(
+        Effect.flatMap((text) => {
+          const value = AccessToken.firstLine(text)
+          return value === undefined
+            ? Effect.fail(unavailable(`the secret file ${ref.path} is empty`))
+            : Effect.succeed(Redacted.make(value))
+        })
+      )
+    case "Command":
+      return AccessToken.fromCommand(ref.command)
+  }
 }
 
 /**
