@@ -25,7 +25,7 @@ export const SecretRef = Schema.Union([
 export type SecretRef = typeof SecretRef.Type
 
 /** How an account logs in: a password, or an OAuth 2.0 access token (the secret is the token). */
-export const Login = Schema.Literals(["password", "xoauth2", "oauthbearer"])
+export const Login = Schema.Literals(["password", "token"])
 /** A `Login` value. */
 export type Login = typeof Login.Type
 
@@ -38,6 +38,8 @@ export const Settings = Schema.Struct({
   caFile: Schema.optional(Schema.String),
   user: Schema.String,
   login: Login,
+  /** The SASL mechanism; without it the client chooses as for the CLI (see `ImapConfig.mechanisms`). */
+  mechanism: Schema.optional(Schema.Literals(ImapConfig.mechanisms)),
   secret: SecretRef
 })
 /** A `Settings` value. */
@@ -86,12 +88,19 @@ export const readSecret = (ref: SecretRef): Effect.Effect<Redacted.Redacted<stri
  */
 export const clientOptions = (settings: Settings): Effect.Effect<ImapConfig.ImapClientOptions, ImapError.ImapError> =>
   Effect.gen(function* () {
+    const mechanism = settings.mechanism
     const auth =
       settings.login === "password"
-        ? ImapConfig.password(settings.user, yield* Effect.mapError(readSecret(settings.secret), ImapError.fromReason))
-        : ImapConfig.oauth2(settings.user, readSecret(settings.secret), {
-            mechanism: settings.login === "xoauth2" ? "XOAUTH2" : "OAUTHBEARER"
-          })
+        ? ImapConfig.password(
+            settings.user,
+            yield* Effect.mapError(readSecret(settings.secret), ImapError.fromReason),
+            mechanism === "LOGIN" || mechanism === "PLAIN" ? { mechanism } : undefined
+          )
+        : ImapConfig.oauth2(
+            settings.user,
+            readSecret(settings.secret),
+            mechanism === "XOAUTH2" || mechanism === "OAUTHBEARER" ? { mechanism } : undefined
+          )
     const ca = settings.caFile === undefined ? undefined : yield* ImapConfig.readCaFile(settings.caFile)
     return {
       host: settings.host,

@@ -7,8 +7,8 @@
  * The settings that decide how soon a dead runner's mailboxes are watched again (the cluster's own
  * defaults take about 36 s): runners check each other's health every 2 s; on SQLite, where a shard
  * is held by a lease row rather than a lock tied to the runner's connection, leases are refreshed
- * every 2 s and expire after 6 s; requests stored while a shard had no owner are looked for every
- * second.
+ * every 2 s and expire after 6 s; shard assignments are re-read, and requests stored while a
+ * shard had no owner looked for, every second.
  *
  * @module
  */
@@ -27,6 +27,7 @@ import type { Sink } from "./Sink.ts"
 /** The sharding settings for `location` (see the module's description). */
 export const shardingConfig = (location: Database.Location): Partial<ShardingConfig.ShardingConfig["Service"]> => ({
   runnerHealthCheckInterval: Duration.seconds(2),
+  refreshAssignmentsInterval: Duration.seconds(1),
   entityMessagePollInterval: Duration.seconds(1),
   // Each watched mailbox is one resident entity: the default 10,000 would park the rest silently.
   maxResidentEntities: "unbounded",
