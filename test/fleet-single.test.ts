@@ -3,7 +3,8 @@
  * the registry are watched (no cluster call from the adder), each new message reaches the sink
  * once with its account and mailbox; after a restart the fleet resumes from the stored checkpoints
  * and hands over only what arrived meanwhile; a removed mailbox stops being watched and its
- * tombstone goes.
+ * tombstone goes. A sink that fails is retried (the message reaches it once it takes it, once); a
+ * refused login ends the mailbox's watch as failed, and adding it again (fixed) watches it again.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -124,6 +125,75 @@ describe("Fleet.layerSingle", () => {
           ...users.slice(0, 2).map((u) => `four-${u}`)
         ].sort()
         assert.deepStrictEqual(subjects, expected)
+      }),
+    60_000
+  )
+
+  it.live(
+    "a failing sink is retried until it takes the message; a refused login fails the watch until added again",
+    () =>
+      Effect.gen(function* () {
+        const server = dovecot()
+        process.env[secretVariable] = server.password
+        process.env.IMAP_FLEET_TEST_WRONG = "not-the-password"
+        const dir = mkdtempSync(path.join(os.tmpdir(), "effect-imap-fleet-single-"))
+        yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+        const filename = path.join(dir, "fleet.db")
+        const database = Database.layer({ _tag: "Sqlite", filename })
+        const [good, bad] = [freshUser("fleet-sink"), freshUser("fleet-refused")]
+        const settings = (user: string, variable: string) => ({
+          host: server.host,
+          port: server.port,
+          tls: "none" as const,
+          user,
+          login: "password" as const,
+          secret: { _tag: "Env" as const, name: variable }
+        })
+        yield* Registry.add(good!, settings(good!, secretVariable), ["INBOX"]).pipe(Effect.provide(database))
+        yield* Registry.add(bad!, settings(bad!, "IMAP_FLEET_TEST_WRONG"), ["INBOX"]).pipe(Effect.provide(database))
+        const seen: Array<string> = []
+        let refusals = 2
+        const sink = Layer.succeed(Sink, {
+          deliver: (entry) =>
+            refusals-- > 0
+              ? Effect.fail(new Error("downstream is down"))
+              : Effect.sync(() => void seen.push(`${entry.account}/${entry.uid}`))
+        })
+        const stateOf = (user: string) =>
+          Registry.list.pipe(
+            Effect.map((rows) => rows.find((r) => r.account === user)?.state),
+            Effect.provide(database)
+          )
+        const scope = yield* Scope.make()
+        yield* Layer.buildWithScope(Fleet.layerSingle(filename).pipe(Layer.provide(sink)), scope)
+        yield* until(
+          "the good mailbox watched",
+          Effect.map(stateOf(good!), (s) => s === "watching")
+        )
+        yield* until(
+          "the refused login to fail",
+          Effect.map(stateOf(bad!), (s) => s === "failed")
+        )
+        yield* Effect.promise(() => server.deliver(good!, "INBOX", message(`sink-${good}`)))
+        yield* until(
+          "the message past two refusals",
+          Effect.sync(() => seen.length === 1),
+          30_000
+        )
+        assert.deepStrictEqual(seen, [`${good}/1`])
+
+        yield* Registry.add(bad!, settings(bad!, secretVariable), ["INBOX"]).pipe(Effect.provide(database))
+        yield* until(
+          "the fixed account watched",
+          Effect.map(stateOf(bad!), (s) => s === "watching")
+        )
+        yield* Effect.promise(() => server.deliver(bad!, "INBOX", message(`fixed-${bad}`)))
+        yield* until(
+          "its message",
+          Effect.sync(() => seen.length === 2)
+        )
+        yield* Scope.close(scope, Effect.void as never)
+        assert.deepStrictEqual(seen, [`${good}/1`, `${bad}/1`])
       }),
     60_000
   )

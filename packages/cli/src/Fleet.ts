@@ -146,7 +146,7 @@ const status = Command.make("status", { db }, ({ db }) =>
       const at = m.checkpoint === undefined ? "-" : `${m.checkpoint.uidValidity}/${m.checkpoint.lastUid}`
       const state = m.removed ? "removing" : m.state
       yield* Output.stdout(
-        `mailbox\t${m.account}\t${m.mailbox}\t${m.runner ?? "-"}\t${state}\t${at}\t${m.detail ?? ""}`
+        `mailbox\t${m.account}\t${m.mailbox}\t${m.runner ?? "-"}\t${state}\t${at}\t${m.detail ?? "-"}`
       )
     }
   }).pipe(Report.report(false))

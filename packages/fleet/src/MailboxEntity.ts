@@ -7,13 +7,15 @@
  *
  * @module
  */
-import { Checkpoint, type ImapError, MessageSummary, Watcher } from "@pkg/client"
+import { Checkpoint, ImapError, MessageSummary, Watcher } from "@pkg/client"
+import * as Cause from "effect/Cause"
 import * as ClusterSchema from "effect/cluster/ClusterSchema"
 import * as Entity from "effect/cluster/Entity"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Rpc from "effect/rpc/Rpc"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as SqlClient from "effect/sql/SqlClient"
 import * as Stream from "effect/Stream"
@@ -80,6 +82,11 @@ const watchMailbox = (target: Target, runner: string) =>
     )
   })
 
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+/** Between attempts after the database or the sink failed: 1 s doubling to at most 30 s. */
+const retrySchedule = Schedule.min([Schedule.exponential("1 second"), Schedule.spaced("30 seconds")])
+
 /** What one mailbox entity holds while alive: the generation it watches and how to stop it. */
 interface Current {
   readonly generation: number
@@ -95,13 +102,8 @@ export const layer = (runner: string) =>
     Effect.gen(function* () {
       let current: Current | undefined
       const context = yield* Effect.context<SqlClient.SqlClient | Sink | Checkpoint.CheckpointStore>()
-      const failed = (target: Target) => (error: ImapError.ImapError | unknown) =>
-        Registry.report(
-          target.generation,
-          runner,
-          "failed",
-          error instanceof Error ? error.message : String(error)
-        ).pipe(Effect.ignore)
+      const failed = (target: Target) => (error: unknown) =>
+        Registry.report(target.generation, runner, "failed", describe(error)).pipe(Effect.ignore)
       return MailboxEntity.of({
         Watch: ({ payload }) =>
           Rpc.fork(
@@ -117,7 +119,17 @@ export const layer = (runner: string) =>
               const mine: Current = { generation: payload.generation, stopped }
               current = mine
               yield* Effect.raceFirst(
-                watchMailbox(payload, runner).pipe(Effect.catchCause((cause) => failed(payload)(cause))),
+                watchMailbox(payload, runner).pipe(
+                  // The database or the sink failing is passing trouble: try again, backing off. A
+                  // watcher's own error reaches here only when retrying cannot help (a refused login).
+                  Effect.tapError((error) =>
+                    ImapError.isImapError(error)
+                      ? Effect.void
+                      : Registry.report(payload.generation, runner, "retrying", describe(error)).pipe(Effect.ignore)
+                  ),
+                  Effect.retry({ while: (error) => !ImapError.isImapError(error), schedule: retrySchedule }),
+                  Effect.catchCause((cause) => failed(payload)(Cause.squash(cause)))
+                ),
                 Deferred.await(stopped)
               ).pipe(
                 Effect.ensuring(

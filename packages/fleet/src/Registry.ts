@@ -50,7 +50,7 @@ const decodeSettings = Schema.decodeUnknownEffect(Account.SettingsJson)
 
 /**
  * Adds (or updates) account `name` and watches `mailboxes` of it. A mailbox already watched keeps
- * its generation; one removed and added again gets a new one.
+ * its generation; one removed, or whose watch failed, gets a new one (so it is watched again).
  */
 export const add = (
   name: string,
@@ -66,8 +66,9 @@ export const add = (
         yield* sql`INSERT INTO imap_fleet_accounts (name, settings) VALUES (${name}, ${json})
           ON CONFLICT (name) DO UPDATE SET settings = excluded.settings`
         for (const mailbox of mailboxes) {
+          // A tombstone, or a watch that ended failing (a refused login, now fixed): a new generation.
           yield* sql`DELETE FROM imap_fleet_mailboxes
-            WHERE account = ${name} AND mailbox = ${mailbox} AND removed = TRUE`
+            WHERE account = ${name} AND mailbox = ${mailbox} AND (removed = TRUE OR state = 'failed')`
           yield* sql`INSERT INTO imap_fleet_mailboxes (account, mailbox) VALUES (${name}, ${mailbox})
             ON CONFLICT (account, mailbox) DO NOTHING`
         }
