@@ -192,6 +192,9 @@ const mailbox = (r: Reader, stops: ReadonlySet<string>): Address | undefined => 
     const name = joinWords(words) ?? comments[0]
     return finish(name, adl, spec.local, spec.domain)
   }
+  // Several words and no address (`root continued`): a name whose address is missing, as
+  // Dovecot reads it; one word (`root`) is a local part without a domain.
+  if (words.length > 1 && !r.isSpecial("@")) return finish(joinWords(words), undefined, "", undefined)
   r.i = start
   const spec = addrSpec(r, stops)
   if (spec.local === "" && spec.domain === undefined) return undefined
