@@ -52,7 +52,13 @@ describe("AddressList.parse", () => {
     ],
     ["", []],
     [" , ,", []],
-    ['"unclosed <a@b.c>', [a(undefined, '"unclosed <a@b.c>"', AddressList.MISSING_HOST)]]
+    [
+      "Team: a@x.org; continued",
+      [a(undefined, "Team", undefined), a(undefined, "a", "x.org"), a(undefined, undefined, undefined)]
+    ],
+    ["a@x.org junk, b@y.org", [a(undefined, "a", "x.org")]],
+    ['"unclosed <a@b.c>', [a(undefined, AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]],
+    ['"Quoted Only"', [a("Quoted Only", AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]]
   ]
   for (const [input, expected] of table)
     it(`reads ${JSON.stringify(input)}`, () => assert.deepStrictEqual(AddressList.parse(input), expected))
