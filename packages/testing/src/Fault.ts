@@ -10,7 +10,12 @@
 import type * as Duration from "effect/Duration"
 import type { Refusal, Trigger } from "./Behaviour.ts"
 
-export type { Refusal, Trigger } from "./Behaviour.ts"
+export type {
+  /** A refusal a `Refuse` fault answers with (see `Behaviour.Refusal`). */
+  Refusal,
+  /** Where a fault fires: the greeting, a command tag, or `*` (see `Behaviour.Trigger`). */
+  Trigger
+} from "./Behaviour.ts"
 
 /** Every fault the server can apply. */
 export type Fault =

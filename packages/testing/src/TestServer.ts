@@ -38,7 +38,10 @@ import { Io } from "./internal/Io.ts"
 import type { Session } from "./internal/Session.ts"
 import { Store } from "./internal/Store.ts"
 
-export type { Received } from "./internal/Connection.ts"
+export type {
+  /** A command as the server received it: connection number, tag and the typed command (secrets `Redacted`). */
+  Received
+} from "./internal/Connection.ts"
 
 /** A message to seed or deliver: raw RFC 5322 text or bytes, with optional flags and internal date. */
 export type MessageInput =

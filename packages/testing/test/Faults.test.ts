@@ -9,10 +9,10 @@
 import { ImapClient, ImapConfig, type ImapError } from "@pkg/client"
 import { SequenceSet } from "@pkg/protocol"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Redacted, Stream } from "effect"
+import { Duration, Effect, Fiber, Redacted, Schedule, Stream } from "effect"
 import * as Fault from "../src/Fault.ts"
 import * as TestServer from "../src/TestServer.ts"
-import { idling, message, take } from "./support.ts"
+import { idling, message, raw, take } from "./support.ts"
 
 const accounts = [
   { user: "alice", password: "pw", mailboxes: { INBOX: { messages: [message("a", { body: "y".repeat(4000) })] } } }
@@ -144,6 +144,29 @@ describe("server replies", () => {
       })
       yield* ImapClient.make(server.config("alice"))
       assert.strictEqual((yield* reason(ImapClient.make(server.config("alice"))))._tag, "Throttled")
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("clients that go away", () => {
+  it.live("a client that drops its socket while idling leaves no session behind", () =>
+    Effect.gen(function* () {
+      const server = yield* TestServer.make({
+        accounts,
+        behaviour: {
+          maxConnectionsPerUser: { limit: 1, reply: { status: "NO", text: "Too many simultaneous connections." } }
+        }
+      })
+      const c = yield* raw(server.port)
+      yield* c.send("a LOGIN alice pw\r\nb SELECT INBOX\r\nc IDLE\r\n")
+      yield* c.until(/\+ idling/)
+      c.socket.destroy()
+      yield* server.connections.pipe(
+        Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeout("3 seconds")
+      )
+      // The idler's session is gone: the one connection allowed is free again.
+      yield* ImapClient.make(server.config("alice"))
     }).pipe(Effect.scoped)
   )
 })

@@ -54,7 +54,7 @@ describe("IDLE", () => {
       const [event] = yield* Fiber.join(events)
       assert.strictEqual(event?._tag, "FlagsChanged")
       if (event?._tag === "FlagsChanged") {
-        assert.deepStrictEqual([event.seq, event.uid, event.flags], [2, 2, ["\\Flagged"]])
+        assert.deepStrictEqual([event.seq, event.uid, event.flags], [2, 2, ["\\Flagged", "\\Recent"]])
         assert.isDefined(event.modSeq)
       }
     }).pipe(Effect.scoped)

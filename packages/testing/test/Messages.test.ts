@@ -43,7 +43,8 @@ describe("FETCH", () => {
         ])
       )
       assert.strictEqual(f?.attributes.uid, 1)
-      assert.deepStrictEqual(f?.attributes.flags, ["\\Seen", "$Label"])
+      // \Recent: this session is the first to see the message read-write (IMAP4rev1).
+      assert.deepStrictEqual(f?.attributes.flags, ["\\Seen", "$Label", "\\Recent"])
       assert.strictEqual(f?.attributes.internalDate, "01-Dec-2026 08:00:00 +0000")
       assert.strictEqual(f?.attributes.size, Buffer.byteLength(raw))
       assert.isDefined(f?.attributes.modSeq)
@@ -78,8 +79,8 @@ describe("STORE", () => {
       assert.deepStrictEqual(
         added.updated.map((f) => f.attributes.flags),
         [
-          ["\\Flagged", "$Work"],
-          ["\\Flagged", "$Work"]
+          ["\\Flagged", "$Work", "\\Recent"],
+          ["\\Flagged", "$Work", "\\Recent"]
         ]
       )
       yield* client.store(uids(2), "remove", ["\\Flagged"])
@@ -193,9 +194,22 @@ describe("COPY, MOVE, APPEND, EXPUNGE", () => {
           Command.Attr.bodySection(undefined, { peek: true })
         ])
       )
-      assert.deepStrictEqual(f?.attributes.flags, ["\\Draft"])
+      assert.deepStrictEqual(f?.attributes.flags, ["\\Draft", "\\Recent"])
       assert.strictEqual(f?.attributes.internalDate, "10-Oct-2026 10:10:10 +0000")
       assert.strictEqual(Buffer.from(f?.attributes.body?.[0]?.data ?? []).toString("utf8"), raw)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a 2 MB APPEND, arriving in many socket reads, is stored byte for byte", () =>
+    Effect.gen(function* () {
+      const { client } = yield* seeded([])
+      const lines = Array.from({ length: 26_000 }, (_, i) => `${i} ${"abcdefghijklmnopqrstuvwxyz".repeat(3)}`)
+      const raw = `Subject: large\r\n\r\n${lines.join("\r\n")}\r\n`
+      const r = yield* client.append("INBOX", raw)
+      const body = yield* Stream.runCollect(
+        client.fetchBody(r.uid ?? SequenceSet.Uid(1), undefined, { chunkSize: 512 * 1024 })
+      )
+      assert.strictEqual(text(body), raw)
     }).pipe(Effect.scoped)
   )
 
@@ -222,7 +236,7 @@ describe("COPY, MOVE, APPEND, EXPUNGE", () => {
       const found = yield* client.changedSince(all, since, { vanished: true })
       assert.deepStrictEqual(
         found.changed.map((f) => ({ uid: f.attributes.uid, flags: f.attributes.flags })),
-        [{ uid: SequenceSet.Uid(1), flags: ["\\Answered"] }]
+        [{ uid: SequenceSet.Uid(1), flags: ["\\Answered", "\\Recent"] }]
       )
       assert.deepStrictEqual(
         found.vanished.map((s) => SequenceSet.encode(s)),

@@ -1,5 +1,6 @@
 // What the test server's tests share: a message maker and a way to collect a stream's first items.
-import { type Duration, Effect, Schedule, Stream } from "effect"
+import { type Cause, type Duration, Effect, Schedule, Stream } from "effect"
+import * as net from "node:net"
 
 let counter = 0
 
@@ -36,4 +37,37 @@ export const idling = (
     Effect.map((r) => r.filter((x) => x.command._tag === "Idle").length >= count),
     Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("10 millis") }),
     Effect.timeout("5 seconds")
+  )
+
+/** A bare socket to the server, for exact bytes: what was received so far, send, and wait for a pattern. */
+export const raw = (port: number) =>
+  Effect.acquireRelease(
+    Effect.callback<{
+      readonly text: () => string
+      readonly send: (s: string) => Effect.Effect<void>
+      readonly until: (re: RegExp) => Effect.Effect<string, Cause.TimeoutError>
+      readonly socket: net.Socket
+    }>((resume) => {
+      let received = ""
+      const socket = net.connect(port, "127.0.0.1", () =>
+        resume(
+          Effect.succeed({
+            text: () => received,
+            send: (s: string) => Effect.sync(() => socket.write(s)),
+            until: (re: RegExp) =>
+              Effect.sync(() => re.test(received)).pipe(
+                Effect.repeat({ until: (ok) => ok, schedule: Schedule.spaced("5 millis") }),
+                Effect.timeout("3 seconds"),
+                Effect.map(() => received)
+              ),
+            socket
+          })
+        )
+      )
+      socket.on("data", (d) => {
+        received += d.toString("utf8")
+      })
+      socket.on("error", () => {})
+    }),
+    (s) => Effect.sync(() => s.socket.destroy())
   )

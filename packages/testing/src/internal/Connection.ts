@@ -206,6 +206,8 @@ const idle = (c: Conn): Effect.Effect<Reply, Closed> =>
     if (c.ctx.faults.take("CutMidIdle") !== undefined) return yield* c.io.cut
     const started = Date.now()
     for (;;) {
+      // The race below waits for the first wait to succeed: a closed input fails, so check here.
+      if (c.io.closed) return yield* Effect.fail(new Closed())
       const lf = c.io.buffer.indexOf(0x0a)
       if (lf >= 0) {
         const line = (yield* c.io.line).trim().toUpperCase()

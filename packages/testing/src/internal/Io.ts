@@ -29,17 +29,15 @@ export class Signal {
   })
 }
 
-const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  if (a.length === 0) return b
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return out
-}
-
 export class Io {
   socket: net.Socket
-  buffer: Uint8Array = new Uint8Array()
+  /**
+   * Received bytes not taken yet are `store[head, tail)`. The store grows by doubling, so a large
+   * APPEND arriving in 64 KiB chunks is copied about twice, not once per chunk.
+   */
+  private store = new Uint8Array(16 * 1024)
+  private head = 0
+  private tail = 0
   closed = false
   /** Bytes written so far, for `CutAfterBytes`. */
   written = 0
@@ -47,7 +45,7 @@ export class Io {
   cutAfter: number | undefined
   readonly arrived = new Signal()
   private readonly onData = (chunk: Buffer) => {
-    this.buffer = concat(this.buffer, new Uint8Array(chunk))
+    this.append(chunk)
     this.arrived.fire()
   }
   private readonly onEnd = () => {
@@ -76,11 +74,38 @@ export class Io {
     this.closed ? Effect.fail(new Closed()) : this.arrived.wait
   )
 
-  /** Takes the first `n` buffered bytes. */
+  /** The bytes received and not taken yet (a view: valid until the next read). */
+  get buffer(): Uint8Array {
+    return this.store.subarray(this.head, this.tail)
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.tail + chunk.length > this.store.length) {
+      const held = this.tail - this.head
+      const size = Math.max(this.store.length, held + chunk.length)
+      if (held + chunk.length > this.store.length / 2) {
+        const next = new Uint8Array(size * 2)
+        next.set(this.store.subarray(this.head, this.tail))
+        this.store = next
+      } else this.store.copyWithin(0, this.head, this.tail)
+      this.head = 0
+      this.tail = held
+    }
+    this.store.set(chunk, this.tail)
+    this.tail += chunk.length
+  }
+
+  /** Takes the first `n` buffered bytes (a copy). */
   take(n: number): Uint8Array {
-    const out = this.buffer.slice(0, n)
-    this.buffer = this.buffer.slice(n)
+    const out = this.store.slice(this.head, this.head + n)
+    this.head += out.length
+    if (this.head === this.tail) this.head = this.tail = 0
     return out
+  }
+
+  /** Drops every byte received and not taken. */
+  clear(): void {
+    this.head = this.tail = 0
   }
 
   /** One line (CRLF or LF ended), without its line end. */
@@ -141,7 +166,7 @@ export class Io {
    */
   upgrade(context: tls.SecureContext): Effect.Effect<void, Closed> {
     return Effect.callback<void, Closed>((resume) => {
-      this.buffer = new Uint8Array()
+      this.clear()
       this.detach(this.socket)
       const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: context })
       this.socket = secure

@@ -25,7 +25,7 @@ export const statusItems = (m: Mailbox, items: ReadonlyArray<Command.StatusItem>
         out.messages = m.messages.length
         break
       case "RECENT":
-        out.recent = 0
+        out.recent = m.recent.size
         break
       case "UIDNEXT":
         out.uidNext = m.uidNext
@@ -156,7 +156,7 @@ export const select = (s: Session, cmd: Command.Select | Command.Examine): Reply
     readOnly ? "Read-only mailbox." : "Flags permitted."
   )
   s.send({ _tag: "Exists", count: sel.view.length })
-  s.send({ _tag: "Recent", count: 0 })
+  s.send({ _tag: "Recent", count: s.recent.size })
   const firstUnseen = mailbox.messages.findIndex((m) => !Flags.includes(m.flags, "\\Seen"))
   if (firstUnseen >= 0) say({ _tag: "Unseen", seq: firstUnseen + 1 }, "First unseen.")
   say({ _tag: "UidValidity", uidValidity: mailbox.uidValidity }, "UIDs valid")

@@ -44,7 +44,8 @@ export const fetch = (s: Session, cmd: Command.Fetch | Command.UidFetch): Reply 
   if (cmd.changedSince !== undefined) s.enabled.add("CONDSTORE")
   const found = messagesOf(s, sel, cmd.set)
   if (cmd._tag === "Fetch" && !SequenceSet.isSaved(cmd.set)) {
-    if (found.length === 0 && s.behaviour.emptyFetch !== "ok") return s.behaviour.emptyFetch
+    // A set naming no message is answered as the server answers it (Courier OK, Cyrus NO, Dovecot BAD).
+    if (found.length === 0) return s.behaviour.emptyFetch === "ok" ? ok("Fetch completed.") : s.behaviour.emptyFetch
     if (Selection.outOfRange(cmd.set, sel.view.length)) return bad("Error in IMAP command FETCH: Invalid messageset")
   }
   if (cmd._tag === "UidFetch" && cmd.vanished === true && !SequenceSet.isSaved(cmd.set)) {
@@ -67,7 +68,7 @@ export const fetch = (s: Session, cmd: Command.Fetch | Command.UidFetch): Reply 
     const a = FetchAnswer.answer(message, items, {
       withUid: cmd._tag === "UidFetch",
       withModSeq: cmd.changedSince !== undefined,
-      flags: [...message.flags]
+      flags: s.flagsOf(message)
     })
     s.sendFetch(seq, a.attributes, order)
     if (a.setsSeen && !sel.readOnly && !Flags.includes(message.flags, "\\Seen"))
@@ -141,7 +142,13 @@ export const search = (s: Session, cmd: Command.Search | Command.UidSearch): Rep
   sel.view.forEach((uid, i) => {
     const m = sel.mailbox.byUid(uid)
     if (m === undefined) return
-    const candidate: SearchMatch.Candidate = { ...m, seq: i + 1, size: m.raw.length, message: () => parsed(m) }
+    const candidate: SearchMatch.Candidate = {
+      ...m,
+      flags: new Set(s.flagsOf(m)),
+      seq: i + 1,
+      size: m.raw.length,
+      message: () => parsed(m)
+    }
     if (SearchMatch.matches(cmd.criteria, candidate, ctx)) hits.push({ seq: i + 1, uid })
   })
   const uid = cmd._tag === "UidSearch"

@@ -6,6 +6,7 @@
  */
 import { type FetchAttributes, type Response, type ResponseCode, SequenceSet } from "@pkg/protocol"
 import type { ServerBehaviour } from "../Behaviour.ts"
+import * as Notifications from "./Notifications.ts"
 import * as Selection from "./Selection.ts"
 import type { Account, Change, Listener, Mailbox, Store } from "./Store.ts"
 
@@ -38,6 +39,8 @@ export class Session implements Listener {
   /** UIDs saved by `SEARCH RETURN (SAVE)` (RFC 5182). */
   saved: ReadonlySet<number> = new Set()
   private pending: Array<Change> = []
+  /** UIDs that are `\\Recent` in this session. */
+  recent = new Set<number>()
   /** Ends the connection with `* BYE text` at once (set by the connection). */
   kick: (text: string) => void = () => {}
   /** Called when a change arrives, so that an idling connection can push it. */
@@ -98,6 +101,7 @@ export class Session implements Listener {
     this.selected = selected
     this.state = "Selected"
     mailbox.listeners.add(this)
+    this.claimRecent(selected.view)
     return selected
   }
 
@@ -105,70 +109,75 @@ export class Session implements Listener {
     if (this.selected !== undefined) this.selected.mailbox.listeners.delete(this)
     this.selected = undefined
     this.pending = []
+    this.recent = new Set()
     if (this.state === "Selected") this.state = "Authenticated"
   }
 
   /**
-   * Tells the client what changed since it last heard, in its own numbering: EXISTS, FETCH of new
-   * flags, EXPUNGE (or VANISHED under QRESYNC). Expunges are held while `command` may not see them
-   * (Selection.mayTellExpunges); `holdOwnAppends` keeps this session's own new messages back.
+   * Tells the client what changed since it last heard, in its own numbering and in the order
+   * `Notifications.plan` gives: EXPUNGE (VANISHED under QRESYNC), EXISTS and RECENT, FETCH of new
+   * flags. Expunges are held while `command` may not see them (Selection.mayTellExpunges);
+   * `holdOwnAppends` keeps new messages back (Courier tells its own APPEND at the next command).
    */
   flush(command: Parameters<typeof Selection.mayTellExpunges>[0] | undefined, holdOwnAppends = false): void {
     const sel = this.selected
     if (sel === undefined || this.pending.length === 0) return
     const tellExpunges = command === undefined || Selection.mayTellExpunges(command)
-    const kept: Array<Change> = []
-    let existsDirty = false
-    const tellExists = () => {
-      if (existsDirty) this.send({ _tag: "Exists", count: sel.view.length })
-      existsDirty = false
+    const plan = Notifications.plan(this.pending, this, { tellExpunges, holdAdded: holdOwnAppends })
+    this.pending = [...plan.kept]
+    for (const uid of plan.expunged) {
+      const i = sel.view.indexOf(uid)
+      if (i < 0) continue
+      sel.view.splice(i, 1)
+      this.recent.delete(uid)
+      this.send(
+        this.enabled.has("QRESYNC")
+          ? { _tag: "Vanished", earlier: false, uids: SequenceSet.single("uid", SequenceSet.Uid(uid)) }
+          : { _tag: "Expunge", seq: i + 1 }
+      )
     }
-    for (const change of this.pending) {
-      switch (change._tag) {
-        case "Added":
-          if (holdOwnAppends || sel.view.includes(change.uid)) {
-            if (holdOwnAppends) kept.push(change)
-            break
-          }
-          sel.view.push(change.uid)
-          existsDirty = true
-          break
-        case "Expunged": {
-          if (!tellExpunges) {
-            kept.push(change)
-            break
-          }
-          const i = sel.view.indexOf(change.uid)
-          if (i < 0) break
-          tellExists()
-          sel.view.splice(i, 1)
-          this.send(
-            this.enabled.has("QRESYNC")
-              ? { _tag: "Vanished", earlier: false, uids: SequenceSet.single("uid", SequenceSet.Uid(change.uid)) }
-              : { _tag: "Expunge", seq: i + 1 }
-          )
-          break
-        }
-        case "FlagsChanged": {
-          const i = sel.view.indexOf(change.uid)
-          const m = sel.mailbox.byUid(change.uid)
-          if (i < 0 || m === undefined || (change.origin === this && change.silent)) break
-          tellExists()
-          this.send({
-            _tag: "Fetch",
-            seq: i + 1,
-            attributes: {
-              uid: SequenceSet.Uid(m.uid),
-              flags: [...m.flags],
-              ...(this.condstore ? { modSeq: m.modSeq } : {})
-            }
-          })
-          break
-        }
-      }
+    const added = plan.added.filter((uid) => !sel.view.includes(uid) && sel.mailbox.byUid(uid) !== undefined)
+    if (added.length > 0) {
+      sel.view.push(...added)
+      this.send({ _tag: "Exists", count: sel.view.length })
+      if (this.claimRecent(added) > 0) this.send({ _tag: "Recent", count: this.recent.size })
     }
-    tellExists()
-    this.pending = kept
+    for (const uid of plan.flagged) {
+      const i = sel.view.indexOf(uid)
+      const m = sel.mailbox.byUid(uid)
+      if (i < 0 || m === undefined) continue
+      this.send({
+        _tag: "Fetch",
+        seq: i + 1,
+        attributes: {
+          uid: SequenceSet.Uid(m.uid),
+          flags: this.flagsOf(m),
+          ...(this.condstore ? { modSeq: m.modSeq } : {})
+        }
+      })
+    }
+  }
+
+  /**
+   * IMAP4rev1's `\Recent` (RFC 3501 2.3.2): a new message is recent in the one session that first
+   * sees it read-write; EXAMINE shows it without claiming it. How many of `uids` this session took.
+   */
+  claimRecent(uids: ReadonlyArray<number>): number {
+    const sel = this.selected
+    if (sel === undefined) return 0
+    let n = 0
+    for (const uid of uids) {
+      if (!sel.mailbox.recent.has(uid)) continue
+      if (!sel.readOnly) sel.mailbox.recent.delete(uid)
+      this.recent.add(uid)
+      n++
+    }
+    return n
+  }
+
+  /** A message's flags as this session sees them: with `\Recent` when it is recent here. */
+  flagsOf(m: { readonly uid: number; readonly flags: ReadonlySet<string> }): Array<string> {
+    return this.recent.has(m.uid) ? [...m.flags, "\\Recent"] : [...m.flags]
   }
 
   /** Whether changes wait to be told. */

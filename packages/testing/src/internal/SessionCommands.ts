@@ -113,6 +113,8 @@ export const execute = (s: Session, cmd: Command.Command): Reply => {
     case "Enable":
       return s.has("ENABLE") ? enable(s, cmd) : bad("ENABLE is not supported")
     case "Login":
+      // RFC 9051 6.2.3: a server that advertises LOGINDISABLED refuses LOGIN.
+      if (s.has("LOGINDISABLED")) return no("Plaintext LOGIN is disabled.", { _tag: "Status", code: "PRIVACYREQUIRED" })
       return authenticate(s, { _tag: "Password", user: cmd.user, password: redactedValue(cmd.password) })
     case "Namespace":
       return s.has("NAMESPACE") ? MailboxCommands.namespace(s) : bad("NAMESPACE is not supported")

@@ -58,6 +58,8 @@ export class Mailbox {
   expunged: Array<{ readonly uid: number; readonly modSeq: bigint }> = []
   specialUse: string | undefined
   subscribed = true
+  /** New messages no read-write session has seen yet: `\\Recent` for the first that does. */
+  recent = new Set<number>()
   readonly listeners = new Set<Listener>()
 
   constructor(name: string, specialUse?: string) {
@@ -88,6 +90,7 @@ export class Mailbox {
       parsed: undefined
     }
     this.messages.push(message)
+    this.recent.add(message.uid)
     this.tell({ _tag: "Added", uid: message.uid })
     return message
   }
@@ -104,6 +107,7 @@ export class Mailbox {
     if (gone.size === 0) return
     this.highestModSeq += 1n
     this.messages = this.messages.filter((m) => !gone.has(m.uid))
+    for (const uid of gone) this.recent.delete(uid)
     for (const uid of [...gone].sort((a, b) => a - b)) {
       this.expunged.push({ uid, modSeq: this.highestModSeq })
       this.tell({ _tag: "Expunged", uid })
@@ -115,6 +119,7 @@ export class Mailbox {
     this.uidValidity = nextUidValidity()
     this.uidNext = 1
     this.expunged = []
+    this.recent.clear()
     this.messages = this.messages.map((m) => ({ ...m, uid: this.uidNext++ }))
   }
 }
