@@ -303,7 +303,8 @@ describe("FETCH of the MIME structure", () => {
         client.fetch(all, [
           Command.Attr.envelope,
           Command.Attr.bodyStructure,
-          Command.Attr.bodySection(Command.SectionSpec.text([1]), { peek: true }),
+          // BODY[1]: the first part's body (n.TEXT is only for a message/rfc822 part, RFC 9051 6.4.5).
+          Command.Attr.bodySection(Command.SectionSpec.whole([1]), { peek: true }),
           Command.Attr.bodySection(Command.SectionSpec.headerFields(["Subject"]), { peek: true }),
           Command.Attr.bodySection(undefined, { peek: true, partial: { offset: 0, length: 4 } })
         ])
@@ -326,7 +327,7 @@ describe("FETCH of the MIME structure", () => {
         )
       }
       const sections = new Map((a?.body ?? []).map((b) => [b.section, Buffer.from(b.data ?? []).toString("utf8")]))
-      assert.strictEqual(sections.get("1.TEXT"), "See attached.")
+      assert.strictEqual(sections.get("1"), "See attached.")
       assert.strictEqual(sections.get("HEADER.FIELDS (SUBJECT)"), "Subject: Report\r\n\r\n")
       assert.strictEqual(sections.get(""), "From")
     }).pipe(Effect.scoped)
