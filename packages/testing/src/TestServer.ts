@@ -157,6 +157,16 @@ export interface TestServerHandle {
   readonly clearFaults: Effect.Effect<void>
   /** Connections open now. */
   readonly connections: Effect.Effect<number>
+  /**
+   * Drops connections at once, as a crashed server process would (no BYE): every one, or the one
+   * whose client end is `remotePort`. How many.
+   */
+  readonly disconnect: (which?: { readonly remotePort?: number | undefined }) => Effect.Effect<number>
+  /**
+   * Ends every session logged in as `user` with `* BYE text`, as an administrator's kick does
+   * (Dovecot's `doveadm kick`). How many.
+   */
+  readonly kick: (user: string, text?: string) => Effect.Effect<number>
 }
 
 /** The `TestServer` service: the handle of a server started by `layer`. */
@@ -287,7 +297,27 @@ export const make = (options: Options = {}): Effect.Effect<TestServerHandle, nev
       received: Effect.sync(() => [...received]),
       inject: (fault) => Effect.sync(() => applyFault(ctx, fault)),
       clearFaults: Effect.sync(() => faults.clear()),
-      connections: Effect.sync(() => sockets.size)
+      connections: Effect.sync(() => sockets.size),
+      disconnect: (which) =>
+        Effect.sync(() => {
+          let dropped = 0
+          for (const s of sockets) {
+            if (which?.remotePort !== undefined && s.remotePort !== which.remotePort) continue
+            s.destroy()
+            dropped += 1
+          }
+          return dropped
+        }),
+      kick: (user, text = "Disconnected by an administrator") =>
+        Effect.sync(() => {
+          let kicked = 0
+          for (const session of [...sessions]) {
+            if (session.account?.user !== user) continue
+            session.kick(text)
+            kicked += 1
+          }
+          return kicked
+        })
     }
     return handle
   })
