@@ -39,11 +39,39 @@ const lazySegmenter: Plugin = {
   }
 }
 
+/**
+ * Node built-ins the bundle names but `imap` rarely calls, loaded on the first call instead of at
+ * start-up (a static `import` of a built-in makes Node build its ESM facade, evaluating every
+ * export's getter): `node:crypto` (only @effect/platform-node's FileSystem naming temporary files;
+ * its facade loads the WebCrypto, key and argon2 internals) and `node:child_process` (the CLI's
+ * `--access-token-command` and effect's ChildProcessSpawner): ~10 ms of CPU per run. Each entry
+ * lists every export the bundle uses: one more makes the build fail on a missing export.
+ */
+const LAZY_BUILTINS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "node:crypto": ["randomBytes"],
+  "node:child_process": ["spawn", "execFile"]
+}
+const LAZY_PREFIX = "\0lazy-builtin:"
+const lazyBuiltins: Plugin = {
+  name: "lazy-builtins",
+  resolveId: (id) => (Object.hasOwn(LAZY_BUILTINS, id) ? `${LAZY_PREFIX}${id}` : null),
+  load: (id) => {
+    if (!id.startsWith(LAZY_PREFIX)) return null
+    const builtin = id.slice(LAZY_PREFIX.length)
+    return (LAZY_BUILTINS[builtin] ?? [])
+      .map(
+        (name) =>
+          `export function ${name}(...args) { return process.getBuiltinModule(${JSON.stringify(builtin)}).${name}(...args) }`
+      )
+      .join("\n")
+  }
+}
+
 export default defineConfig({
   input: { bin: path.join(dist, "bin.js") },
   platform: "node",
   logLevel: "warn",
-  plugins: [lazySegmenter],
+  plugins: [lazySegmenter, lazyBuiltins],
   output: {
     dir: dist,
     format: "esm",
