@@ -40,18 +40,42 @@ const lazySegmenter: Plugin = {
 }
 
 /**
- * Node built-ins the bundle names but `imap` rarely calls, loaded on the first call instead of at
- * start-up (a static `import` of a built-in makes Node build its ESM facade, evaluating every
- * export's getter): `node:crypto` (only @effect/platform-node's FileSystem naming temporary files;
- * its facade loads the WebCrypto, key and argon2 internals) and `node:child_process` (the CLI's
- * `--access-token-command` and effect's ChildProcessSpawner): ~10 ms of CPU per run. Each entry
- * lists every export the bundle uses: one more makes the build fail on a missing export.
+ * Node built-ins the bundle names but a run of `imap` may never call, loaded on the first call
+ * instead of at start-up (a static `import` of a built-in makes Node build its ESM facade,
+ * evaluating every export's getter): `node:tls` (effect's socket; it brings the crypto internals)
+ * for plaintext connections and for help and usage, `node:crypto` (only effect's FileSystem naming
+ * temporary files: WebCrypto, keys and argon2 at load) and `node:child_process` (the CLI's
+ * `--access-token-command`, effect's ChildProcessSpawner). Each entry lists every export the
+ * bundle uses (called or constructed with `new`): one more makes the build fail on a missing export.
  */
 const LAZY_BUILTINS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "node:crypto": ["randomBytes"],
-  "node:child_process": ["spawn", "execFile"]
+  "node:child_process": ["spawn", "execFile"],
+  "node:tls": ["connect", "createSecureContext", "TLSSocket"]
 }
 const LAZY_PREFIX = "\0lazy-builtin:"
+
+/**
+ * The names a module takes from `builtin`, as it imports them (`import * as X` then `X.name`, or
+ * `import { name }`): what the lazy module must export. Without this check a name missing from
+ * `LAZY_BUILTINS` would be bundled as `undefined` without a word from rolldown.
+ */
+export const importedNames = (code: string, builtin: string): ReadonlyArray<string> => {
+  const from = `from\\s*["']${builtin.replace("/", "\\/")}["']`
+  const names: Array<string> = []
+  for (const [, ns] of code.matchAll(new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s*${from}`, "g"))) {
+    for (const [, name] of code.matchAll(new RegExp(`(?<![\\w$.])${ns!.replace("$", "\\$")}\\.([\\w$]+)`, "g")))
+      names.push(name!)
+  }
+  for (const [, list] of code.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*${from}`, "g"))) {
+    for (const item of list!.split(",")) {
+      const name = item.trim().split(/\s+as\s+/)[0]
+      if (name) names.push(name)
+    }
+  }
+  return names
+}
+
 const lazyBuiltins: Plugin = {
   name: "lazy-builtins",
   resolveId: (id) => (Object.hasOwn(LAZY_BUILTINS, id) ? `${LAZY_PREFIX}${id}` : null),
@@ -61,9 +85,18 @@ const lazyBuiltins: Plugin = {
     return (LAZY_BUILTINS[builtin] ?? [])
       .map(
         (name) =>
-          `export function ${name}(...args) { return process.getBuiltinModule(${JSON.stringify(builtin)}).${name}(...args) }`
+          `export function ${name}(...args) { const f = process.getBuiltinModule(${JSON.stringify(builtin)}).${name}; ` +
+          "return new.target === undefined ? f(...args) : new f(...args) }"
       )
       .join("\n")
+  },
+  transform(code, id) {
+    for (const [builtin, exported] of Object.entries(LAZY_BUILTINS)) {
+      if (!code.includes(builtin)) continue
+      const missing = importedNames(code, builtin).filter((name) => !exported.includes(name))
+      if (missing.length > 0) throw new Error(`${id} uses ${builtin}'s ${missing.join(", ")}: add to LAZY_BUILTINS`)
+    }
+    return null
   }
 }
 
