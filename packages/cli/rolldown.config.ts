@@ -47,13 +47,15 @@ const lazySegmenter: Plugin = {
  * evaluating every export's getter): `node:tls` (effect's socket; it brings the crypto internals)
  * for plaintext connections and for help and usage, `node:crypto` (only effect's FileSystem naming
  * temporary files: WebCrypto, keys and argon2 at load) and `node:child_process` (the CLI's
- * `--access-token-command`, effect's ChildProcessSpawner). Each entry lists every export the
+ * `--access-token-command`, effect's ChildProcessSpawner) and `node:readline` (effect's Terminal, for
+ * prompts `imap` never shows). Each entry lists every export the
  * bundle uses (called or constructed with `new`): one more makes the build fail on a missing export.
  */
 const LAZY_BUILTINS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "node:crypto": ["randomBytes"],
   "node:child_process": ["spawn", "execFile"],
-  "node:tls": ["connect", "createSecureContext", "TLSSocket"]
+  "node:tls": ["connect", "createSecureContext", "TLSSocket"],
+  "node:readline": ["createInterface", "emitKeypressEvents"]
 }
 const LAZY_PREFIX = "\0lazy-builtin:"
 
