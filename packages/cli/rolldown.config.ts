@@ -45,11 +45,11 @@ const lazySegmenter: Plugin = {
  * Node built-ins the bundle names but a run of `imap` may never call, loaded on the first call
  * instead of at start-up (a static `import` of a built-in makes Node build its ESM facade,
  * evaluating every export's getter): `node:tls` (effect's socket; it brings the crypto internals)
- * for plaintext connections and for help and usage, `node:crypto` (only effect's FileSystem naming
- * temporary files: WebCrypto, keys and argon2 at load) and `node:child_process` (the CLI's
- * `--access-token-command`, effect's ChildProcessSpawner) and `node:readline` (effect's Terminal, for
- * prompts `imap` never shows). Each entry lists every export the
- * bundle uses (called or constructed with `new`): one more makes the build fail on a missing export.
+ * for plaintext connections and for help and usage; `node:crypto` (only effect's FileSystem naming
+ * temporary files: WebCrypto, keys and argon2 at load); `node:child_process` (the CLI's
+ * `--access-token-command`, effect's ChildProcessSpawner); `node:readline` (effect's Terminal,
+ * whose prompts `imap` does not use). Each entry lists every export the bundle uses (called or
+ * constructed with `new`): one more makes the build fail on a missing export.
  */
 const LAZY_BUILTINS: Readonly<Record<string, ReadonlyArray<string>>> = {
   "node:crypto": ["randomBytes"],
