@@ -130,21 +130,17 @@ const digitsAt = (text: string, i: number, n: number): number => {
   return value
 }
 
-/** Whether `text` has, from `i`, each `[offset, code]` of `expected`. */
-const charsAt = (text: string, i: number, expected: ReadonlyArray<readonly [number, number]>): boolean => {
-  for (const [k, c] of expected) if (text.charCodeAt(i + k) !== c) return false
-  return true
-}
-
-/** `-Mon-yyyy hh:mm:ss +zzzz`: the hyphens, spaces and colons, by offset. */
-const DATE_TIME_PUNCTUATION = [
-  [0, 0x2d],
-  [4, 0x2d],
-  [9, 0x20],
-  [12, 0x3a],
-  [15, 0x3a],
-  [18, 0x20]
-] as const
+/**
+ * Whether `text` has, from `i`, the punctuation of `?Mon?yyyy hh:mm:ss ?zzzz` with `separator` for
+ * the first two `?` (INTERNALDATE's `-`, a Date header's SP): the layout both dates share.
+ */
+const hasDateTimeLayout = (text: string, i: number, separator: number): boolean =>
+  text.charCodeAt(i) === separator &&
+  text.charCodeAt(i + 4) === separator &&
+  text.charCodeAt(i + 9) === 0x20 &&
+  text.charCodeAt(i + 12) === 0x3a &&
+  text.charCodeAt(i + 15) === 0x3a &&
+  text.charCodeAt(i + 18) === 0x20
 
 /**
  * `[DQUOTE] [SP] d[d] "-" Mon "-" yyyy SP hh ":" mm ":" ss SP ("+" / "-") hhmm [DQUOTE]`, read by
@@ -165,7 +161,7 @@ const parseInternal = (text: string): Parsed | undefined => {
   i += d2 < 0 ? 1 : 2
   // From here the layout is fixed: "-Mon-yyyy hh:mm:ss +zzzz", 24 characters.
   if (end - i !== 24) return undefined
-  if (!charsAt(text, i, DATE_TIME_PUNCTUATION)) return undefined
+  if (!hasDateTimeLayout(text, i, 0x2d)) return undefined
   if (letters3(text, i + 1) < 0) return undefined
   const sign = text.charCodeAt(i + 19)
   if (sign !== 0x2b && sign !== 0x2d) return undefined
@@ -281,16 +277,6 @@ const RFC5322_DATE =
 const normalizeSpace = (text: string): string =>
   /[^\S ]| {2}|^ | $/.test(text) ? text.replace(/\s+/g, " ").trim() : text
 
-/** ` Mon yyyy hh:mm:ss +zzzz` after the day: the spaces and colons, by offset. */
-const CANONICAL_PUNCTUATION = [
-  [0, 0x20],
-  [4, 0x20],
-  [9, 0x20],
-  [12, 0x3a],
-  [15, 0x3a],
-  [18, 0x20]
-] as const
-
 /**
  * The shape nearly every Date header has (RFC 5322 3.3 without its obsolete parts, comments or
  * folding): `[Ddd, ]d[d] Mon yyyy hh:mm:ss +zzzz`, read by position. `null` for any other shape,
@@ -309,7 +295,7 @@ const parseCanonical = (text: string): Parsed | undefined | null => {
   const d2 = digitAt(text, i + 1)
   const day = d2 < 0 ? d1 : d1 * 10 + d2
   i += d2 < 0 ? 1 : 2
-  if (text.length - i !== 24 || !charsAt(text, i, CANONICAL_PUNCTUATION)) return null
+  if (text.length - i !== 24 || !hasDateTimeLayout(text, i, 0x20)) return null
   const month = MONTH_KEYS.get(letters3(text, i + 1))
   const sign = text.charCodeAt(i + 19)
   const year = digitsAt(text, i + 5, 4)
