@@ -10,7 +10,7 @@
  * `DateTime.Zoned`.
  */
 import * as EffectDateTime from "effect/DateTime"
-import { isDigit } from "./internal/CharClass.ts"
+import { isAlpha, isDigit } from "./internal/CharClass.ts"
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
 const MONTH_NAMES = [
@@ -55,9 +55,9 @@ const isDayName = (name: string): boolean => DAY_WORDS.has(name.toLowerCase())
 const letters3 = (text: string, i: number): number => {
   let key = 0
   for (let k = 0; k < 3; k++) {
-    const c = text.charCodeAt(i + k) | 0x20
-    if (!(c >= 0x61 && c <= 0x7a)) return -1
-    key = key * 256 + c
+    const c = text.charCodeAt(i + k)
+    if (!isAlpha(c)) return -1
+    key = key * 256 + (c | 0x20)
   }
   return key
 }
@@ -121,13 +121,13 @@ const digitAt = (text: string, i: number): number => {
 
 /** The `n` digits at `i` as a number, or -1 if any is not a digit. */
 const digitsAt = (text: string, i: number, n: number): number => {
-  // No call per digit: a FETCH of 10,000 messages runs this 140,000 times, mostly before V8 has
-  // optimised it, and an unoptimised call costs more than the comparison.
+  // One call per digit, not two (`digitAt`): a FETCH of 10,000 messages reads 140,000 digits,
+  // most of them before V8 has optimised (and inlined) the reader.
   let value = 0
   for (let k = 0; k < n; k++) {
-    const d = text.charCodeAt(i + k) - 0x30
-    if (!(d >= 0 && d <= 9)) return -1
-    value = value * 10 + d
+    const c = text.charCodeAt(i + k)
+    if (!isDigit(c)) return -1
+    value = value * 10 + c - 0x30
   }
   return value
 }
