@@ -42,36 +42,28 @@ const lazySegmenter: Plugin = {
 }
 
 /**
- * Node built-ins the bundle names but a run of `imap` may never call, loaded on the first call
- * instead of at start-up (a static `import` of a built-in makes Node build its ESM facade,
- * evaluating every export's getter): `node:tls` (effect's socket; it brings the crypto internals)
- * for plaintext connections and for help and usage; `node:crypto` (only effect's FileSystem naming
- * temporary files: WebCrypto, keys and argon2 at load); `node:child_process` (the CLI's
- * `--access-token-command`, effect's ChildProcessSpawner); `node:readline` (effect's Terminal,
- * whose prompts `imap` does not use). Each entry lists every export the bundle uses (called or
- * constructed with `new`): one more makes the build fail on a missing export.
+ * Node built-ins the bundle names but a run of `imap` may never call, loaded on first use instead
+ * of at start-up (a static `import` of a built-in makes Node build its ESM facade, evaluating every
+ * export's getter): `node:tls` (effect's socket; it brings the crypto internals) for plaintext
+ * connections and for help and usage; `node:crypto` (effect's FileSystem naming temporary files,
+ * effect's crypto layers and Postgres authentication for `imap fleet`: WebCrypto, keys and argon2
+ * at load); `node:child_process` (the CLI's `--access-token-command`, effect's
+ * ChildProcessSpawner); `node:readline` (effect's Terminal, whose prompts `imap` does not use).
+ *
+ * `import * as X from "node:tls"` becomes a Proxy that reads `X.name` from the built-in when it is
+ * read, so `typeof X.argon2` (a feature test) answers as Node does. `import { name }` becomes a
+ * function that calls (or constructs) the built-in's `name`; the build fails for a name that is not
+ * a function of the built-in, rather than bundle something else.
  */
-const LAZY_BUILTINS: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "node:crypto": ["randomBytes"],
-  "node:child_process": ["spawn", "execFile"],
-  "node:tls": ["connect", "createSecureContext", "TLSSocket"],
-  "node:readline": ["createInterface", "emitKeypressEvents"]
-}
+const LAZY_BUILTINS: ReadonlyArray<string> = ["node:tls", "node:crypto", "node:child_process", "node:readline"]
 const LAZY_PREFIX = "\0lazy-builtin:"
 
-/**
- * The names a module takes from `builtin`, as it imports them (`import * as X` then `X.name`, or
- * `import { name }`): what the lazy module must export. Without this check a name missing from
- * `LAZY_BUILTINS` would be bundled as `undefined` without a word from rolldown.
- */
-export const importedNames = (code: string, builtin: string): ReadonlyArray<string> => {
-  const from = `from\\s*["']${builtin.replace("/", "\\/")}["']`
+const fromBuiltin = (builtin: string) => `from\\s*["']${builtin.replace("/", "\\/")}["'];?`
+
+/** The names a module imports from `builtin` with `import { a, b as c }` (`a`, `b`). */
+export const namedImports = (code: string, builtin: string): ReadonlyArray<string> => {
   const names: Array<string> = []
-  for (const [, ns] of code.matchAll(new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s*${from}`, "g"))) {
-    for (const [, name] of code.matchAll(new RegExp(`(?<![\\w$.])${ns!.replace("$", "\\$")}\\.([\\w$]+)`, "g")))
-      names.push(name!)
-  }
-  for (const [, list] of code.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*${from}`, "g"))) {
+  for (const [, list] of code.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}\\s*${fromBuiltin(builtin)}`, "g"))) {
     for (const item of list!.split(",")) {
       const name = item.trim().split(/\s+as\s+/)[0]
       if (name) names.push(name)
@@ -80,13 +72,24 @@ export const importedNames = (code: string, builtin: string): ReadonlyArray<stri
   return names
 }
 
+/** `code` with each `import * as X from builtin` replaced by a Proxy reading the built-in on use. */
+export const lazyNamespaces = (code: string, builtin: string): string =>
+  code.replace(
+    new RegExp(`import\\s*\\*\\s*as\\s+([\\w$]+)\\s*${fromBuiltin(builtin)}`, "g"),
+    (_, ns: string) =>
+      `const ${ns} = /*#__PURE__*/ new Proxy({}, { get: (_, k) => process.getBuiltinModule(${JSON.stringify(builtin)})[k], ` +
+      `has: (_, k) => k in process.getBuiltinModule(${JSON.stringify(builtin)}) });`
+  )
+
 const lazyBuiltins: Plugin = {
   name: "lazy-builtins",
-  resolveId: (id) => (Object.hasOwn(LAZY_BUILTINS, id) ? `${LAZY_PREFIX}${id}` : null),
+  resolveId: (id) => (LAZY_BUILTINS.includes(id) ? `${LAZY_PREFIX}${id}` : null),
   load: (id) => {
     if (!id.startsWith(LAZY_PREFIX)) return null
     const builtin = id.slice(LAZY_PREFIX.length)
-    return (LAZY_BUILTINS[builtin] ?? [])
+    const exports = process.getBuiltinModule(builtin) as Record<string, unknown>
+    return Object.keys(exports)
+      .filter((name) => typeof exports[name] === "function" && /^[A-Za-z_$][\w$]*$/.test(name))
       .map(
         (name) =>
           `export function ${name}(...args) { const f = process.getBuiltinModule(${JSON.stringify(builtin)}).${name}; ` +
@@ -95,12 +98,17 @@ const lazyBuiltins: Plugin = {
       .join("\n")
   },
   transform(code, id) {
-    for (const [builtin, exported] of Object.entries(LAZY_BUILTINS)) {
-      if (!code.includes(builtin)) continue
-      const missing = importedNames(code, builtin).filter((name) => !exported.includes(name))
-      if (missing.length > 0) throw new Error(`${id} uses ${builtin}'s ${missing.join(", ")}: add to LAZY_BUILTINS`)
+    let out = code
+    for (const builtin of LAZY_BUILTINS) {
+      if (!out.includes(builtin)) continue
+      const exports = process.getBuiltinModule(builtin) as Record<string, unknown>
+      const notFunctions = namedImports(out, builtin).filter((name) => typeof exports[name] !== "function")
+      if (notFunctions.length > 0) {
+        throw new Error(`${id} imports ${notFunctions.join(", ")} from ${builtin}, not functions: import the namespace`)
+      }
+      out = lazyNamespaces(out, builtin)
     }
-    return null
+    return out === code ? null : out
   }
 }
 
