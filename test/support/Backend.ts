@@ -25,6 +25,8 @@ export interface Backend {
   /** Mail arriving from outside (a delivery agent), creating the mailbox if needed. */
   readonly deliver: (user: string, mailbox: string, rfc822: string) => Promise<void>
   readonly importMany: (user: string, mailbox: string, messages: ReadonlyArray<string>) => Promise<void>
+  /** Ends the user's sessions from the server's side, as an administrator would. */
+  readonly kick: (user: string) => Promise<void>
 }
 
 const fromDovecot = (): Backend => {
@@ -38,7 +40,8 @@ const fromDovecot = (): Backend => {
     password: d.password,
     freshUser,
     deliver: (user, mailbox, rfc822) => d.deliver(user, mailbox, rfc822),
-    importMany: (user, mailbox, messages) => d.importMany(user, mailbox, messages)
+    importMany: (user, mailbox, messages) => d.importMany(user, mailbox, messages),
+    kick: (user) => d.kick(user)
   }
 }
 
@@ -63,6 +66,9 @@ const fromInProcess = (s: InProcessServer.InProcess): Backend => {
     deliver,
     importMany: async (user, mailbox, messages) => {
       for (const m of messages) await deliver(user, mailbox, m)
+    },
+    kick: async (user) => {
+      await Effect.runPromise(s.handle.kick(user))
     }
   }
 }
@@ -100,6 +106,7 @@ export const backend = (name: BackendName): Backend => {
     },
     freshUser: (prefix) => get().freshUser(prefix),
     deliver: (...a) => get().deliver(...a),
-    importMany: (...a) => get().importMany(...a)
+    importMany: (...a) => get().importMany(...a),
+    kick: (user) => get().kick(user)
   }
 }

@@ -159,6 +159,11 @@ export interface TestServerHandle {
    * whose client end is `remotePort`. How many.
    */
   readonly disconnect: (which?: { readonly remotePort?: number | undefined }) => Effect.Effect<number>
+  /**
+   * Ends every session logged in as `user` with `* BYE text`, as an administrator's kick does
+   * (Dovecot's `doveadm kick`). How many.
+   */
+  readonly kick: (user: string, text?: string) => Effect.Effect<number>
 }
 
 /** The `TestServer` service: the handle of a server started by `layer`. */
@@ -299,6 +304,16 @@ export const make = (options: Options = {}): Effect.Effect<TestServerHandle, nev
             dropped += 1
           }
           return dropped
+        }),
+      kick: (user, text = "Disconnected by an administrator") =>
+        Effect.sync(() => {
+          let kicked = 0
+          for (const session of [...sessions]) {
+            if (session.account?.user !== user) continue
+            session.kick(text)
+            kicked += 1
+          }
+          return kicked
         })
     }
     return handle
