@@ -18,6 +18,11 @@
  *
  * The rounds alternate the contestants (order rotated per round) so load from others on a shared
  * machine falls on all of them; the table shows medians and the machine's load at the start and end.
+ *
+ * `--baseline DIR`: another build of the CLI's `dist` (e.g. a copy of `packages/cli/dist` made before
+ * a change; it needs a `package.json` with `"type": "module"` beside it) runs in the same rounds as
+ * `imap --help` and `imap subjects --json` rows of its own, so before and after share the machine's
+ * load; its lines must be imap's too.
  */
 import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
@@ -33,6 +38,9 @@ const args = process.argv.slice(2)
 const startupRuns = numberOption(args, "startup-runs", 15)
 const runs = numberOption(args, "runs", 5)
 const messageCount = numberOption(args, "messages", 10_000)
+const baselineAt = args.indexOf("--baseline")
+const baseline = baselineAt >= 0 ? path.resolve(args[baselineAt + 1] ?? "") : undefined
+const baselineBin = baseline === undefined ? undefined : path.join(baseline, "bin.js")
 
 interface Sample {
   readonly wallMs: number
@@ -115,12 +123,16 @@ const startup: ReadonlyArray<Contestant> = [
     argv: [bin, "--help"],
     env: { NODE_DISABLE_COMPILE_CACHE: "1" }
   },
-  { name: "`imap --help` unbundled (`dist/Main.js`)", argv: [unbundled, "--help"] }
+  { name: "`imap --help` unbundled (`dist/Main.js`)", argv: [unbundled, "--help"] },
+  ...(baselineBin === undefined
+    ? []
+    : [{ name: `\`imap --help\`, baseline (\`${baseline}\`, cache warm)`, argv: [baselineBin, "--help"] }])
 ]
 
 const loadBefore = loadavg()[0] ?? 0
 const described = describeMachine(await machine())
 await measure(startup[2]!) // fills the compile cache
+if (startup[5] !== undefined) await measure(startup[5]) // and the baseline's
 const startupSamples = await rounds(startup, startupRuns)
 const imapflowStartup = startupSamples.get(startup[1]!.name)
 
@@ -187,7 +199,16 @@ try {
     { name: "`imap subjects --json` (bundle)", argv: [bin, "subjects", "--json"], env },
     { name: "`imap subjects --json` unbundled (`dist/Main.js`)", argv: [unbundled, "subjects", "--json"], env },
     { name: "imapflow script, same JSON lines", argv: ["--input-type=module", "-e", imapflowScript], env },
-    { name: "floor: `node:net`, same FETCH, nothing printed", argv: ["--input-type=module", "-e", floorScript], env }
+    { name: "floor: `node:net`, same FETCH, nothing printed", argv: ["--input-type=module", "-e", floorScript], env },
+    ...(baselineBin === undefined
+      ? []
+      : [
+          {
+            name: `\`imap subjects --json\`, baseline (\`${baseline}\`)`,
+            argv: [baselineBin, "subjects", "--json"],
+            env
+          }
+        ])
   ]
   // Untimed: Dovecot builds its index and cache, the OS its page cache.
   for (const c of subjects) await measure(c)
@@ -201,7 +222,7 @@ const loadAfter = loadavg()[0] ?? 0
 // Every printing contestant must print imap's lines, byte for byte.
 const reference = subjectSamples.get(subjects[0]!.name)![0]!
 const problems: Array<string> = []
-for (const c of subjects.slice(0, 3)) {
+for (const c of subjects.filter((c) => !c.name.startsWith("floor"))) {
   for (const s of subjectSamples.get(c.name)!) {
     if (s.lines !== messageCount) problems.push(`${c.name}: ${s.lines} lines, expected ${messageCount}`)
     if (s.digest !== reference.digest) problems.push(`${c.name}: output differs from imap's`)

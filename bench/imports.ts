@@ -12,15 +12,23 @@
  * as `module.enableCompileCache()` in an app's entry would), and, for `@pkg/client`, the app
  * bundled with rolldown (every export kept, effect inside, one file; compile cache warm).
  *
+ * Then where `@pkg/client`'s cost comes from, in layers: the effect modules the client and the
+ * protocol import (read from their sources) less `effect/Schema`, `effect/Config` and the socket;
+ * the same plus `effect/Schema` and `effect/Config` (the client's `ImapConfig` evaluates a Config,
+ * its `Checkpoint` and the protocol's `Schemas` build schemas, and effect's socket error is one);
+ * the same plus `@effect/platform-node/NodeSocket`. What `@pkg/client` adds to the last is its own
+ * modules and the protocol's.
+ *
  * Time: the child's `performance.now()` once the import has settled, i.e. from the process's start
  * (Node's own start-up included, which the "over Node" column takes away); modules: what Node's
  * loader loaded, counted by a `registerHooks` load hook in an untimed run of its own (the hook
  * slows every load).
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
+import { pathToFileURL } from "node:url"
 import { rolldown } from "rolldown"
 import { describeMachine, fixed, machine, median, numberOption, table } from "./support.ts"
 
@@ -91,6 +99,31 @@ const bundleClient = async (): Promise<string> => {
 }
 
 const cache = (name: string) => path.join(scratch, `cache-${name}`)
+
+/** The effect modules (`effect/X`, value imports) that the client's and the protocol's sources name. */
+const effectModulesNamed = (): Array<string> => {
+  const found = new Set<string>()
+  for (const dir of ["packages/client/src", "packages/client/src/internal", "packages/protocol/src"]) {
+    const at = path.join(import.meta.dirname, "..", dir)
+    for (const file of readdirSync(at).filter((f) => f.endsWith(".ts"))) {
+      const source = readFileSync(path.join(at, file), "utf8")
+      for (const [, name] of source.matchAll(/^import (?!type )[^"]*? from "(effect\/[\w/]+)"/gm)) found.add(name!)
+    }
+  }
+  return [...found].sort()
+}
+
+/** A module in the scratch directory importing `specifiers` (resolved from here): one row's import. */
+const entryImporting = (name: string, specifiers: ReadonlyArray<string>): string => {
+  const file = path.join(scratch, `${name}.mjs`)
+  const urls = specifiers.map((s) => (s.startsWith("node:") ? s : import.meta.resolve(s)))
+  writeFileSync(file, urls.map((u) => `import ${JSON.stringify(u)}\n`).join(""))
+  return pathToFileURL(file).href
+}
+const layered = ["effect/Schema", "effect/Config", "effect/socket/Socket"]
+const effectCore = effectModulesNamed().filter((m) => !layered.includes(m))
+const withSchema = [...effectCore, "effect/Schema", "effect/Config"]
+const withSocket = [...withSchema, "@effect/platform-node/NodeSocket"]
 const bundled = await bundleClient()
 const rows: ReadonlyArray<Row> = [
   { name: "node:fs (Node alone)", module: "node:fs" },
@@ -100,6 +133,12 @@ const rows: ReadonlyArray<Row> = [
   { name: "@pkg/protocol", module: "@pkg/protocol" },
   { name: "@pkg/client", module: "@pkg/client" },
   { name: "@pkg/client/ImapClient", module: "@pkg/client/ImapClient" },
+  {
+    name: `effect: the ${effectCore.length} modules the client and protocol name, less Schema, Config, socket`,
+    module: entryImporting("effect-core", effectCore)
+  },
+  { name: "the same + effect/Schema + effect/Config", module: entryImporting("with-schema", withSchema) },
+  { name: "the same + @effect/platform-node/NodeSocket", module: entryImporting("with-socket", withSocket) },
   { name: "node:fs, compile cache warm", module: "node:fs", cache: cache("node") },
   { name: "imapflow, compile cache warm", module: "imapflow", cache: cache("imapflow") },
   { name: "@pkg/client, compile cache warm", module: "@pkg/client", cache: cache("client") },

@@ -34,9 +34,12 @@ export const subjects = Command.make(
       const total = last
       const progress = Output.progress("fetching", total)
       yield* client.fetch(set, MessageSummary.items).pipe(
-        Stream.runForEach((f) => {
-          progress.tick()
-          return Output.message(format, MessageSummary.fromFetch(flags.mailbox, uidValidity, f))
+        Stream.runForEachArray((batch) => {
+          progress.tick(batch.length)
+          return Output.messages(
+            format,
+            batch.map((f) => MessageSummary.fromFetch(flags.mailbox, uidValidity, f))
+          )
         }),
         Effect.ensuring(Effect.sync(progress.done))
       )

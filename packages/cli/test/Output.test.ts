@@ -4,7 +4,8 @@
  * held back while stdout is over its high-water mark until it drains. And a message's `--json` line,
  * written without `toJson`'s replacer and `TerminalText.text`, is the line those made. Runs on this
  * process's stdout and stderr with their `write` replaced; the backpressure that reaches the socket
- * is shown end to end in test/cli-backpressure.test.ts.
+ * is shown end to end in test/cli-backpressure.test.ts. A batch of messages (`messages`) prints what
+ * `message` prints for each.
  */
 import type { MessageSummary } from "@pkg/client"
 import { SequenceSet } from "@pkg/protocol"
@@ -120,5 +121,36 @@ describe("Output: batched stdout", () => {
     }
     await Effect.runPromise(Effect.andThen(Output.message("json", m), Output.flush))
     expect(written).toEqual([["stdout", `${TerminalText.text(Output.toJson(Output.messageJson(m)))}\n`]])
+  })
+
+  it("prints a batch of messages as message prints each, in both formats", async () => {
+    const base: MessageSummary.MessageSummary = {
+      mailbox: "INBOX",
+      uid: SequenceSet.Uid(1),
+      uidValidity: 7,
+      seq: 1,
+      subject: "caf\u00e9 \u001b[31m\tred",
+      from: [{ name: "A \u202eB", address: "a@example.com" }],
+      date: new Date("2026-11-26T10:00:00Z"),
+      internalDate: undefined,
+      flags: ["\\Seen"],
+      size: 10,
+      envelope: undefined
+    }
+    const ms = [base, { ...base, uid: SequenceSet.Uid(2), seq: 2, subject: undefined, from: [], date: undefined }]
+    for (const format of ["json", "line"] as const) {
+      written = []
+      await Effect.runPromise(
+        Effect.andThen(
+          Effect.forEach(ms, (m) => Output.message(format, m)),
+          Output.flush
+        )
+      )
+      const one = written.map(([, text]) => text).join("")
+      written = []
+      await Effect.runPromise(Effect.andThen(Output.messages(format, ms), Output.flush))
+      expect(written.map(([, text]) => text).join("")).toBe(one)
+      expect(one.split("\n")).toHaveLength(3)
+    }
   })
 })

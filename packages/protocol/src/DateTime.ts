@@ -48,6 +48,22 @@ const monthIndex = (name: string, long: boolean): number => {
 
 const isDayName = (name: string): boolean => DAY_WORDS.has(name.toLowerCase())
 
+/**
+ * The three ASCII letters at `i`, case-folded, as one number (-1 if any is not a letter): a month
+ * or weekday abbreviation looked up without slicing and lower-casing a string per date.
+ */
+const letters3 = (text: string, i: number): number => {
+  let key = 0
+  for (let k = 0; k < 3; k++) {
+    const c = text.charCodeAt(i + k)
+    if (!isAlpha(c)) return -1
+    key = key * 256 + (c | 0x20)
+  }
+  return key
+}
+const MONTH_KEYS = new Map(MONTH_NAMES.map((m, i) => [letters3(m, 0), i]))
+const DAY_KEYS = new Set(DAY_NAMES.map((d) => letters3(d, 0)))
+
 const isLeap = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
@@ -105,14 +121,28 @@ const digitAt = (text: string, i: number): number => {
 
 /** The `n` digits at `i` as a number, or -1 if any is not a digit. */
 const digitsAt = (text: string, i: number, n: number): number => {
+  // One call per digit, not two (`digitAt`): a FETCH of 10,000 messages reads 140,000 digits,
+  // most of them before V8 has optimised (and inlined) the reader.
   let value = 0
   for (let k = 0; k < n; k++) {
-    const d = digitAt(text, i + k)
-    if (d < 0) return -1
-    value = value * 10 + d
+    const c = text.charCodeAt(i + k)
+    if (!isDigit(c)) return -1
+    value = value * 10 + c - 0x30
   }
   return value
 }
+
+/**
+ * Whether `text` has, from `i`, the punctuation of `?Mon?yyyy hh:mm:ss ?zzzz` with `separator` for
+ * the first two `?` (INTERNALDATE's `-`, a Date header's SP): the layout both dates share.
+ */
+const hasDateTimeLayout = (text: string, i: number, separator: number): boolean =>
+  text.charCodeAt(i) === separator &&
+  text.charCodeAt(i + 4) === separator &&
+  text.charCodeAt(i + 9) === 0x20 &&
+  text.charCodeAt(i + 12) === 0x3a &&
+  text.charCodeAt(i + 15) === 0x3a &&
+  text.charCodeAt(i + 18) === 0x20
 
 /**
  * `[DQUOTE] [SP] d[d] "-" Mon "-" yyyy SP hh ":" mm ":" ss SP ("+" / "-") hhmm [DQUOTE]`, read by
@@ -133,9 +163,8 @@ const parseInternal = (text: string): Parsed | undefined => {
   i += d2 < 0 ? 1 : 2
   // From here the layout is fixed: "-Mon-yyyy hh:mm:ss +zzzz", 24 characters.
   if (end - i !== 24) return undefined
-  const at = (k: number, c: number) => text.charCodeAt(i + k) === c
-  if (!at(0, 0x2d) || !at(4, 0x2d) || !at(9, 0x20) || !at(12, 0x3a) || !at(15, 0x3a) || !at(18, 0x20)) return undefined
-  for (let k = 1; k <= 3; k++) if (!isAlpha(text.charCodeAt(i + k))) return undefined
+  if (!hasDateTimeLayout(text, i, 0x2d)) return undefined
+  if (letters3(text, i + 1) < 0) return undefined
   const sign = text.charCodeAt(i + 19)
   if (sign !== 0x2b && sign !== 0x2d) return undefined
   const year = digitsAt(text, i + 5, 4)
@@ -146,7 +175,7 @@ const parseInternal = (text: string): Parsed | undefined => {
   const zm = digitsAt(text, i + 22, 2)
   if (year < 0 || hh < 0 || mm < 0 || ss < 0 || zh < 0 || zm < 0 || zm > 59) return undefined
   const offset = (sign === 0x2d ? -1 : 1) * (zh * 60 + zm)
-  return toParsed(year, monthIndex(text.slice(i + 1, i + 4), false), day, hh, mm, ss, offset)
+  return toParsed(year, MONTH_KEYS.get(letters3(text, i + 1)) ?? -1, day, hh, mm, ss, offset)
 }
 
 /** INTERNALDATE (`17-Jul-1996 02:44:25 -0700`, ` 7-Jul-1996 ...`) to an instant. */
@@ -250,7 +279,41 @@ const RFC5322_DATE =
 const normalizeSpace = (text: string): string =>
   /[^\S ]| {2}|^ | $/.test(text) ? text.replace(/\s+/g, " ").trim() : text
 
+/**
+ * The shape nearly every Date header has (RFC 5322 3.3 without its obsolete parts, comments or
+ * folding): `[Ddd, ]d[d] Mon yyyy hh:mm:ss +zzzz`, read by position. `null` for any other shape,
+ * which the general reader below takes. Its answers are the general reader's (the tests compare
+ * them): a regular expression's match array and a dozen substrings per message were a seventh of
+ * what a 10,000-message `subjects` allocated.
+ */
+const parseCanonical = (text: string): Parsed | undefined | null => {
+  let i = 0
+  if (text.charCodeAt(3) === 0x2c) {
+    if (text.charCodeAt(4) !== 0x20 || !DAY_KEYS.has(letters3(text, 0))) return null
+    i = 5
+  }
+  const d1 = digitAt(text, i)
+  if (d1 < 0) return null
+  const d2 = digitAt(text, i + 1)
+  const day = d2 < 0 ? d1 : d1 * 10 + d2
+  i += d2 < 0 ? 1 : 2
+  if (text.length - i !== 24 || !hasDateTimeLayout(text, i, 0x20)) return null
+  const month = MONTH_KEYS.get(letters3(text, i + 1))
+  const sign = text.charCodeAt(i + 19)
+  const year = digitsAt(text, i + 5, 4)
+  const hh = digitsAt(text, i + 10, 2)
+  const mm = digitsAt(text, i + 13, 2)
+  const ss = digitsAt(text, i + 16, 2)
+  const zh = digitsAt(text, i + 20, 2)
+  const zm = digitsAt(text, i + 22, 2)
+  if (month === undefined || (sign !== 0x2b && sign !== 0x2d)) return null
+  if (year < 0 || hh < 0 || mm < 0 || ss < 0 || zh < 0 || zm < 0 || zm > 59) return null
+  return toParsed(year, month, day, hh, mm, ss, (sign === 0x2d ? -1 : 1) * (zh * 60 + zm))
+}
+
 const parseEnvelope = (text: string): Parsed | undefined => {
+  const canonical = parseCanonical(text)
+  if (canonical !== null) return canonical
   const m = RFC5322_DATE.exec(normalizeSpace(stripComments(text)))
   if (m === null) return undefined
   const [, dayName, day, mon, yearText = "", hh, mm, ss, sign, zh, zm, zoneName] = m

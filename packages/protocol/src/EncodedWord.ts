@@ -120,7 +120,10 @@ const bBytes = (text: string): Uint8Array => {
   for (const segment of text.split("=")) {
     binary += atob(segment.length % 4 === 1 ? segment.slice(0, -1) : segment)
   }
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0))
+  // A loop, not `Uint8Array.from(binary, mapFn)`: that iterates the string and calls back per byte.
+  const out = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
+  return out
 }
 
 /** The text of the bytes, or `undefined` where libmime would have produced U+FFFD. */

@@ -193,4 +193,35 @@ describe("DateTime.parseEnvelopeDate", () => {
       })
     )
   })
+  it("reads the common shape by position exactly as the general reader does, odd fields and all", () => {
+    // A trailing comment sends the same date through the general reader (comments, regular expression).
+    // Fields around their limits (hour 24, minute 60, second 61, zone +2400, 30 February, ...).
+    const field = (digits: number, max = 10 ** digits - 1) =>
+      fc.integer({ min: 0, max }).map((n) => String(n).padStart(digits, "0"))
+    const letters = fc.constantFrom("Sun", "mon", "TUE", "Thu", "Sat", "Foo", "Jan", "feb", "DEC", "Jab", "Sep", "Mai")
+    const text = fc
+      .tuple(
+        fc.option(letters, { nil: undefined }),
+        fc.oneof(field(1), field(2, 32)),
+        letters,
+        fc.oneof(field(4), field(4, 2100)),
+        field(2, 25),
+        field(2, 61),
+        field(2, 62),
+        fc.constantFrom("+", "-", "*"),
+        field(2, 25),
+        field(2, 61)
+      )
+      .map(
+        ([day, dd, mon, yyyy, hh, mm, ss, sign, zh, zm]) =>
+          `${day === undefined ? "" : `${day}, `}${dd} ${mon} ${yyyy} ${hh}:${mm}:${ss} ${sign}${zh}${zm}`
+      )
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(DateTime.parseEnvelopeDate(t)?.getTime()).toBe(DateTime.parseEnvelopeDate(`${t} (c)`)?.getTime())
+      }),
+      { numRuns: 2000 }
+    )
+    expect(iso(DateTime.parseEnvelopeDate("Thu, 12 Feb 2026 16:29:02 -0700"))).toBe("2026-02-12T23:29:02.000Z")
+  })
 })
