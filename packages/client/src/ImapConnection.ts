@@ -67,14 +67,19 @@ export interface CommandRequest {
   /** Mark failures as authentication failures. */
   readonly authentication?: string
   /**
-   * IDLE: after the server's `+` (which completes `ready`), hold the queue (nothing else is written)
-   * until `release` completes, then send `done` (DONE). The connection completes `release` itself
-   * when another command is queued; the holder may complete it too (re-issue, liveness probe).
+   * IDLE: after the server's `+` (which completes `ready` and calls `onReady`), hold the queue
+   * (nothing else is written) until `release` completes, then send `done` (DONE). The connection
+   * completes `release` itself when another command is queued; the holder may complete it too
+   * (re-issue, liveness probe). The caller waits in `run` all along (the IDLE command needs no fiber
+   * of its own); interrupting it while it holds the queue sends DONE and waits up to `settleMillis`
+   * (default: the command timeout) for the tagged reply.
    */
   readonly hold?: {
-    readonly ready: Deferred.Deferred<void>
+    readonly ready?: Deferred.Deferred<void> | undefined
+    readonly onReady?: (() => void) | undefined
     readonly release: Deferred.Deferred<void>
     readonly done: Uint8Array
+    readonly settleMillis?: number | undefined
   }
 }
 
@@ -412,8 +417,16 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
   )
 }
 
-/** Writes the command's segments, waiting for `+` between them, then holds the queue or answers challenges. */
-const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
+/**
+ * Writes the command's segments, waiting for `+` between them, then holds the queue or answers
+ * challenges. Uninterruptible but for IDLE's hold (`restore`).
+ */
+const send = (
+  core: Core,
+  p: Pending,
+  wire: Wire,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<void, ImapError> =>
   Effect.gen(function* () {
     const { hold, name, onChallenge } = p.request
     const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
@@ -429,29 +442,45 @@ const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError
     // IDLE refused, or AUTHENTICATE over: the tagged reply completes the command.
     const text = yield* next
     if (text === undefined) return
-    if (hold !== undefined) return yield* holdQueue(core, p, hold)
+    if (hold !== undefined) return yield* holdQueue(core, p, hold, restore)
     if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
   })
 
 /**
  * IDLE between its `+` and DONE: nothing else is written until `hold.release` completes (the queue
- * completes it when another command is queued), the connection dies, or the server ends IDLE itself
- * (a tagged reply without DONE: no DONE is due then).
+ * completes it when another command is queued), the connection dies, the server ends IDLE itself
+ * (a tagged reply without DONE: no DONE is due then), or the caller is interrupted (the IDLE stream
+ * closing: DONE, then the tagged reply is awaited for at most `hold.settleMillis`).
  */
-const holdQueue = (core: Core, p: Pending, hold: NonNullable<CommandRequest["hold"]>) =>
+const holdQueue = (
+  core: Core,
+  p: Pending,
+  hold: NonNullable<CommandRequest["hold"]>,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+) =>
   Effect.gen(function* () {
     core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-    Deferred.doneUnsafe(hold.ready, Exit.void)
-    // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
-    // Waited for in this fiber: a race would fork a fiber per side for as long as IDLE lasts.
-    const endedByServer = yield* FirstOf.firstOf<boolean, ImapError>([
-      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
-      FirstOf.deferred(core.closed, (exit) => exit),
-      FirstOf.deferred(p.done, () => Effect.succeed(true))
-    ]).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
+    hold.onReady?.()
+    // A connection that dies while idling must not leave this writer waiting. Waited for in this
+    // fiber: a race would fork a fiber per side for as long as IDLE lasts.
+    const waited = yield* restore(
+      FirstOf.firstOf<boolean, ImapError>([
+        FirstOf.deferred(hold.release, () => Effect.succeed(false)),
+        FirstOf.deferred(core.closed, (exit) => exit),
+        FirstOf.deferred(p.done, () => Effect.succeed(true))
+      ])
+    ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
+    if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
     // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
     core.gate.open()
-    if (!endedByServer) yield* write(core, [hold.done], "DONE", p.request.name)
+    if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
+    if (interrupted) {
+      const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
+      yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
+      return yield* Effect.failCause(waited.cause)
+    }
   })
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
@@ -507,7 +536,7 @@ const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapErr
       if (request.onSend) core.current = request.onSend(core.current)
       // Writing is not interruptible: half a command (or a literal announced but not sent) would
       // leave the server waiting and desynchronise every later command.
-      const sent = yield* send(core, p, encoded.value).pipe(Effect.exit)
+      const sent = yield* send(core, p, encoded.value, restore).pipe(Effect.exit)
       core.queue.written(p)
       if (Exit.isFailure(sent)) {
         const error = Cause.findErrorOption(sent.cause)

@@ -19,7 +19,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
-import * as Fiber from "effect/Fiber"
+import type * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Commands from "../Commands.ts"
@@ -28,21 +28,20 @@ import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } fro
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
 import * as Deadline from "./Deadline.ts"
 import * as FirstOf from "./FirstOf.ts"
+import * as SharedClock from "./SharedClock.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
 const doneBytes = new TextEncoder().encode("DONE\r\n")
 
 /**
- * One IDLE command: resolves `ready` on `+`, sends DONE when `stop` completes (the connection
- * completes it when another command is queued), and returns when the tagged reply arrived.
- */
-const idleOnce = (connection: ImapConnection, stop: Deferred.Deferred<void>, ready: Deferred.Deferred<void>) =>
-  connection.run(Commands.request(connection, Command.idle, { hold: { ready, release: stop, done: doneBytes } }))
-
-/**
  * Keeps IDLE running on `connection` until the scope closes; fails if the connection dies. Returns
  * once the first IDLE is established (or polling has started).
+ *
+ * One fiber in all, the loop's: it waits inside the IDLE command itself (`run` holds the queue
+ * until released), and the re-issue, liveness and probe deadlines are callbacks on the process's
+ * shared timer (SharedClock). A fiber for the command and one for its timer cost 3-4 KB each per
+ * connection, for as long as IDLE lasts (bench/session-memory.ts).
  */
 export const keepIdling = (
   connection: ImapConnection,
@@ -66,71 +65,104 @@ export const keepIdling = (
       return fiber
     }
 
-    // Re-issue and liveness on one timer (re-armed by traffic), run by the one fiber a cycle forks.
-    const deadlines = Effect.map(
-      Deadline.silenceOrLimit(liveness, Duration.toMillis(reissueAfter), connection.lastReceivedAt),
-      (d) => (d === "limit" ? ("reissue" as const) : ("silent" as const))
+    const timers = yield* SharedClock.get
+    const cycle = Effect.suspend(
+      () => new Cycle(connection, timers, liveness, reissueAfter, probeTimeout, firstReady).run
     )
-
-    const cycle = Effect.gen(function* () {
-      const stop = yield* Deferred.make<void>()
-      const ready = yield* Deferred.make<void>()
-      // Detached so that interrupting the loop (the stream closing) still lets DONE go out and the
-      // tagged OK come back: the onInterrupt below waits for exactly that.
-      const command = yield* Effect.forkDetach(idleOnce(connection, stop, ready))
-      const body = Effect.gen(function* () {
-        const started = yield* FirstOf.firstOf<boolean, ImapError>([
-          FirstOf.deferred(ready, () => Effect.succeed(true)),
-          FirstOf.fiber(command, (exit) =>
-            Exit.isSuccess(exit) ? Effect.succeed(false) : Effect.failCause(exit.cause)
-          )
-        ])
-        // Refused or ended at once: try again, but not in a tight loop against a server that keeps
-        // answering IDLE with OK (or NO) and no `+`.
-        if (!started) return yield* Effect.sleep(Duration.seconds(1))
-        yield* Deferred.succeed(firstReady, undefined)
-        // One fiber for both deadlines, the signals watched by callback from this one: a race
-        // forked a fiber per side (three, at first six) that lived as long as the IDLE (hours).
-        const timer = yield* Effect.forkChild(deadlines)
-        const why = yield* FirstOf.firstOf<"reissue" | "silent" | "wanted" | "ended", never>([
-          FirstOf.fiber(timer, identity),
-          FirstOf.deferred(stop, () => Effect.succeed("wanted" as const)),
-          // "ended": the server completed IDLE on its own (or the connection died): start over / fail.
-          FirstOf.fiber(command, () => Effect.succeed("ended" as const))
-        ]).pipe(Effect.ensuring(Fiber.interrupt(timer)))
-        yield* Deferred.succeed(stop, undefined)
-        if (why === "silent") {
-          // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
-          const probe = Effect.andThen(Fiber.join(command), connection.run(Commands.request(connection, Command.noop)))
-          yield* probe.pipe(
-            Effect.timeoutOrElse({
-              duration: probeTimeout,
-              orElse: () => {
-                const error = fromReason(new Timeout({ phase: "idle", millis: Duration.toMillis(probeTimeout) }))
-                // The IDLE is still pending: without this, every later command would queue behind it.
-                connection.fail(error)
-                return Effect.fail(error)
-              }
-            })
-          )
-        } else yield* Fiber.join(command)
-      })
-      yield* body.pipe(
-        Effect.onInterrupt(() =>
-          Deferred.succeed(stop, undefined).pipe(
-            Effect.andThen(Fiber.await(command)),
-            Effect.timeout(probeTimeout),
-            Effect.ignore
-          )
-        )
-      )
-    })
-
     const loop = Effect.forever(cycle) as Effect.Effect<never, ImapError>
     const fiber = yield* Effect.forkScoped(loop.pipe(Effect.tapError((e) => Deferred.fail(firstReady, e))))
     yield* Deferred.await(firstReady)
     return fiber
   })
+
+/**
+ * One IDLE command and what ends it: another command wanting the connection (the queue releases
+ * it), the re-issue deadline, silence (then a probe: DONE and a NOOP answered within
+ * `probeTimeout`, else the connection is declared dead), or the server ending it. A class: what a
+ * cycle holds for hours is one object, its callbacks on the prototype.
+ */
+class Cycle {
+  private readonly release = Deferred.makeUnsafe<void>()
+  private started = false
+  private why: "silent" | "limit" | undefined = undefined
+  private cancelDeadlines: (() => void) | undefined = undefined
+  private cancelProbe: (() => void) | undefined = undefined
+  private readonly connection: ImapConnection
+  private readonly timers: SharedClock.SharedClock
+  private readonly liveness: number
+  private readonly reissueAfter: Duration.Duration
+  private readonly probeTimeout: Duration.Duration
+  private readonly firstReady: Deferred.Deferred<void, ImapError>
+  readonly run: Effect.Effect<void, ImapError>
+
+  constructor(
+    connection: ImapConnection,
+    timers: SharedClock.SharedClock,
+    liveness: number,
+    reissueAfter: Duration.Duration,
+    probeTimeout: Duration.Duration,
+    firstReady: Deferred.Deferred<void, ImapError>
+  ) {
+    this.connection = connection
+    this.timers = timers
+    this.liveness = liveness
+    this.reissueAfter = reissueAfter
+    this.probeTimeout = probeTimeout
+    this.firstReady = firstReady
+    const request = Commands.request(connection, Command.idle, {
+      hold: {
+        onReady: () => this.onReady(),
+        release: this.release,
+        done: doneBytes,
+        settleMillis: Duration.toMillis(probeTimeout)
+      }
+    })
+    this.run = connection.run(request).pipe(
+      Effect.andThen(() => this.after()),
+      Effect.ensuring(Effect.sync(() => this.cancel()))
+    )
+  }
+
+  private onReady(): void {
+    this.started = true
+    Deferred.doneUnsafe(this.firstReady, Exit.void)
+    this.cancelDeadlines = Deadline.onSilenceOrLimit(
+      this.timers,
+      this.liveness,
+      Duration.toMillis(this.reissueAfter),
+      this.connection.lastReceivedAt,
+      (why) => this.onDeadline(why)
+    )
+  }
+
+  private onDeadline(why: "silent" | "limit"): void {
+    this.why = why
+    // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
+    if (why === "silent")
+      this.cancelProbe = this.timers.after(Duration.toMillis(this.probeTimeout), () => this.probeTimedOut())
+    Deferred.doneUnsafe(this.release, Exit.void)
+  }
+
+  private probeTimedOut(): void {
+    // The IDLE (or the NOOP) is still pending: without this, every later command would queue behind it.
+    this.connection.fail(fromReason(new Timeout({ phase: "idle", millis: Duration.toMillis(this.probeTimeout) })))
+  }
+
+  /** After the tagged reply: the probe's NOOP, or a pause when IDLE did not start. */
+  private after(): Effect.Effect<void, ImapError> {
+    // Refused or ended at once: try again, but not in a tight loop against a server that keeps
+    // answering IDLE with OK (or NO) and no `+`.
+    if (!this.started) return Effect.sleep(Duration.seconds(1))
+    if (this.why === "silent")
+      return Effect.asVoid(this.connection.run(Commands.request(this.connection, Command.noop)))
+    return Effect.void
+  }
+
+  private cancel(): void {
+    this.cancelDeadlines?.()
+    this.cancelProbe?.()
+  }
+}
 
 /**
  * The IDLE stream of a selected mailbox: mailbox events as they arrive. Ends with the connection's
