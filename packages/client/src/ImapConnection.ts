@@ -18,7 +18,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import type * as Context from "effect/Context"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Capabilities from "./Capabilities.ts"
@@ -216,7 +216,8 @@ interface Core {
   heardAt: number
   /** When the last read returned (unlike `heardAt`, not moved by leaving the gate). */
   receivedAt: number
-  readerFiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** Where the reader logs the trace from (only when debug logging is on: it holds the caller's services). */
+  readonly logContext: Context.Context<never> | undefined
 }
 
 /** A command in the connection's queue, from its place in line to its tagged reply. */
@@ -231,8 +232,17 @@ const die = (core: Core, error: ImapError): void => {
   for (const inbox of core.inboxes) inbox.end(Exit.fail(error))
   core.gate.open()
   Deferred.doneUnsafe(core.closed, Exit.fail(error))
-  // A connection declared dead (timeout, liveness probe) stops reading at once.
-  core.readerFiber?.interruptUnsafe()
+  // A dead connection (timeout, BYE, protocol error, liveness probe) stops reading and lets go of
+  // its socket now, not when the caller's scope (maybe the app's) closes; destroying it also fails
+  // a write blocked on a full TCP window. A closing scope ends the socket gracefully itself.
+  if (!core.closing) core.transport.destroy()
+  publishState(core)
+}
+
+/** Publishes `current` to `state` if it changed (a command's caller may have published it already). */
+const publishState = (core: Core): void => {
+  if (SubscriptionRef.getUnsafe(core.state) !== core.current)
+    Effect.runSync(SubscriptionRef.set(core.state, core.current))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,52 +293,42 @@ const dispatch = (core: Core, r: Response) => {
   }
 }
 
-/** Reads until the connection dies, then lets go of the socket. */
-const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
+/**
+ * Starts reading: the socket's data events drive the framer and the dispatch, synchronously, until
+ * the connection dies. No fiber waits on an idle socket (one cost 3-4 KB per session,
+ * bench/session-memory.ts); the gate pauses the socket while consumers are behind.
+ */
+const startReader = (core: Core, framer: Framer.Framer): void => {
   /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
   const onFrame = (frame: Uint8Array): void => {
     if (core.dead !== undefined) return
     if (core.trace.enabled) core.trace.line("S", Trace.printable(frame))
     dispatch(core, ResponseParser.parse(frame))
   }
-  const leaveGate = () => {
-    core.heardAt = core.clock.currentTimeMillisUnsafe()
-  }
-  return Effect.gen(function* () {
-    // Responses the handshake had already parsed past the greeting (sent in the same packet).
-    for (const r of core.options.initial ?? []) dispatch(core, r)
-    while (core.dead === undefined) {
-      const chunks = yield* core.transport.pull
-      core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
-      for (const chunk of chunks) {
-        core.received += chunk.length
-        try {
-          framer.each(chunk, onFrame)
-        } catch (e) {
-          return die(core, protocolError(e))
-        }
-        if (core.dead !== undefined) break
-      }
-      if (core.trace.logging) yield* core.trace.flush
-      // Compared with what `state` holds (a command's caller may have published it already).
-      if (SubscriptionRef.getUnsafe(core.state) !== core.current) yield* SubscriptionRef.set(core.state, core.current)
-      yield* core.gate.pass(leaveGate)
+  const onData = (chunk: Uint8Array): void => {
+    if (core.dead !== undefined) return
+    core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
+    core.received += chunk.length
+    try {
+      framer.each(chunk, onFrame)
+    } catch (e) {
+      die(core, protocolError(e))
+      return
     }
-  }).pipe(
-    Effect.catch((e: ImapError) => Effect.sync(() => die(core, e))),
-    Effect.ensuring(
-      Effect.suspend(() => {
-        die(core, fromReason(new ConnectionClosed({ message: "connection closed" })))
-        // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
-        // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
-        // Destroying it also fails a write blocked on a full TCP window.
-        return Effect.andThen(
-          core.closing ? Effect.void : core.transport.close,
-          SubscriptionRef.set(core.state, core.current)
-        )
-      })
-    )
-  )
+    afterRead(core)
+  }
+  // Responses the handshake had already parsed past the greeting (sent in the same packet).
+  for (const r of core.options.initial ?? []) dispatch(core, r)
+  afterRead(core)
+  if (core.dead === undefined) core.transport.listen(onData, (error) => die(core, error))
+}
+
+/** After each read: the trace logged, the state published, and the gate's say on reading on. */
+const afterRead = (core: Core): void => {
+  if (core.dead !== undefined) return
+  if (core.logContext !== undefined) Effect.runForkWith(core.logContext)(core.trace.flush)
+  publishState(core)
+  core.gate.pass()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,18 +601,28 @@ export const make = (
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Clock.Clock
+    const trace = yield* TraceBuffer.make(options.trace)
     const queue = CommandQueue.make<CommandRequest>()
     const core: Core = {
       transport,
       options,
       clock,
-      trace: yield* TraceBuffer.make(options.trace),
+      trace,
       queue,
-      gate: ReaderGate.make(() => ({
-        dead: core.dead !== undefined,
-        needsReader: queue.needsReader(),
-        awaitingReply: queue.awaitingReply()
-      })),
+      gate: ReaderGate.make(
+        () => ({
+          dead: core.dead !== undefined,
+          needsReader: queue.needsReader(),
+          awaitingReply: queue.awaitingReply()
+        }),
+        {
+          stop: () => transport.pause(),
+          go: () => {
+            core.heardAt = core.clock.currentTimeMillisUnsafe()
+            transport.resume()
+          }
+        }
+      ),
       inboxes: new Set(),
       state: yield* SubscriptionRef.make(initialState),
       closed: yield* Deferred.make<never, ImapError>(),
@@ -623,10 +633,10 @@ export const make = (
       received: 0,
       heardAt: clock.currentTimeMillisUnsafe(),
       receivedAt: clock.currentTimeMillisUnsafe(),
-      readerFiber: undefined
+      logContext: trace.logging ? yield* Effect.context<never>() : undefined
     }
-    core.readerFiber = yield* Effect.forkScoped(readLoop(core, framer))
-    // Interrupting the reader on scope close must also release every waiter.
+    startReader(core, framer)
+    // Closing the scope must release every waiter (and stop the reader).
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         core.closing = true
