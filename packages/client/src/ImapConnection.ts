@@ -83,6 +83,14 @@ export interface CommandRequest {
   }
 }
 
+/** A command holding the queue after its `+` (`runHeld`): its tagged reply, and the way to end it. */
+export interface Held {
+  /** The tagged reply: it came without DONE (the server ended the command), or the connection died. */
+  readonly done: Deferred.Deferred<Tagged, ImapError>
+  /** DONE (unless the reply came already), the queue given back, and the tagged reply. */
+  readonly finish: Effect.Effect<Tagged, ImapError>
+}
+
 export interface ConnectionOptions {
   readonly commandTimeout: Duration.Duration
   readonly trace: Trace.TraceSink | undefined
@@ -92,6 +100,14 @@ export interface ConnectionOptions {
 
 export interface ImapConnection {
   readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
+  /**
+   * IDLE without a fiber while it holds the queue (`request.hold` required): returns once the server
+   * said `+` and `onHeld` got the command, or with the tagged reply if it came instead of `+`.
+   */
+  readonly runHeld: (
+    request: CommandRequest,
+    onHeld: (held: Held) => void
+  ) => Effect.Effect<Tagged | undefined, ImapError>
   readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
   readonly currentState: () => SessionState.SessionState
   readonly capabilities: () => ReadonlySet<string>
@@ -503,62 +519,120 @@ const answerChallenges = (
 // Commands and subscriptions: what callers use.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A command's way to the wire: queued, its turn (interruptible: an interrupted caller is withdrawn),
+ * the session state checked, encoded, and marked sent. Runs inside the caller's uninterruptible region.
+ */
+const prepare = (
+  core: Core,
+  request: CommandRequest,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<{ readonly p: Pending; readonly wire: Wire }, ImapError> =>
+  Effect.gen(function* () {
+    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+    const p = core.queue.enqueue(request)
+    // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
+    if (!p.patient) core.gate.open()
+    const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
+    if (Exit.isFailure(turn)) {
+      // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
+      core.queue.withdraw(p)
+      return yield* Effect.failCause(turn.cause)
+    }
+    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+    if (!request.allowedIn.includes(core.current._tag)) {
+      core.queue.withdraw(p)
+      const refused = new InvalidState({
+        command: request.name,
+        state: core.current._tag,
+        expected: request.allowedIn
+      })
+      return yield* Effect.fail(fromReason(refused))
+    }
+    const tag = core.queue.nextTag()
+    const encoded = yield* request.encode(tag).pipe(Effect.exit)
+    if (Exit.isFailure(encoded)) {
+      core.queue.withdraw(p)
+      return yield* Effect.failCause(encoded.cause)
+    }
+    core.queue.sent(p, tag)
+    if (request.onSend) core.current = request.onSend(core.current)
+    return { p, wire: encoded.value }
+  })
+
+/** The writer is done with `p` (the next command may write); a failed write fails the connection. */
+const writerDone = (core: Core, p: Pending, sent: Exit.Exit<unknown, ImapError>): Effect.Effect<void, ImapError> => {
+  core.queue.written(p)
+  if (Exit.isSuccess(sent)) return Effect.void
+  const error = Cause.findErrorOption(sent.cause)
+  if (error._tag === "Some") die(core, error.value)
+  // A write cut short by the socket's destruction fails with what killed the connection.
+  if (core.dead !== undefined) return Effect.fail(core.dead)
+  return Effect.failCause(sent.cause)
+}
+
+/**
+ * The tagged reply, bounded by silence. An interrupted caller leaves the pending entry in place: the
+ * reader drains its reply. The reader publishes `state` once per read, possibly after this caller
+ * resumes: published here too, so `state` already shows what the command did (Selected, or Logout
+ * on death).
+ */
+const awaitReply = (core: Core, p: Pending): Effect.Effect<Tagged, ImapError> =>
+  untilSilent(core, p.request.name, Deferred.await(p.done)).pipe(Effect.ensuring(Effect.sync(() => publishState(core))))
+
 const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function* () {
-      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-      const p = core.queue.enqueue(request)
-      // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
-      if (!p.patient) core.gate.open()
-      const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
-      if (Exit.isFailure(turn)) {
-        // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
-        core.queue.withdraw(p)
-        return yield* Effect.failCause(turn.cause)
-      }
-      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-      if (!request.allowedIn.includes(core.current._tag)) {
-        core.queue.withdraw(p)
-        const refused = new InvalidState({
-          command: request.name,
-          state: core.current._tag,
-          expected: request.allowedIn
-        })
-        return yield* Effect.fail(fromReason(refused))
-      }
-      const tag = core.queue.nextTag()
-      const encoded = yield* request.encode(tag).pipe(Effect.exit)
-      if (Exit.isFailure(encoded)) {
-        core.queue.withdraw(p)
-        return yield* Effect.failCause(encoded.cause)
-      }
-      core.queue.sent(p, tag)
-      if (request.onSend) core.current = request.onSend(core.current)
+      const { p, wire } = yield* prepare(core, request, restore)
       // Writing is not interruptible: half a command (or a literal announced but not sent) would
       // leave the server waiting and desynchronise every later command.
-      const sent = yield* send(core, p, encoded.value, restore).pipe(Effect.exit)
-      core.queue.written(p)
-      if (Exit.isFailure(sent)) {
-        const error = Cause.findErrorOption(sent.cause)
-        if (error._tag === "Some") die(core, error.value)
-        // A write cut short by the socket's destruction fails with what killed the connection.
-        if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-        return yield* Effect.failCause(sent.cause)
-      }
-      // An interrupted caller leaves the pending entry in place: the reader drains its reply.
-      // The reader publishes `state` once per read, possibly after this caller resumes: publish
-      // here too, so `state` already shows what the command did (Selected, or Logout on death).
-      return yield* restore(untilSilent(core, request.name, Deferred.await(p.done))).pipe(
-        Effect.ensuring(
-          Effect.suspend(() =>
-            SubscriptionRef.getUnsafe(core.state) === core.current
-              ? Effect.void
-              : SubscriptionRef.set(core.state, core.current)
-          )
-        )
-      )
+      yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
+      return yield* restore(awaitReply(core, p))
     })
   ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+/**
+ * A command of one line that holds the queue after its `+` (IDLE), without a fiber waiting while it
+ * holds: returns once `+` came, after `onHeld` got the way to end it, or with the tagged reply if
+ * that came instead. Until `finish`, nothing else is written; `request.hold.release` completes when
+ * another command is queued. The caller watches `release` and `done` by callback.
+ */
+const runHeld = (
+  core: Core,
+  request: CommandRequest,
+  onHeld: (held: Held) => void
+): Effect.Effect<Tagged | undefined, ImapError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const hold = request.hold!
+      const { p, wire } = yield* prepare(core, request, restore)
+      const plus = awaitContinuation(core, p)
+      const sent = yield* Effect.exit(Effect.andThen(write(core, [wire.segments[0]!], wire.trace, request.name), plus))
+      if (Exit.isFailure(sent) || sent.value === undefined) {
+        // Refused (or ended) without `+`: the tagged reply is the answer.
+        yield* writerDone(core, p, sent)
+        return yield* restore(awaitReply(core, p))
+      }
+      core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
+      onHeld({ done: p.done, finish: finishHeld(core, p, hold.done) })
+      return undefined
+    })
+  ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+/** Ends a held command: DONE (unless the server ended it already), the queue given back, the tagged reply. */
+const finishHeld = (core: Core, p: Pending, done: Uint8Array): Effect.Effect<Tagged, ImapError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      core.queue.unhold(p)
+      // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+      core.gate.open()
+      const sent = Deferred.isDoneUnsafe(p.done)
+        ? Exit.void
+        : yield* Effect.exit(write(core, [done], "DONE", p.request.name))
+      yield* writerDone(core, p, sent)
+      return yield* restore(awaitReply(core, p))
+    })
+  )
 
 const subscribe = (core: Core, options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -645,6 +719,7 @@ export const make = (
     )
     return {
       run: (request) => run(core, request),
+      runHeld: (request, onHeld) => runHeld(core, request, onHeld),
       state: core.state,
       currentState: () => core.current,
       capabilities: core.capabilities.current,

@@ -19,11 +19,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
-import type * as Fiber from "effect/Fiber"
+import type * as Context from "effect/Context"
+import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Commands from "../Commands.ts"
-import type { ImapConnection } from "../ImapConnection.ts"
+import type { Held, ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
 import * as Deadline from "./Deadline.ts"
@@ -34,14 +35,18 @@ export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
 const doneBytes = new TextEncoder().encode("DONE\r\n")
 
+const ignore = (): void => {}
+
 /**
  * Keeps IDLE running on `connection` until the scope closes; fails if the connection dies. Returns
  * once the first IDLE is established (or polling has started).
  *
- * One fiber in all, the loop's: it waits inside the IDLE command itself (`run` holds the queue
- * until released), and the re-issue, liveness and probe deadlines are callbacks on the process's
- * shared timer (SharedClock). A fiber for the command and one for its timer cost 3-4 KB each per
- * connection, for as long as IDLE lasts (bench/session-memory.ts).
+ * While IDLE holds the connection, no fiber runs for it: the command waits in the queue
+ * (`runHeld`), what ends it (another command, the server, the re-issue and liveness deadlines on
+ * the process's shared timer, SharedClock) is watched by callback, and a fiber is forked only to
+ * end one IDLE and start the next. A fiber held per idle connection cost 3-4 KB each, for hours
+ * (bench/session-memory.ts). The fiber returned only waits for the loop's failure, and ends IDLE
+ * (DONE, the tagged reply within `probeTimeout`) when interrupted.
  */
 export const keepIdling = (
   connection: ImapConnection,
@@ -55,7 +60,6 @@ export const keepIdling = (
     const liveness = Duration.toMillis(Duration.fromInputUnsafe(options?.livenessDeadline ?? "5 minutes"))
     const probeTimeout = Duration.fromInputUnsafe(options?.probeTimeout ?? "10 seconds")
     const pollInterval = Duration.fromInputUnsafe(options?.pollInterval ?? "30 seconds")
-    const firstReady = yield* Deferred.make<void, ImapError>()
 
     if (!connection.capabilities().has("IDLE")) {
       const noop = connection.run(Commands.request(connection, Command.noop))
@@ -65,102 +69,175 @@ export const keepIdling = (
       return fiber
     }
 
-    const timers = yield* SharedClock.get
-    const cycle = Effect.suspend(
-      () => new Cycle(connection, timers, liveness, reissueAfter, probeTimeout, firstReady).run
-    )
-    const loop = Effect.forever(cycle) as Effect.Effect<never, ImapError>
-    const fiber = yield* Effect.forkScoped(loop.pipe(Effect.tapError((e) => Deferred.fail(firstReady, e))))
-    yield* Deferred.await(firstReady)
+    const idler = new Idler(connection, yield* SharedClock.get, yield* Effect.context<never>(), {
+      liveness,
+      reissueAfter: Duration.toMillis(reissueAfter),
+      probeTimeout
+    })
+    idler.start()
+    const fiber = yield* Effect.forkScoped(Deferred.await(idler.ended).pipe(Effect.onInterrupt(() => idler.close)))
+    yield* Deferred.await(idler.firstReady)
     return fiber
   })
 
+interface Pacing {
+  readonly liveness: number
+  readonly reissueAfter: number
+  readonly probeTimeout: Duration.Duration
+}
+
 /**
- * One IDLE command and what ends it: another command wanting the connection (the queue releases
- * it), the re-issue deadline, silence (then a probe: DONE and a NOOP answered within
- * `probeTimeout`, else the connection is declared dead), or the server ending it. A class: what a
- * cycle holds for hours is one object, its callbacks on the prototype.
+ * The IDLE loop as callbacks. One IDLE at a time; what ends it: another command wanting the
+ * connection (the queue completes `release`), the re-issue deadline, silence (then a probe: DONE
+ * and a NOOP answered within `probeTimeout`, else the connection is declared dead), or the server
+ * ending it. A worker fiber runs only from there until the next IDLE holds the queue. A class: what
+ * an idle session holds for hours is this object, its callbacks on the prototype.
  */
-class Cycle {
-  private readonly release = Deferred.makeUnsafe<void>()
-  private started = false
-  private why: "silent" | "limit" | undefined = undefined
-  private cancelDeadlines: (() => void) | undefined = undefined
-  private cancelProbe: (() => void) | undefined = undefined
+class Idler {
+  /** Fails with the loop's error (never succeeds). */
+  readonly ended = Deferred.makeUnsafe<never, ImapError>()
+  /** The first IDLE holds the queue (or the loop failed first). */
+  readonly firstReady = Deferred.makeUnsafe<void, ImapError>()
+  /** Ends IDLE: DONE and the tagged reply, bounded by `probeTimeout`; no IDLE starts after it. */
+  readonly close: Effect.Effect<void>
   private readonly connection: ImapConnection
   private readonly timers: SharedClock.SharedClock
-  private readonly liveness: number
-  private readonly reissueAfter: Duration.Duration
-  private readonly probeTimeout: Duration.Duration
-  private readonly firstReady: Deferred.Deferred<void, ImapError>
-  readonly run: Effect.Effect<void, ImapError>
+  private readonly context: Context.Context<never>
+  private readonly pacing: Pacing
+  private readonly cycle: Effect.Effect<void, ImapError>
+  private readonly afterHold: Effect.Effect<void, ImapError>
+  private release: Deferred.Deferred<void> | undefined = undefined
+  private held: Held | undefined = undefined
+  private why: "silent" | "limit" | undefined = undefined
+  private worker: Fiber.Fiber<void, ImapError> | undefined = undefined
+  /** The worker is ending an IDLE (DONE, its reply, the probe's NOOP): let it finish. */
+  private finishing = false
+  private closing = false
+  private cancelDeadlines: (() => void) | undefined = undefined
+  private cancelProbe: (() => void) | undefined = undefined
+  private unwatch: (() => void) | undefined = undefined
 
   constructor(
     connection: ImapConnection,
     timers: SharedClock.SharedClock,
-    liveness: number,
-    reissueAfter: Duration.Duration,
-    probeTimeout: Duration.Duration,
-    firstReady: Deferred.Deferred<void, ImapError>
+    context: Context.Context<never>,
+    pacing: Pacing
   ) {
     this.connection = connection
     this.timers = timers
-    this.liveness = liveness
-    this.reissueAfter = reissueAfter
-    this.probeTimeout = probeTimeout
-    this.firstReady = firstReady
-    const request = Commands.request(connection, Command.idle, {
-      hold: {
-        onReady: () => this.onReady(),
-        release: this.release,
-        done: doneBytes,
-        settleMillis: Duration.toMillis(probeTimeout)
+    this.context = context
+    this.pacing = pacing
+    this.cycle = Effect.suspend(() => this.startIdle())
+    this.afterHold = Effect.suspend(() => this.afterIdle())
+    this.close = Effect.suspend(() => this.closeNow())
+  }
+
+  start(): void {
+    this.fork(this.cycle)
+  }
+
+  /** Runs `effect` in a worker fiber, forked after the caller's synchronous work (it may be a callback). */
+  private fork(effect: Effect.Effect<void, ImapError>): void {
+    const fiber = Effect.runForkWith(this.context)(Effect.andThen(Effect.yieldNow, effect))
+    this.worker = fiber
+    fiber.addObserver((exit) => {
+      if (this.worker === fiber) this.worker = undefined
+      if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
+        Deferred.doneUnsafe(this.firstReady, exit as Exit.Exit<never, ImapError>)
+        Deferred.doneUnsafe(this.ended, exit as Exit.Exit<never, ImapError>)
       }
     })
-    this.run = connection.run(request).pipe(
-      Effect.andThen(() => this.after()),
-      Effect.ensuring(Effect.sync(() => this.cancel()))
+  }
+
+  /** Sends IDLE; the worker ends once it holds the queue (or retries after a pause if refused). */
+  private startIdle(): Effect.Effect<void, ImapError> {
+    this.finishing = false
+    if (this.closing) return Effect.void
+    this.why = undefined
+    const release = Deferred.makeUnsafe<void>()
+    this.release = release
+    const request = Commands.request(this.connection, Command.idle, { hold: { release, done: doneBytes } })
+    return Effect.flatMap(
+      this.connection.runHeld(request, (held) => this.onHeld(held)),
+      (tagged) =>
+        // Refused or ended at once: try again, but not in a tight loop against a server that keeps
+        // answering IDLE with OK (or NO) and no `+`.
+        tagged === undefined ? Effect.void : Effect.andThen(Effect.sleep(Duration.seconds(1)), this.cycle)
     )
   }
 
-  private onReady(): void {
-    this.started = true
+  private onHeld(held: Held): void {
+    this.held = held
     Deferred.doneUnsafe(this.firstReady, Exit.void)
+    if (this.closing) return
     this.cancelDeadlines = Deadline.onSilenceOrLimit(
       this.timers,
-      this.liveness,
-      Duration.toMillis(this.reissueAfter),
+      this.pacing.liveness,
+      this.pacing.reissueAfter,
       this.connection.lastReceivedAt,
       (why) => this.onDeadline(why)
+    )
+    this.unwatch = FirstOf.onFirst([FirstOf.deferred(this.release!, ignore), FirstOf.deferred(held.done, ignore)], () =>
+      this.endIdle()
     )
   }
 
   private onDeadline(why: "silent" | "limit"): void {
     this.why = why
     // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
-    if (why === "silent")
-      this.cancelProbe = this.timers.after(Duration.toMillis(this.probeTimeout), () => this.probeTimedOut())
-    Deferred.doneUnsafe(this.release, Exit.void)
+    if (why === "silent") {
+      this.cancelProbe = this.timers.after(Duration.toMillis(this.pacing.probeTimeout), () => this.probeTimedOut())
+    }
+    this.endIdle()
   }
 
   private probeTimedOut(): void {
     // The IDLE (or the NOOP) is still pending: without this, every later command would queue behind it.
-    this.connection.fail(fromReason(new Timeout({ phase: "idle", millis: Duration.toMillis(this.probeTimeout) })))
+    const millis = Duration.toMillis(this.pacing.probeTimeout)
+    this.connection.fail(fromReason(new Timeout({ phase: "idle", millis })))
   }
 
-  /** After the tagged reply: the probe's NOOP, or a pause when IDLE did not start. */
-  private after(): Effect.Effect<void, ImapError> {
-    // Refused or ended at once: try again, but not in a tight loop against a server that keeps
-    // answering IDLE with OK (or NO) and no `+`.
-    if (!this.started) return Effect.sleep(Duration.seconds(1))
-    if (this.why === "silent")
-      return Effect.asVoid(this.connection.run(Commands.request(this.connection, Command.noop)))
-    return Effect.void
-  }
-
-  private cancel(): void {
+  private stopWatching(): void {
     this.cancelDeadlines?.()
+    this.unwatch?.()
+    this.cancelDeadlines = this.unwatch = undefined
+  }
+
+  /** Something ended the IDLE: a worker sends DONE, awaits the reply (and the probe), starts the next. */
+  private endIdle(): void {
+    const held = this.held
+    if (held === undefined || this.closing) return
+    this.held = undefined
+    this.stopWatching()
+    this.finishing = true
+    this.fork(Effect.andThen(held.finish, this.afterHold))
+  }
+
+  private afterIdle(): Effect.Effect<void, ImapError> {
+    if (this.why !== "silent") return this.cycle
+    const noop = this.connection.run(Commands.request(this.connection, Command.noop))
+    return noop.pipe(Effect.ensuring(Effect.sync(() => this.cancelProbe?.())), Effect.andThen(this.cycle))
+  }
+
+  private closeNow(): Effect.Effect<void> {
+    this.closing = true
+    this.stopWatching()
     this.cancelProbe?.()
+    const worker = this.worker
+    // A worker ending an IDLE is awaited (its DONE's reply); one starting one is interrupted (a
+    // queued IDLE is withdrawn; one already sent gets its `+` and is then ended here).
+    const settled = worker === undefined ? Effect.void : this.finishing ? Fiber.await(worker) : Fiber.interrupt(worker)
+    return settled.pipe(
+      Effect.andThen(
+        Effect.suspend(() => {
+          const held = this.held
+          this.held = undefined
+          return held === undefined ? Effect.void : held.finish
+        })
+      ),
+      Effect.timeout(this.pacing.probeTimeout),
+      Effect.ignore
+    )
   }
 }
 
