@@ -18,7 +18,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { identity } from "effect/Function"
 import type * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
@@ -39,20 +38,37 @@ const ignore = (): void => {}
 
 /**
  * Keeps IDLE running on `connection` until the scope closes; fails if the connection dies. Returns
- * once the first IDLE is established (or polling has started).
- *
- * While IDLE holds the connection, no fiber runs for it: the command waits in the queue
- * (`runHeld`), what ends it (another command, the server, the re-issue and liveness deadlines on
- * the process's shared timer, SharedClock) is watched by callback, and a fiber is forked only to
- * end one IDLE and start the next. A fiber held per idle connection cost 3-4 KB each, for hours
- * (bench/session-memory.ts). The fiber returned only waits for the loop's failure, and ends IDLE
- * (DONE, the tagged reply within `probeTimeout`) when interrupted.
+ * once the first IDLE is established (or polling has started), with a fiber that fails with the
+ * loop's error (it does nothing else: IDLE runs without it, see `startIdling`).
  */
 export const keepIdling = (
   connection: ImapConnection,
   greetingText: string,
   options?: IdleOptions
 ): Effect.Effect<Fiber.Fiber<never, ImapError>, ImapError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const ended = Deferred.makeUnsafe<never, ImapError>()
+    yield* startIdling(connection, greetingText, options, (cause) => Deferred.doneUnsafe(ended, Exit.failCause(cause)))
+    return yield* Effect.forkScoped(Deferred.await(ended))
+  })
+
+/**
+ * Starts IDLE on `connection` for as long as the scope lasts (closing it ends IDLE: DONE and the
+ * tagged reply, within `probeTimeout`), and returns once the first IDLE holds the connection (or
+ * polling has started). `onEnd` gets the loop's failure; it never ends otherwise.
+ *
+ * While IDLE holds the connection, no fiber runs for it: the command waits in the queue
+ * (`runHeld`), what ends it (another command, the server, the re-issue and liveness deadlines on
+ * the process's shared timer, SharedClock) is watched by callback, and a fiber is forked only to
+ * end one IDLE and start the next. A fiber held per idle connection cost 3-4 KB each, for hours
+ * (bench/session-memory.ts).
+ */
+const startIdling = (
+  connection: ImapConnection,
+  greetingText: string,
+  options: IdleOptions | undefined,
+  onEnd: (cause: Cause.Cause<ImapError>) => void
+): Effect.Effect<void, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const reissueAfter = options?.reissueAfter
       ? Duration.fromInputUnsafe(options.reissueAfter)
@@ -66,18 +82,20 @@ export const keepIdling = (
       const fiber = yield* Effect.forkScoped(
         Effect.forever(Effect.andThen(Effect.sleep(pollInterval), noop)) as Effect.Effect<never, ImapError>
       )
-      return fiber
+      fiber.addObserver((exit) => {
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) onEnd(exit.cause)
+      })
+      return
     }
 
-    const idler = new Idler(connection, yield* SharedClock.get, yield* Effect.context<never>(), {
+    const idler = new Idler(connection, yield* SharedClock.get, yield* Effect.context<never>(), onEnd, {
       liveness,
       reissueAfter: Duration.toMillis(reissueAfter),
       probeTimeout
     })
     idler.start()
-    const fiber = yield* Effect.forkScoped(Deferred.await(idler.ended).pipe(Effect.onInterrupt(() => idler.close)))
+    yield* Effect.addFinalizer(() => idler.close)
     yield* Deferred.await(idler.firstReady)
-    return fiber
   })
 
 interface Pacing {
@@ -94,8 +112,6 @@ interface Pacing {
  * an idle session holds for hours is this object, its callbacks on the prototype.
  */
 class Idler {
-  /** Fails with the loop's error (never succeeds). */
-  readonly ended = Deferred.makeUnsafe<never, ImapError>()
   /** The first IDLE holds the queue (or the loop failed first). */
   readonly firstReady = Deferred.makeUnsafe<void, ImapError>()
   /** Ends IDLE: DONE and the tagged reply, bounded by `probeTimeout`; no IDLE starts after it. */
@@ -104,6 +120,8 @@ class Idler {
   private readonly timers: SharedClock.SharedClock
   private readonly context: Context.Context<never>
   private readonly pacing: Pacing
+  /** Gets the loop's failure, once. */
+  private onEnd: ((cause: Cause.Cause<ImapError>) => void) | undefined
   private readonly cycle: Effect.Effect<void, ImapError>
   private readonly afterHold: Effect.Effect<void, ImapError>
   private release: Deferred.Deferred<void> | undefined = undefined
@@ -121,11 +139,13 @@ class Idler {
     connection: ImapConnection,
     timers: SharedClock.SharedClock,
     context: Context.Context<never>,
+    onEnd: (cause: Cause.Cause<ImapError>) => void,
     pacing: Pacing
   ) {
     this.connection = connection
     this.timers = timers
     this.context = context
+    this.onEnd = onEnd
     this.pacing = pacing
     this.cycle = Effect.suspend(() => this.startIdle())
     this.afterHold = Effect.suspend(() => this.afterIdle())
@@ -143,8 +163,10 @@ class Idler {
     fiber.addObserver((exit) => {
       if (this.worker === fiber) this.worker = undefined
       if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
-        Deferred.doneUnsafe(this.firstReady, exit as Exit.Exit<never, ImapError>)
-        Deferred.doneUnsafe(this.ended, exit as Exit.Exit<never, ImapError>)
+        Deferred.doneUnsafe(this.firstReady, exit)
+        const onEnd = this.onEnd
+        this.onEnd = undefined
+        onEnd?.(exit.cause)
       }
     })
   }
@@ -256,18 +278,12 @@ export const stream = (
     Effect.gen(function* () {
       // Subscribed before IDLE starts: nothing the server says in between is lost.
       const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
-      const idler = yield* keepIdling(connection, greetingText, options)
-      // The first failure of the loop or the connection ends the events: watched by callback, not
-      // by a fiber racing two more for as long as the stream lives.
-      const endWith = (exit: Exit.Exit<unknown, ImapError>) => {
-        const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
-        if (error?._tag === "Some") events.end(Exit.fail(error.value))
-      }
-      const unwatch = FirstOf.onFirst(
-        [FirstOf.fiber(idler, identity), FirstOf.deferred(connection.closed, identity)],
-        endWith
-      )
-      yield* Effect.addFinalizer(() => Effect.sync(unwatch))
+      // The loop's failure ends the events (the connection's death ends them itself, after what
+      // they hold): by callback, with no fiber or wait held for as long as the stream lives.
+      yield* startIdling(connection, greetingText, options, (cause) => {
+        const error = Cause.findErrorOption(cause)
+        if (error._tag === "Some") events.end(Exit.fail(error.value))
+      })
       const pull = Effect.map(
         events.pull,
         (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>
