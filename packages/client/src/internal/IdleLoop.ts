@@ -63,7 +63,7 @@ export const keepIdling = (
  * end one IDLE and start the next. A fiber held per idle connection cost 3-4 KB each, for hours
  * (bench/session-memory.ts).
  */
-const startIdling = (
+export const startIdling = (
   connection: ImapConnection,
   greetingText: string,
   options: IdleOptions | undefined,
