@@ -98,6 +98,7 @@ export interface ConnectionOptions {
   readonly initial?: ReadonlyArray<Response> | undefined
 }
 
+/** One connection; its methods need their receiver (`connection.run(r)`, not detached). */
 export interface ImapConnection {
   readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
   /**
@@ -717,23 +718,76 @@ export const make = (
         die(core, fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
       })
     )
-    return {
-      run: (request) => run(core, request),
-      runHeld: (request, onHeld) => runHeld(core, request, onHeld),
-      state: core.state,
-      currentState: () => core.current,
-      capabilities: core.capabilities.current,
-      setCapabilities: core.capabilities.replace,
-      subscribe: (options) => subscribe(core, options),
-      closed: core.closed,
-      isClosed: () => core.dead !== undefined,
-      bytesReceived: () => core.received,
-      lastReceivedAt: () => core.receivedAt,
-      fail: (error) => die(core, error),
-      write: (chunks, trace) => write(core, chunks, trace),
-      pause: (key) => core.gate.pause(key),
-      resume: (key) => core.gate.resume(key)
-    }
+    return new Connection(core)
   })
+
+/**
+ * What callers get: a class over the core rather than an object of fifteen closures (one connection
+ * per session, thousands of sessions per process: bench/session-memory.ts). Its methods need their
+ * receiver (`connection.run(r)`, not detached).
+ */
+class Connection implements ImapConnection {
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
+  readonly closed: Deferred.Deferred<never, ImapError>
+  private readonly core: Core
+
+  constructor(core: Core) {
+    this.core = core
+    this.state = core.state
+    this.closed = core.closed
+  }
+
+  run(request: CommandRequest): Effect.Effect<Tagged, ImapError> {
+    return run(this.core, request)
+  }
+
+  runHeld(request: CommandRequest, onHeld: (held: Held) => void): Effect.Effect<Tagged | undefined, ImapError> {
+    return runHeld(this.core, request, onHeld)
+  }
+
+  currentState(): SessionState.SessionState {
+    return this.core.current
+  }
+
+  capabilities(): ReadonlySet<string> {
+    return this.core.capabilities.current()
+  }
+
+  setCapabilities(caps: ReadonlyArray<string>): void {
+    this.core.capabilities.replace(caps)
+  }
+
+  subscribe(options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> {
+    return subscribe(this.core, options)
+  }
+
+  isClosed(): boolean {
+    return this.core.dead !== undefined
+  }
+
+  bytesReceived(): number {
+    return this.core.received
+  }
+
+  lastReceivedAt(): number {
+    return this.core.receivedAt
+  }
+
+  fail(error: ImapError): void {
+    die(this.core, error)
+  }
+
+  write(chunks: ReadonlyArray<Uint8Array>, trace: string): Effect.Effect<void, ImapError> {
+    return write(this.core, chunks, trace)
+  }
+
+  pause(key: object): void {
+    this.core.gate.pause(key)
+  }
+
+  resume(key: object): void {
+    this.core.gate.resume(key)
+  }
+}
 
 export { ImapError }

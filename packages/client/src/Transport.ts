@@ -169,6 +169,26 @@ const withCaFile = (tls: TlsOptions | undefined): Effect.Effect<TlsOptions | und
 }
 
 /**
+ * The socket's listeners, one set for every connection: each finds its transport on the socket
+ * (Node calls a listener with the socket as `this`), where a closure per listener per connection
+ * cost a few hundred bytes each, for the connection's life.
+ */
+const owner: unique symbol = Symbol("Transport")
+type OwnedSocket = Net.Socket & { [owner]: NodeTransport }
+function onData(this: OwnedSocket, chunk: Uint8Array): void {
+  this[owner].received(chunk)
+}
+function onEnd(this: OwnedSocket): void {
+  this[owner].end(closedError(false))
+}
+function onError(this: OwnedSocket, cause: unknown): void {
+  this[owner].end(brokenError(cause))
+}
+function onClose(this: OwnedSocket, hadError: boolean): void {
+  this[owner].end(closedError(hadError))
+}
+
+/**
  * The socket under a Transport. Reading has two modes: `pull` for the handshake (the socket paused
  * between pulls), then `listen` for the connection's reader, which gets every chunk by callback as
  * Node reads it: no fiber waits on the socket of an idle connection (a fiber each cost 3-4 KB per
@@ -189,19 +209,17 @@ class NodeTransport implements Transport {
   private onEnd: ((error: ImapError) => void) | undefined = undefined
   private paused = false
   private readonly options: TransportOptions
-  readonly pull: Effect.Effect<NonEmptyReadonlyArray<Uint8Array>, ImapError>
-  readonly upgrade: Effect.Effect<void, ImapError>
-  private readonly data = (chunk: Uint8Array) => this.received(chunk)
-  private readonly endOk = () => this.end(closedError(false))
-  private readonly fail = (cause: unknown) => this.end(brokenError(cause))
-  private readonly close = (hadError: boolean) => this.end(closedError(hadError))
 
   constructor(conn: Net.Socket, options: TransportOptions) {
     this.conn = conn
     this.secure = options.tls === "implicit"
     this.options = options
-    this.upgrade = Effect.suspend(() => this.startTls())
-    this.pull = Effect.callback((resume) => {
+    this.attach(conn)
+  }
+
+  // Made when asked for (the handshake, STARTTLS): a connection holds neither afterwards.
+  get pull(): Effect.Effect<NonEmptyReadonlyArray<Uint8Array>, ImapError> {
+    return Effect.callback((resume) => {
       const ready = this.take()
       if (ready !== undefined) return resume(ready)
       this.waiter = resume
@@ -211,22 +229,26 @@ class NodeTransport implements Transport {
         this.conn.pause()
       })
     })
-    this.attach(conn)
+  }
+
+  get upgrade(): Effect.Effect<void, ImapError> {
+    return Effect.suspend(() => this.startTls())
   }
 
   private attach(conn: Net.Socket): void {
+    ;(conn as OwnedSocket)[owner] = this
     conn.pause()
-    conn.on("data", this.data)
-    conn.on("end", this.endOk)
-    conn.on("error", this.fail)
-    conn.on("close", this.close)
+    conn.on("data", onData)
+    conn.on("end", onEnd)
+    conn.on("error", onError)
+    conn.on("close", onClose)
   }
 
   private detach(conn: Net.Socket): void {
-    conn.off("data", this.data)
-    conn.off("end", this.endOk)
-    conn.off("error", this.fail)
-    conn.off("close", this.close)
+    conn.off("data", onData)
+    conn.off("end", onEnd)
+    conn.off("error", onError)
+    conn.off("close", onClose)
   }
 
   /** What a pull gets now: the chunks read, else the end; undefined if it must wait. */
@@ -245,7 +267,7 @@ class NodeTransport implements Transport {
     waiter(ready)
   }
 
-  private received(chunk: Uint8Array): void {
+  received(chunk: Uint8Array): void {
     if (this.onData !== undefined) {
       this.onData(chunk)
       return
@@ -256,7 +278,7 @@ class NodeTransport implements Transport {
     this.wake()
   }
 
-  private end(error: ImapError): void {
+  end(error: ImapError): void {
     if (this.ended !== undefined) return
     this.ended = error
     if (this.onEnd !== undefined) this.onEnd(error)

@@ -196,7 +196,7 @@ class Idler {
       this.timers,
       this.pacing.liveness,
       this.pacing.reissueAfter,
-      this.connection.lastReceivedAt,
+      () => this.connection.lastReceivedAt(),
       (why) => this.onDeadline(why)
     )
     this.unwatch = FirstOf.onFirst([FirstOf.deferred(this.release!, ignore), FirstOf.deferred(held.done, ignore)], () =>
