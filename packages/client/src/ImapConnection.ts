@@ -615,10 +615,31 @@ const runHeld = (
         return yield* restore(awaitReply(core, p))
       }
       core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-      onHeld({ done: p.done, finish: finishHeld(core, p, hold.done) })
+      onHeld(new HeldCommand(core, p, hold.done))
       return undefined
     })
   ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+/** A held command as `onHeld` gets it: a class, its effect made when asked for (it is held for hours). */
+class HeldCommand implements Held {
+  private readonly core: Core
+  private readonly p: Pending
+  private readonly doneBytes: Uint8Array
+
+  constructor(core: Core, p: Pending, doneBytes: Uint8Array) {
+    this.core = core
+    this.p = p
+    this.doneBytes = doneBytes
+  }
+
+  get done(): Deferred.Deferred<Tagged, ImapError> {
+    return this.p.done
+  }
+
+  get finish(): Effect.Effect<Tagged, ImapError> {
+    return finishHeld(this.core, this.p, this.doneBytes)
+  }
+}
 
 /** Ends a held command: DONE (unless the server ended it already), the queue given back, the tagged reply. */
 const finishHeld = (core: Core, p: Pending, done: Uint8Array): Effect.Effect<Tagged, ImapError> =>

@@ -94,7 +94,7 @@ export const startIdling = (
       probeTimeout
     })
     idler.start()
-    yield* Effect.addFinalizer(() => idler.close)
+    yield* Effect.addFinalizer(() => Effect.suspend(() => idler.close()))
     yield* Deferred.await(idler.firstReady)
   })
 
@@ -114,16 +114,14 @@ interface Pacing {
 class Idler {
   /** The first IDLE holds the queue (or the loop failed first). */
   readonly firstReady = Deferred.makeUnsafe<void, ImapError>()
-  /** Ends IDLE: DONE and the tagged reply, bounded by `probeTimeout`; no IDLE starts after it. */
-  readonly close: Effect.Effect<void>
   private readonly connection: ImapConnection
   private readonly timers: SharedClock.SharedClock
   private readonly context: Context.Context<never>
-  private readonly pacing: Pacing
+  private readonly liveness: number
+  private readonly reissueAfter: number
+  private readonly probeMillis: number
   /** Gets the loop's failure, once. */
   private onEnd: ((cause: Cause.Cause<ImapError>) => void) | undefined
-  private readonly cycle: Effect.Effect<void, ImapError>
-  private readonly afterHold: Effect.Effect<void, ImapError>
   private release: Deferred.Deferred<void> | undefined = undefined
   private held: Held | undefined = undefined
   private why: "silent" | "limit" | undefined = undefined
@@ -146,14 +144,14 @@ class Idler {
     this.timers = timers
     this.context = context
     this.onEnd = onEnd
-    this.pacing = pacing
-    this.cycle = Effect.suspend(() => this.startIdle())
-    this.afterHold = Effect.suspend(() => this.afterIdle())
-    this.close = Effect.suspend(() => this.closeNow())
+    // Numbers, not the options' objects: what an idle session holds for hours.
+    this.liveness = pacing.liveness
+    this.reissueAfter = pacing.reissueAfter
+    this.probeMillis = Duration.toMillis(pacing.probeTimeout)
   }
 
   start(): void {
-    this.fork(this.cycle)
+    this.fork(Effect.suspend(() => this.startIdle()))
   }
 
   /** Runs `effect` in a worker fiber, forked after the caller's synchronous work (it may be a callback). */
@@ -184,7 +182,12 @@ class Idler {
       (tagged) =>
         // Refused or ended at once: try again, but not in a tight loop against a server that keeps
         // answering IDLE with OK (or NO) and no `+`.
-        tagged === undefined ? Effect.void : Effect.andThen(Effect.sleep(Duration.seconds(1)), this.cycle)
+        tagged === undefined
+          ? Effect.void
+          : Effect.andThen(
+              Effect.sleep(Duration.seconds(1)),
+              Effect.suspend(() => this.startIdle())
+            )
     )
   }
 
@@ -194,8 +197,8 @@ class Idler {
     if (this.closing) return
     this.cancelDeadlines = Deadline.onSilenceOrLimit(
       this.timers,
-      this.pacing.liveness,
-      this.pacing.reissueAfter,
+      this.liveness,
+      this.reissueAfter,
       () => this.connection.lastReceivedAt(),
       (why) => this.onDeadline(why)
     )
@@ -208,15 +211,14 @@ class Idler {
     this.why = why
     // Liveness probe: the server must answer DONE (and then a NOOP) within the probe timeout.
     if (why === "silent") {
-      this.cancelProbe = this.timers.after(Duration.toMillis(this.pacing.probeTimeout), () => this.probeTimedOut())
+      this.cancelProbe = this.timers.after(this.probeMillis, () => this.probeTimedOut())
     }
     this.endIdle()
   }
 
   private probeTimedOut(): void {
     // The IDLE (or the NOOP) is still pending: without this, every later command would queue behind it.
-    const millis = Duration.toMillis(this.pacing.probeTimeout)
-    this.connection.fail(fromReason(new Timeout({ phase: "idle", millis })))
+    this.connection.fail(fromReason(new Timeout({ phase: "idle", millis: this.probeMillis })))
   }
 
   private stopWatching(): void {
@@ -232,16 +234,25 @@ class Idler {
     this.held = undefined
     this.stopWatching()
     this.finishing = true
-    this.fork(Effect.andThen(held.finish, this.afterHold))
+    this.fork(
+      Effect.andThen(
+        held.finish,
+        Effect.suspend(() => this.afterIdle())
+      )
+    )
   }
 
   private afterIdle(): Effect.Effect<void, ImapError> {
-    if (this.why !== "silent") return this.cycle
+    if (this.why !== "silent") return this.startIdle()
     const noop = this.connection.run(Commands.request(this.connection, Command.noop))
-    return noop.pipe(Effect.ensuring(Effect.sync(() => this.cancelProbe?.())), Effect.andThen(this.cycle))
+    return noop.pipe(
+      Effect.ensuring(Effect.sync(() => this.cancelProbe?.())),
+      Effect.andThen(Effect.suspend(() => this.startIdle()))
+    )
   }
 
-  private closeNow(): Effect.Effect<void> {
+  /** Ends IDLE: DONE and the tagged reply, bounded by `probeTimeout`; no IDLE starts after it. */
+  close(): Effect.Effect<void> {
     this.closing = true
     this.stopWatching()
     this.cancelProbe?.()
@@ -257,7 +268,7 @@ class Idler {
           return held === undefined ? Effect.void : held.finish
         })
       ),
-      Effect.timeout(this.pacing.probeTimeout),
+      Effect.timeout(this.probeMillis),
       Effect.ignore
     )
   }
