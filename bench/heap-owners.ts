@@ -202,6 +202,8 @@ const owners: ReadonlyArray<Owner> = [
   { name: "ImapConnection core (queue, gate, inboxes, capabilities)", label: /^Object$/, props: ["gate", "inboxes"] },
   { name: "ImapConnection (returned object's closures)", label: /^Object$/, props: ["bytesReceived", "subscribe"] },
   { name: "Transport", label: /^NodeTransport$/ },
+  { name: "IDLE loop (Idler: its state, deadlines and the held IDLE)", label: /^(Idler|HeldCommand)$/ },
+  { name: "ImapConnection (the object callers hold)", label: /^Connection$/ },
   { name: "EventInbox (subscription)", label: /^InboxImpl$/ },
   { name: "SubscriptionRef (state) and its PubSub", label: /^(SubscriptionRef.*|PubSubImpl|UnboundedPubSub)$/ },
   { name: "Deferred", label: /^DeferredImpl$/ },
