@@ -258,8 +258,11 @@ const die = (core: Core, error: ImapError): void => {
 
 /** Publishes `current` to `state` if it changed (a command's caller may have published it already). */
 const publishState = (core: Core): void => {
+  // Forked, not run synchronously: `state` is public, and a caller holding its permit across a
+  // wait (an updateEffect) must delay the publication, never throw in the socket's data event.
+  // The fork completes at once otherwise, and publications queue on the permit in order.
   if (SubscriptionRef.getUnsafe(core.state) !== core.current)
-    Effect.runSync(SubscriptionRef.set(core.state, core.current))
+    Effect.runFork(SubscriptionRef.set(core.state, core.current))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Command, Framer, ResponseParser, type UntaggedData } from "@pkg/protocol"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, SubscriptionRef } from "effect"
 import * as Commands from "../src/Commands.ts"
 import * as ImapConnection from "../src/ImapConnection.ts"
 import { ConnectionClosed, fromReason, type ImapError } from "../src/ImapError.ts"
@@ -578,6 +578,37 @@ describe("a BYE or a dropped connection, over an in-memory transport", () => {
         assert.strictEqual(reasonOf(exit)?._tag, "ServerBye")
       }
       assert.deepStrictEqual(peer.written, ["A1 SELECT INBOX"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a caller holding the session state's permit delays its publication and never breaks the reader", () =>
+    Effect.gen(function* () {
+      const { peer, connection, start, written } = yield* connected
+      const select = yield* start(Command.select("INBOX"), {
+        onTagged: () => SessionState.selected(SessionState.emptyMailbox("INBOX"))
+      })
+      yield* written(1)
+      peer.serve("A1 OK [READ-WRITE] SELECT completed")
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(select)))
+      const holding = Deferred.makeUnsafe<void>()
+      const release = Deferred.makeUnsafe<void>()
+      yield* Effect.forkChild(
+        SubscriptionRef.updateEffect(connection.state, (s) =>
+          Deferred.succeed(holding, undefined).pipe(Effect.andThen(Deferred.await(release)), Effect.as(s))
+        ),
+        { startImmediately: true }
+      )
+      yield* Deferred.await(holding)
+      // The reader publishes the new count from inside the socket's data event, the permit held.
+      peer.serve("* 3 EXISTS")
+      assert.isFalse(connection.isClosed())
+      yield* Deferred.succeed(release, undefined)
+      const exists = () => {
+        const state = SubscriptionRef.getUnsafe(connection.state)
+        return state._tag === "Selected" ? state.mailbox.exists : -1
+      }
+      for (let waited = 0; exists() !== 3 && waited < 2000; waited++) yield* Effect.sleep(1)
+      assert.strictEqual(exists(), 3)
     }).pipe(Effect.scoped)
   )
 
