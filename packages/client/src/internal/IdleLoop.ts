@@ -129,6 +129,8 @@ class Idler {
   /** The worker is ending an IDLE (DONE, its reply, the probe's NOOP): let it finish. */
   private finishing = false
   private closing = false
+  /** `close` is over (done, or gave up waiting after `probeTimeout`). */
+  private closed = false
   private cancelDeadlines: (() => void) | undefined = undefined
   private cancelProbe: (() => void) | undefined = undefined
   private unwatch: (() => void) | undefined = undefined
@@ -192,8 +194,14 @@ class Idler {
   }
 
   private onHeld(held: Held): void {
-    this.held = held
     Deferred.doneUnsafe(this.firstReady, Exit.void)
+    // Its `+` came after `close` stopped waiting for it: it is still ended (DONE), never left
+    // holding the connection (later commands, LOGOUT among them, would wait behind it).
+    if (this.closed) {
+      this.fork(Effect.asVoid(held.finish))
+      return
+    }
+    this.held = held
     if (this.closing) return
     this.cancelDeadlines = Deadline.onSilenceOrLimit(
       this.timers,
@@ -269,7 +277,12 @@ class Idler {
         })
       ),
       Effect.timeout(this.probeMillis),
-      Effect.ignore
+      Effect.ignore,
+      Effect.ensuring(
+        Effect.sync(() => {
+          this.closed = true
+        })
+      )
     )
   }
 }
