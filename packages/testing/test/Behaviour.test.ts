@@ -65,6 +65,18 @@ describe("on the wire", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("a section the message does not have is an empty string, as Dovecot answers it (not NIL)", () =>
+    Effect.gen(function* () {
+      const s = yield* server({})
+      const c = yield* raw(s.port)
+      yield* c.send(
+        "a LOGIN alice pw\r\nb SELECT INBOX\r\nc FETCH 1 (BODY.PEEK[5] BODY.PEEK[1.2] BODY.PEEK[2.MIME])\r\n"
+      )
+      // Dovecot 2.3.19, the same FETCH of a one-part message: BODY[5] {0} BODY[1.2] {0} BODY[2.MIME] {0}
+      assert.match(yield* c.until(/\r\nc /), /BODY\[5\] \{0\}\r\n BODY\[1\.2\] \{0\}\r\n BODY\[2\.MIME\] \{0\}\r\n\)/)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("the greeting text and APPEND's continuation text are the behaviour's", () =>
     Effect.gen(function* () {
       const s = yield* server({

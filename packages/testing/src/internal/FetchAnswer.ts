@@ -61,7 +61,8 @@ const bodySection = (m: StoredMessage, a: Extract<Command.FetchAttribute, { _tag
   return {
     section: sectionName(a.section),
     origin: a.partial?.offset,
-    data: bytes === undefined ? (a.partial === undefined ? undefined : new Uint8Array()) : cut(bytes, a.partial)
+    // A section the message does not have is an empty string, as Dovecot answers it (`{0}`), not NIL.
+    data: bytes === undefined ? new Uint8Array() : cut(bytes, a.partial)
   }
 }
 
