@@ -18,7 +18,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import type * as Context from "effect/Context"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Capabilities from "./Capabilities.ts"
@@ -67,15 +67,28 @@ export interface CommandRequest {
   /** Mark failures as authentication failures. */
   readonly authentication?: string
   /**
-   * IDLE: after the server's `+` (which completes `ready`), hold the queue (nothing else is written)
-   * until `release` completes, then send `done` (DONE). The connection completes `release` itself
-   * when another command is queued; the holder may complete it too (re-issue, liveness probe).
+   * IDLE: after the server's `+` (which completes `ready` and calls `onReady`), hold the queue
+   * (nothing else is written) until `release` completes, then send `done` (DONE). The connection
+   * completes `release` itself when another command is queued; the holder may complete it too
+   * (re-issue, liveness probe). The caller waits in `run` all along (the IDLE command needs no fiber
+   * of its own); interrupting it while it holds the queue sends DONE and waits up to `settleMillis`
+   * (default: the command timeout) for the tagged reply.
    */
   readonly hold?: {
-    readonly ready: Deferred.Deferred<void>
+    readonly ready?: Deferred.Deferred<void> | undefined
+    readonly onReady?: (() => void) | undefined
     readonly release: Deferred.Deferred<void>
     readonly done: Uint8Array
+    readonly settleMillis?: number | undefined
   }
+}
+
+/** A command holding the queue after its `+` (`runHeld`): its tagged reply, and the way to end it. */
+export interface Held {
+  /** The tagged reply: it came without DONE (the server ended the command), or the connection died. */
+  readonly done: Deferred.Deferred<Tagged, ImapError>
+  /** DONE (unless the reply came already), the queue given back, and the tagged reply. */
+  readonly finish: Effect.Effect<Tagged, ImapError>
 }
 
 export interface ConnectionOptions {
@@ -85,8 +98,17 @@ export interface ConnectionOptions {
   readonly initial?: ReadonlyArray<Response> | undefined
 }
 
+/** One connection; its methods need their receiver (`connection.run(r)`, not detached). */
 export interface ImapConnection {
   readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
+  /**
+   * IDLE without a fiber while it holds the queue (`request.hold` required): returns once the server
+   * said `+` and `onHeld` got the command, or with the tagged reply if it came instead of `+`.
+   */
+  readonly runHeld: (
+    request: CommandRequest,
+    onHeld: (held: Held) => void
+  ) => Effect.Effect<Tagged | undefined, ImapError>
   readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
   readonly currentState: () => SessionState.SessionState
   readonly capabilities: () => ReadonlySet<string>
@@ -211,7 +233,8 @@ interface Core {
   heardAt: number
   /** When the last read returned (unlike `heardAt`, not moved by leaving the gate). */
   receivedAt: number
-  readerFiber: Fiber.Fiber<unknown, unknown> | undefined
+  /** Where the reader logs the trace from (only when debug logging is on: it holds the caller's services). */
+  readonly logContext: Context.Context<never> | undefined
 }
 
 /** A command in the connection's queue, from its place in line to its tagged reply. */
@@ -226,8 +249,20 @@ const die = (core: Core, error: ImapError): void => {
   for (const inbox of core.inboxes) inbox.end(Exit.fail(error))
   core.gate.open()
   Deferred.doneUnsafe(core.closed, Exit.fail(error))
-  // A connection declared dead (timeout, liveness probe) stops reading at once.
-  core.readerFiber?.interruptUnsafe()
+  // A dead connection (timeout, BYE, protocol error, liveness probe) stops reading and lets go of
+  // its socket now, not when the caller's scope (maybe the app's) closes; destroying it also fails
+  // a write blocked on a full TCP window. A closing scope ends the socket gracefully itself.
+  if (!core.closing) core.transport.destroy()
+  publishState(core)
+}
+
+/** Publishes `current` to `state` if it changed (a command's caller may have published it already). */
+const publishState = (core: Core): void => {
+  // Forked, not run synchronously: `state` is public, and a caller holding its permit across a
+  // wait (an updateEffect) must delay the publication, never throw in the socket's data event.
+  // The fork completes at once otherwise, and publications queue on the permit in order.
+  if (SubscriptionRef.getUnsafe(core.state) !== core.current)
+    Effect.runFork(SubscriptionRef.set(core.state, core.current))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,52 +313,42 @@ const dispatch = (core: Core, r: Response) => {
   }
 }
 
-/** Reads until the connection dies, then lets go of the socket. */
-const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
+/**
+ * Starts reading: the socket's data events drive the framer and the dispatch, synchronously, until
+ * the connection dies. No fiber waits on an idle socket (one cost 3-4 KB per session,
+ * bench/session-memory.ts); the gate pauses the socket while consumers are behind.
+ */
+const startReader = (core: Core, framer: Framer.Framer): void => {
   /** One response, parsed and dispatched as the framer finds it (nothing more once dead). */
   const onFrame = (frame: Uint8Array): void => {
     if (core.dead !== undefined) return
     if (core.trace.enabled) core.trace.line("S", Trace.printable(frame))
     dispatch(core, ResponseParser.parse(frame))
   }
-  const leaveGate = () => {
-    core.heardAt = core.clock.currentTimeMillisUnsafe()
-  }
-  return Effect.gen(function* () {
-    // Responses the handshake had already parsed past the greeting (sent in the same packet).
-    for (const r of core.options.initial ?? []) dispatch(core, r)
-    while (core.dead === undefined) {
-      const chunks = yield* core.transport.pull
-      core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
-      for (const chunk of chunks) {
-        core.received += chunk.length
-        try {
-          framer.each(chunk, onFrame)
-        } catch (e) {
-          return die(core, protocolError(e))
-        }
-        if (core.dead !== undefined) break
-      }
-      if (core.trace.logging) yield* core.trace.flush
-      // Compared with what `state` holds (a command's caller may have published it already).
-      if (SubscriptionRef.getUnsafe(core.state) !== core.current) yield* SubscriptionRef.set(core.state, core.current)
-      yield* core.gate.pass(leaveGate)
+  const onData = (chunk: Uint8Array): void => {
+    if (core.dead !== undefined) return
+    core.heardAt = core.receivedAt = core.clock.currentTimeMillisUnsafe()
+    core.received += chunk.length
+    try {
+      framer.each(chunk, onFrame)
+    } catch (e) {
+      die(core, protocolError(e))
+      return
     }
-  }).pipe(
-    Effect.catch((e: ImapError) => Effect.sync(() => die(core, e))),
-    Effect.ensuring(
-      Effect.suspend(() => {
-        die(core, fromReason(new ConnectionClosed({ message: "connection closed" })))
-        // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
-        // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
-        // Destroying it also fails a write blocked on a full TCP window.
-        return Effect.andThen(
-          core.closing ? Effect.void : core.transport.close,
-          SubscriptionRef.set(core.state, core.current)
-        )
-      })
-    )
-  )
+    afterRead(core)
+  }
+  // Responses the handshake had already parsed past the greeting (sent in the same packet).
+  for (const r of core.options.initial ?? []) dispatch(core, r)
+  afterRead(core)
+  if (core.dead === undefined) core.transport.listen(onData, (error) => die(core, error))
+}
+
+/** After each read: the trace logged, the state published, and the gate's say on reading on. */
+const afterRead = (core: Core): void => {
+  if (core.dead !== undefined) return
+  if (core.logContext !== undefined) Effect.runForkWith(core.logContext)(core.trace.flush)
+  publishState(core)
+  core.gate.pass()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,8 +437,16 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
   )
 }
 
-/** Writes the command's segments, waiting for `+` between them, then holds the queue or answers challenges. */
-const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
+/**
+ * Writes the command's segments, waiting for `+` between them, then holds the queue or answers
+ * challenges. Uninterruptible but for IDLE's hold (`restore`).
+ */
+const send = (
+  core: Core,
+  p: Pending,
+  wire: Wire,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<void, ImapError> =>
   Effect.gen(function* () {
     const { hold, name, onChallenge } = p.request
     const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
@@ -429,29 +462,45 @@ const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError
     // IDLE refused, or AUTHENTICATE over: the tagged reply completes the command.
     const text = yield* next
     if (text === undefined) return
-    if (hold !== undefined) return yield* holdQueue(core, p, hold)
+    if (hold !== undefined) return yield* holdQueue(core, p, hold, restore)
     if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
   })
 
 /**
  * IDLE between its `+` and DONE: nothing else is written until `hold.release` completes (the queue
- * completes it when another command is queued), the connection dies, or the server ends IDLE itself
- * (a tagged reply without DONE: no DONE is due then).
+ * completes it when another command is queued), the connection dies, the server ends IDLE itself
+ * (a tagged reply without DONE: no DONE is due then), or the caller is interrupted (the IDLE stream
+ * closing: DONE, then the tagged reply is awaited for at most `hold.settleMillis`).
  */
-const holdQueue = (core: Core, p: Pending, hold: NonNullable<CommandRequest["hold"]>) =>
+const holdQueue = (
+  core: Core,
+  p: Pending,
+  hold: NonNullable<CommandRequest["hold"]>,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+) =>
   Effect.gen(function* () {
     core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-    Deferred.doneUnsafe(hold.ready, Exit.void)
-    // A connection that dies while idling must not leave this (uninterruptible) writer waiting.
-    // Waited for in this fiber: a race would fork a fiber per side for as long as IDLE lasts.
-    const endedByServer = yield* FirstOf.firstOf<boolean, ImapError>([
-      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
-      FirstOf.deferred(core.closed, (exit) => exit),
-      FirstOf.deferred(p.done, () => Effect.succeed(true))
-    ]).pipe(Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
+    hold.onReady?.()
+    // A connection that dies while idling must not leave this writer waiting. Waited for in this
+    // fiber: a race would fork a fiber per side for as long as IDLE lasts.
+    const waited = yield* restore(
+      FirstOf.firstOf<boolean, ImapError>([
+        FirstOf.deferred(hold.release, () => Effect.succeed(false)),
+        FirstOf.deferred(core.closed, (exit) => exit),
+        FirstOf.deferred(p.done, () => Effect.succeed(true))
+      ])
+    ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+    const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
+    if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
     // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
     core.gate.open()
-    if (!endedByServer) yield* write(core, [hold.done], "DONE", p.request.name)
+    if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
+    if (interrupted) {
+      const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
+      yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
+      return yield* Effect.failCause(waited.cause)
+    }
   })
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
@@ -474,62 +523,141 @@ const answerChallenges = (
 // Commands and subscriptions: what callers use.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * A command's way to the wire: queued, its turn (interruptible: an interrupted caller is withdrawn),
+ * the session state checked, encoded, and marked sent. Runs inside the caller's uninterruptible region.
+ */
+const prepare = (
+  core: Core,
+  request: CommandRequest,
+  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+): Effect.Effect<{ readonly p: Pending; readonly wire: Wire }, ImapError> =>
+  Effect.gen(function* () {
+    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+    const p = core.queue.enqueue(request)
+    // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
+    if (!p.patient) core.gate.open()
+    const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
+    if (Exit.isFailure(turn)) {
+      // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
+      core.queue.withdraw(p)
+      return yield* Effect.failCause(turn.cause)
+    }
+    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+    if (!request.allowedIn.includes(core.current._tag)) {
+      core.queue.withdraw(p)
+      const refused = new InvalidState({
+        command: request.name,
+        state: core.current._tag,
+        expected: request.allowedIn
+      })
+      return yield* Effect.fail(fromReason(refused))
+    }
+    const tag = core.queue.nextTag()
+    const encoded = yield* request.encode(tag).pipe(Effect.exit)
+    if (Exit.isFailure(encoded)) {
+      core.queue.withdraw(p)
+      return yield* Effect.failCause(encoded.cause)
+    }
+    core.queue.sent(p, tag)
+    if (request.onSend) core.current = request.onSend(core.current)
+    return { p, wire: encoded.value }
+  })
+
+/** The writer is done with `p` (the next command may write); a failed write fails the connection. */
+const writerDone = (core: Core, p: Pending, sent: Exit.Exit<unknown, ImapError>): Effect.Effect<void, ImapError> => {
+  core.queue.written(p)
+  if (Exit.isSuccess(sent)) return Effect.void
+  const error = Cause.findErrorOption(sent.cause)
+  if (error._tag === "Some") die(core, error.value)
+  // A write cut short by the socket's destruction fails with what killed the connection.
+  if (core.dead !== undefined) return Effect.fail(core.dead)
+  return Effect.failCause(sent.cause)
+}
+
+/**
+ * The tagged reply, bounded by silence. An interrupted caller leaves the pending entry in place: the
+ * reader drains its reply. The reader publishes `state` once per read, possibly after this caller
+ * resumes: published here too, so `state` already shows what the command did (Selected, or Logout
+ * on death).
+ */
+const awaitReply = (core: Core, p: Pending): Effect.Effect<Tagged, ImapError> =>
+  untilSilent(core, p.request.name, Deferred.await(p.done)).pipe(Effect.ensuring(Effect.sync(() => publishState(core))))
+
 const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function* () {
-      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-      const p = core.queue.enqueue(request)
-      // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
-      if (!p.patient) core.gate.open()
-      const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
-      if (Exit.isFailure(turn)) {
-        // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
-        core.queue.withdraw(p)
-        return yield* Effect.failCause(turn.cause)
-      }
-      if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-      if (!request.allowedIn.includes(core.current._tag)) {
-        core.queue.withdraw(p)
-        const refused = new InvalidState({
-          command: request.name,
-          state: core.current._tag,
-          expected: request.allowedIn
-        })
-        return yield* Effect.fail(fromReason(refused))
-      }
-      const tag = core.queue.nextTag()
-      const encoded = yield* request.encode(tag).pipe(Effect.exit)
-      if (Exit.isFailure(encoded)) {
-        core.queue.withdraw(p)
-        return yield* Effect.failCause(encoded.cause)
-      }
-      core.queue.sent(p, tag)
-      if (request.onSend) core.current = request.onSend(core.current)
+      const { p, wire } = yield* prepare(core, request, restore)
       // Writing is not interruptible: half a command (or a literal announced but not sent) would
       // leave the server waiting and desynchronise every later command.
-      const sent = yield* send(core, p, encoded.value).pipe(Effect.exit)
-      core.queue.written(p)
-      if (Exit.isFailure(sent)) {
-        const error = Cause.findErrorOption(sent.cause)
-        if (error._tag === "Some") die(core, error.value)
-        // A write cut short by the socket's destruction fails with what killed the connection.
-        if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-        return yield* Effect.failCause(sent.cause)
-      }
-      // An interrupted caller leaves the pending entry in place: the reader drains its reply.
-      // The reader publishes `state` once per read, possibly after this caller resumes: publish
-      // here too, so `state` already shows what the command did (Selected, or Logout on death).
-      return yield* restore(untilSilent(core, request.name, Deferred.await(p.done))).pipe(
-        Effect.ensuring(
-          Effect.suspend(() =>
-            SubscriptionRef.getUnsafe(core.state) === core.current
-              ? Effect.void
-              : SubscriptionRef.set(core.state, core.current)
-          )
-        )
-      )
+      yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
+      return yield* restore(awaitReply(core, p))
     })
   ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+/**
+ * A command of one line that holds the queue after its `+` (IDLE), without a fiber waiting while it
+ * holds: returns once `+` came, after `onHeld` got the way to end it, or with the tagged reply if
+ * that came instead. Until `finish`, nothing else is written; `request.hold.release` completes when
+ * another command is queued. The caller watches `release` and `done` by callback.
+ */
+const runHeld = (
+  core: Core,
+  request: CommandRequest,
+  onHeld: (held: Held) => void
+): Effect.Effect<Tagged | undefined, ImapError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const hold = request.hold!
+      const { p, wire } = yield* prepare(core, request, restore)
+      const plus = awaitContinuation(core, p)
+      const sent = yield* Effect.exit(Effect.andThen(write(core, [wire.segments[0]!], wire.trace, request.name), plus))
+      if (Exit.isFailure(sent) || sent.value === undefined) {
+        // Refused (or ended) without `+`: the tagged reply is the answer.
+        yield* writerDone(core, p, sent)
+        return yield* restore(awaitReply(core, p))
+      }
+      core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
+      onHeld(new HeldCommand(core, p, hold.done))
+      return undefined
+    })
+  ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+
+/** A held command as `onHeld` gets it: a class, its effect made when asked for (it is held for hours). */
+class HeldCommand implements Held {
+  private readonly core: Core
+  private readonly p: Pending
+  private readonly doneBytes: Uint8Array
+
+  constructor(core: Core, p: Pending, doneBytes: Uint8Array) {
+    this.core = core
+    this.p = p
+    this.doneBytes = doneBytes
+  }
+
+  get done(): Deferred.Deferred<Tagged, ImapError> {
+    return this.p.done
+  }
+
+  get finish(): Effect.Effect<Tagged, ImapError> {
+    return finishHeld(this.core, this.p, this.doneBytes)
+  }
+}
+
+/** Ends a held command: DONE (unless the server ended it already), the queue given back, the tagged reply. */
+const finishHeld = (core: Core, p: Pending, done: Uint8Array): Effect.Effect<Tagged, ImapError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      core.queue.unhold(p)
+      // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+      core.gate.open()
+      const sent = Deferred.isDoneUnsafe(p.done)
+        ? Exit.void
+        : yield* Effect.exit(write(core, [done], "DONE", p.request.name))
+      yield* writerDone(core, p, sent)
+      return yield* restore(awaitReply(core, p))
+    })
+  )
 
 const subscribe = (core: Core, options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -572,18 +700,28 @@ export const make = (
 ): Effect.Effect<ImapConnection, never, Scope.Scope> =>
   Effect.gen(function* () {
     const clock = yield* Clock.Clock
+    const trace = yield* TraceBuffer.make(options.trace)
     const queue = CommandQueue.make<CommandRequest>()
     const core: Core = {
       transport,
       options,
       clock,
-      trace: yield* TraceBuffer.make(options.trace),
+      trace,
       queue,
-      gate: ReaderGate.make(() => ({
-        dead: core.dead !== undefined,
-        needsReader: queue.needsReader(),
-        awaitingReply: queue.awaitingReply()
-      })),
+      gate: ReaderGate.make(
+        () => ({
+          dead: core.dead !== undefined,
+          needsReader: queue.needsReader(),
+          awaitingReply: queue.awaitingReply()
+        }),
+        {
+          stop: () => transport.pause(),
+          go: () => {
+            core.heardAt = core.clock.currentTimeMillisUnsafe()
+            transport.resume()
+          }
+        }
+      ),
       inboxes: new Set(),
       state: yield* SubscriptionRef.make(initialState),
       closed: yield* Deferred.make<never, ImapError>(),
@@ -594,32 +732,86 @@ export const make = (
       received: 0,
       heardAt: clock.currentTimeMillisUnsafe(),
       receivedAt: clock.currentTimeMillisUnsafe(),
-      readerFiber: undefined
+      logContext: trace.logging ? yield* Effect.context<never>() : undefined
     }
-    core.readerFiber = yield* Effect.forkScoped(readLoop(core, framer))
-    // Interrupting the reader on scope close must also release every waiter.
+    startReader(core, framer)
+    // Closing the scope must release every waiter (and stop the reader).
     yield* Effect.addFinalizer(() =>
       Effect.sync(() => {
         core.closing = true
         die(core, fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
       })
     )
-    return {
-      run: (request) => run(core, request),
-      state: core.state,
-      currentState: () => core.current,
-      capabilities: core.capabilities.current,
-      setCapabilities: core.capabilities.replace,
-      subscribe: (options) => subscribe(core, options),
-      closed: core.closed,
-      isClosed: () => core.dead !== undefined,
-      bytesReceived: () => core.received,
-      lastReceivedAt: () => core.receivedAt,
-      fail: (error) => die(core, error),
-      write: (chunks, trace) => write(core, chunks, trace),
-      pause: (key) => core.gate.pause(key),
-      resume: (key) => core.gate.resume(key)
-    }
+    return new Connection(core)
   })
+
+/**
+ * What callers get: a class over the core rather than an object of fifteen closures (one connection
+ * per session, thousands of sessions per process: bench/session-memory.ts). Its methods need their
+ * receiver (`connection.run(r)`, not detached).
+ */
+class Connection implements ImapConnection {
+  readonly state: SubscriptionRef.SubscriptionRef<SessionState.SessionState>
+  readonly closed: Deferred.Deferred<never, ImapError>
+  private readonly core: Core
+
+  constructor(core: Core) {
+    this.core = core
+    this.state = core.state
+    this.closed = core.closed
+  }
+
+  run(request: CommandRequest): Effect.Effect<Tagged, ImapError> {
+    return run(this.core, request)
+  }
+
+  runHeld(request: CommandRequest, onHeld: (held: Held) => void): Effect.Effect<Tagged | undefined, ImapError> {
+    return runHeld(this.core, request, onHeld)
+  }
+
+  currentState(): SessionState.SessionState {
+    return this.core.current
+  }
+
+  capabilities(): ReadonlySet<string> {
+    return this.core.capabilities.current()
+  }
+
+  setCapabilities(caps: ReadonlyArray<string>): void {
+    this.core.capabilities.replace(caps)
+  }
+
+  subscribe(options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> {
+    return subscribe(this.core, options)
+  }
+
+  isClosed(): boolean {
+    return this.core.dead !== undefined
+  }
+
+  bytesReceived(): number {
+    return this.core.received
+  }
+
+  lastReceivedAt(): number {
+    return this.core.receivedAt
+  }
+
+  fail(error: ImapError): void {
+    die(this.core, error)
+  }
+
+  write(chunks: ReadonlyArray<Uint8Array>, trace: string): Effect.Effect<void, ImapError> {
+    return write(this.core, chunks, trace)
+  }
+
+  pause(key: object): void {
+    this.core.gate.pause(key)
+  }
+
+  resume(key: object): void {
+    this.core.gate.resume(key)
+  }
+}
 
 export { ImapError }

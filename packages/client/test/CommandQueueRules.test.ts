@@ -9,7 +9,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Command, Framer, ResponseParser, type UntaggedData } from "@pkg/protocol"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, SubscriptionRef } from "effect"
 import * as Commands from "../src/Commands.ts"
 import * as ImapConnection from "../src/ImapConnection.ts"
 import { ConnectionClosed, fromReason, type ImapError } from "../src/ImapError.ts"
@@ -357,17 +357,22 @@ describe("the reader's gate", () => {
       // A stream paused, one command pending: the reader parks. A second command opens the gate and
       // becomes pending only after `open` returns (as `run` does): the reader must then read on.
       let awaitingReply = 1
-      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply }))
-      gate.pause(stream)
       let left = 0
-      const reader = yield* Effect.forkChild(
-        gate.pass(() => left++),
-        { startImmediately: true }
-      )
+      const wentOn = Deferred.makeUnsafe<void>()
+      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply }), {
+        stop: () => {},
+        go: () => {
+          left++
+          Deferred.doneUnsafe(wentOn, Exit.void)
+        }
+      })
+      gate.pause(stream)
+      const reader = Deferred.await(wentOn)
+      gate.pass()
       assert.isTrue(gate.isParked())
       gate.open()
       awaitingReply = 2
-      yield* Fiber.join(reader).pipe(Effect.timeout("1 second"))
+      yield* reader.pipe(Effect.timeout("1 second"))
       assert.strictEqual(left, 1)
       assert.isFalse(gate.isParked())
     })
@@ -375,17 +380,19 @@ describe("the reader's gate", () => {
 
   it.live("a parked reader stays parked while pausing is still safe after it was woken", () =>
     Effect.gen(function* () {
-      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply: 1 }))
+      const wentOn = Deferred.makeUnsafe<void>()
+      const gate = ReaderGate.make(() => ({ dead: false, needsReader: false, awaitingReply: 1 }), {
+        stop: () => {},
+        go: () => Deferred.doneUnsafe(wentOn, Exit.void)
+      })
       gate.pause(stream)
-      const reader = yield* Effect.forkChild(
-        gate.pass(() => {}),
-        { startImmediately: true }
-      )
+      const reader = Deferred.await(wentOn)
+      gate.pass()
       gate.open()
       yield* Effect.yieldNow
       assert.isTrue(gate.isParked())
       gate.resume(stream)
-      yield* Fiber.join(reader).pipe(Effect.timeout("1 second"))
+      yield* reader.pipe(Effect.timeout("1 second"))
     })
   )
 })
@@ -450,25 +457,30 @@ describe("which BYE ends the session", () => {
 const memoryTransport = () => {
   const inbound: Array<Uint8Array> = []
   const written: Array<string> = []
-  let wake: Deferred.Deferred<void> | undefined
+  let reader: { readonly onData: (chunk: Uint8Array) => void; readonly onEnd: (error: ImapError) => void } | undefined
+  let paused = false
   let dropped: ImapError | undefined
-  const pull: Transport["pull"] = Effect.suspend(() => {
-    if (inbound.length > 0) {
-      const chunks = inbound.splice(0, inbound.length)
-      return Effect.succeed([chunks[0]!, ...chunks.slice(1)] as const)
-    }
-    if (dropped !== undefined) return Effect.fail(dropped)
-    wake = Deferred.makeUnsafe<void>()
-    return Effect.andThen(Deferred.await(wake), pull)
-  })
-  const poke = () => {
-    if (wake !== undefined) Deferred.doneUnsafe(wake, Exit.void)
+  const deliver = () => {
+    if (reader === undefined) return
+    while (!paused && inbound.length > 0) reader.onData(inbound.shift()!)
+    if (inbound.length === 0 && dropped !== undefined) reader.onEnd(dropped)
   }
   const transport: Transport = {
-    pull,
+    pull: Effect.die("the handshake is not run over a memory transport"),
+    listen: (onData, onEnd) => {
+      reader = { onData, onEnd }
+      deliver()
+    },
+    pause: () => {
+      paused = true
+    },
+    resume: () => {
+      paused = false
+      deliver()
+    },
     write: (chunks) => Effect.sync(() => written.push(...chunks.map((c) => decoder.decode(c).trimEnd()))),
     upgrade: Effect.void,
-    close: Effect.void,
+    destroy: () => {},
     secure: false
   }
   return {
@@ -476,11 +488,11 @@ const memoryTransport = () => {
     written,
     serve: (...lines: ReadonlyArray<string>) => {
       for (const l of lines) inbound.push(encoder.encode(`${l}\r\n`))
-      poke()
+      deliver()
     },
     drop: (error: ImapError) => {
       dropped = error
-      poke()
+      deliver()
     }
   }
 }
@@ -566,6 +578,37 @@ describe("a BYE or a dropped connection, over an in-memory transport", () => {
         assert.strictEqual(reasonOf(exit)?._tag, "ServerBye")
       }
       assert.deepStrictEqual(peer.written, ["A1 SELECT INBOX"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a caller holding the session state's permit delays its publication and never breaks the reader", () =>
+    Effect.gen(function* () {
+      const { peer, connection, start, written } = yield* connected
+      const select = yield* start(Command.select("INBOX"), {
+        onTagged: () => SessionState.selected(SessionState.emptyMailbox("INBOX"))
+      })
+      yield* written(1)
+      peer.serve("A1 OK [READ-WRITE] SELECT completed")
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(select)))
+      const holding = Deferred.makeUnsafe<void>()
+      const release = Deferred.makeUnsafe<void>()
+      yield* Effect.forkChild(
+        SubscriptionRef.updateEffect(connection.state, (s) =>
+          Deferred.succeed(holding, undefined).pipe(Effect.andThen(Deferred.await(release)), Effect.as(s))
+        ),
+        { startImmediately: true }
+      )
+      yield* Deferred.await(holding)
+      // The reader publishes the new count from inside the socket's data event, the permit held.
+      peer.serve("* 3 EXISTS")
+      assert.isFalse(connection.isClosed())
+      yield* Deferred.succeed(release, undefined)
+      const exists = () => {
+        const state = SubscriptionRef.getUnsafe(connection.state)
+        return state._tag === "Selected" ? state.mailbox.exists : -1
+      }
+      for (let waited = 0; exists() !== 3 && waited < 2000; waited++) yield* Effect.sleep(1)
+      assert.strictEqual(exists(), 3)
     }).pipe(Effect.scoped)
   )
 

@@ -4,7 +4,8 @@
  * when the stream closes, NOOP polling on servers without IDLE, re-issue before the server's cut-off
  * and a liveness probe on silence (both on the TestClock: the sockets are real, only the timers are
  * virtual; a quiet session starts no timer before the liveness deadline, and traffic moves that
- * deadline), and a dead connection ending the stream instead of stalling it.
+ * deadline), a dead connection ending the stream instead of stalling it, and an IDLE closed before
+ * its `+` still ended with DONE once the `+` comes.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ImapClient } from "@pkg/client"
@@ -460,6 +461,43 @@ describe("IDLE without an answer", () => {
       )
       assert.strictEqual(error.reason._tag, "Timeout")
       if (error.reason._tag === "Timeout") assert.strictEqual(error.reason.command, "IDLE")
+    })
+  )
+})
+
+describe("IDLE closed before its `+`", () => {
+  it.live("an IDLE whose `+` comes after the close stopped waiting for it is still ended with DONE", () =>
+    Effect.gen(function* () {
+      const closed = yield* Deferred.make<void>()
+      const idleSent = yield* Deferred.make<void>()
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        const tag = await conn.expect("IDLE")
+        signal(idleSent)
+        // The `+` only once the client gave up waiting for it (the probe timeout, 200 ms).
+        await waitFor(closed)
+        await conn.send("+ idling")
+        await Peer.acceptDone(conn, tag)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "1 hour" } }))
+          yield* client.select("INBOX")
+          const scope = yield* Scope.make()
+          const idling = yield* Effect.forkChild(
+            Idle.keepIdling(SessionConnection.of(client), client.greeting.text, { probeTimeout: "200 millis" }).pipe(
+              Scope.provide(scope)
+            )
+          )
+          yield* Deferred.await(idleSent)
+          yield* Fiber.interrupt(idling)
+          yield* Scope.close(scope, Exit.void)
+          signal(closed)
+        })
+      )
     })
   )
 })

@@ -12,6 +12,7 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type { SharedClock } from "./SharedClock.ts"
 
 /**
  * Milliseconds left until `silenceMillis` of silence, counted from the later of the wait's start
@@ -74,3 +75,26 @@ export const silenceOrLimit = (
       )
     return wait(Math.max(1, Math.min(limitMillis, silenceMillis)))
   })
+
+/**
+ * `silenceOrLimit` without a fiber of its own: `k` gets "silent" or "limit" from the process's
+ * shared timer (SharedClock), with the same decisions and one timer at a time; the function returned
+ * cancels it. What the IDLE cycle waits on while idle: nothing of it runs until a deadline is due.
+ */
+export const onSilenceOrLimit = (
+  timers: SharedClock,
+  silenceMillis: number,
+  limitMillis: number,
+  heardAt: () => number,
+  k: (why: "silent" | "limit") => void
+): (() => void) => {
+  const since = timers.clock.currentTimeMillisUnsafe()
+  let cancel: () => void
+  const fire = () => {
+    const next = decideFirst(limitMillis, silenceMillis, since, heardAt(), timers.clock.currentTimeMillisUnsafe())
+    if (next._tag === "Rearm") cancel = timers.after(next.millis, fire)
+    else k(next._tag === "Limit" ? "limit" : "silent")
+  }
+  cancel = timers.after(Math.max(1, Math.min(limitMillis, silenceMillis)), fire)
+  return () => cancel()
+}

@@ -8,7 +8,6 @@ import { SequenceSet, type UntaggedData, type VanishedData } from "@pkg/protocol
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
-import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -27,7 +26,6 @@ import * as MessageSummary from "../MessageSummary.ts"
 import type { UidValidityPolicy, WatchEvent } from "../Watcher.ts"
 import type * as Delivery from "./Delivery.ts"
 import * as FetchFilter from "./FetchFilter.ts"
-import * as FirstOf from "./FirstOf.ts"
 import * as IdleLoop from "./IdleLoop.ts"
 import * as ResumePoint from "./ResumePoint.ts"
 import * as SessionConnection from "./SessionConnection.ts"
@@ -176,19 +174,13 @@ const follow = (
     const { client, options } = p
     const { delivery, mailbox } = options
     yield* fetchNew(p)
-    const idler = yield* IdleLoop.keepIdling(SessionConnection.of(client), client.greeting.text, options.idle)
+    // The IDLE loop's failure ends the subscription with that cause (after what it holds), by
+    // callback; the connection's death ends it itself.
+    yield* IdleLoop.startIdling(SessionConnection.of(client), client.greeting.text, options.idle, (cause) =>
+      events.end(Exit.failCause(cause))
+    )
     options.onEstablished()
     yield* delivery.emit({ _tag: "Watching", mailbox, uidValidity: p.uidValidity, lastUid: p.lastUid })
-    // The connection's death or the IDLE loop's failure ends the subscription with that cause (after
-    // what it holds): watched by callback, where racing each pull against them kept four fibers
-    // waiting per watcher for as long as nothing arrived.
-    const stopWatching = FirstOf.onFirst(
-      [FirstOf.deferred(SessionConnection.of(client).closed, identity), FirstOf.fiber(idler, identity)],
-      (exit: Exit.Exit<unknown, ImapError>) => {
-        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) events.end(exit)
-      }
-    )
-    yield* Effect.addFinalizer(() => Effect.sync(stopWatching))
     while (true) {
       // The subscription fails with the connection's error; it never ends otherwise.
       const batch = yield* events.pull.pipe(
