@@ -36,6 +36,7 @@ import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
+import * as StateRef from "./internal/StateRef.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as Unsolicited from "./internal/Unsolicited.ts"
 import * as SessionState from "./SessionState.ts"
@@ -306,7 +307,7 @@ const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
       }
       if (core.trace.logging) yield* core.trace.flush
       // Compared with what `state` holds (a command's caller may have published it already).
-      if (SubscriptionRef.getUnsafe(core.state) !== core.current) yield* SubscriptionRef.set(core.state, core.current)
+      if (SubscriptionRef.getUnsafe(core.state) !== core.current) yield* StateRef.set(core.state, core.current)
       yield* core.gate.pass(leaveGate)
     }
   }).pipe(
@@ -317,10 +318,7 @@ const readLoop = (core: Core, framer: Framer.Framer): Effect.Effect<void> => {
         // Every death ends the reader, so this is where a dead connection (timeout, BYE, protocol
         // error) lets go of its socket: now, not when the caller's scope (maybe the app's) closes.
         // Destroying it also fails a write blocked on a full TCP window.
-        return Effect.andThen(
-          core.closing ? Effect.void : core.transport.close,
-          SubscriptionRef.set(core.state, core.current)
-        )
+        return Effect.andThen(core.closing ? Effect.void : core.transport.close, StateRef.set(core.state, core.current))
       })
     )
   )
@@ -524,7 +522,7 @@ const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapErr
           Effect.suspend(() =>
             SubscriptionRef.getUnsafe(core.state) === core.current
               ? Effect.void
-              : SubscriptionRef.set(core.state, core.current)
+              : StateRef.set(core.state, core.current)
           )
         )
       )
@@ -585,7 +583,7 @@ export const make = (
         awaitingReply: queue.awaitingReply()
       })),
       inboxes: new Set(),
-      state: yield* SubscriptionRef.make(initialState),
+      state: yield* StateRef.make(initialState),
       closed: yield* Deferred.make<never, ImapError>(),
       current: initialState,
       capabilities: Capabilities.makeStore(initialCapabilities),
