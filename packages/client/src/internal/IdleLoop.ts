@@ -11,7 +11,7 @@
  * `session.idle()`; the watcher runs `keepIdling` beside its own subscription. The events and
  * options users see are in Idle.ts.
  */
-import { Command } from "@pkg/protocol"
+import { Command, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
@@ -21,13 +21,14 @@ import * as Exit from "effect/Exit"
 import { identity } from "effect/Function"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import * as Commands from "../Commands.ts"
 import type { ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
 import * as Deadline from "./Deadline.ts"
 import * as FirstOf from "./FirstOf.ts"
+import * as PullStream from "./PullStream.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
 
@@ -143,10 +144,10 @@ export const stream = (
   greetingText: string,
   options?: IdleOptions
 ): Stream.Stream<MailboxEvent, ImapError> =>
-  Stream.unwrap(
+  PullStream.make(
     Effect.gen(function* () {
       // Subscribed before IDLE starts: nothing the server says in between is lost.
-      const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
+      const events = yield* connection.subscribe({ accept: isEvent })
       const idler = yield* keepIdling(connection, greetingText, options)
       // The first failure of the loop or the connection ends the events: watched by callback, not
       // by a fiber racing two more for as long as the stream lives.
@@ -159,10 +160,12 @@ export const stream = (
         endWith
       )
       yield* Effect.addFinalizer(() => Effect.sync(unwatch))
-      const pull = Effect.map(
-        events.pull,
-        (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>
-      )
-      return Stream.fromPull(Effect.succeed(pull))
+      return Effect.map(events.pull, toEvents)
     })
   )
+
+const isEvent = (r: UntaggedData): boolean => toEvent(r) !== undefined
+
+/** A batch the subscription let through (`isEvent`): each response has its event. */
+const toEvents = (batch: NonEmptyReadonlyArray<UntaggedData>): NonEmptyReadonlyArray<MailboxEvent> =>
+  batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>
