@@ -67,44 +67,59 @@ const watched = (r: UntaggedData): boolean =>
 
 /** Runs one session until it fails (it never ends otherwise). */
 export const run = (options: SessionOptions): Effect.Effect<void, ImapError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const { delivery, mailbox } = options
-      const client = yield* ImapSession.make(options.client)
-      const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
-      const uidValidity = box.uidValidity
-      if (uidValidity === undefined) {
-        // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
-        return yield* Effect.fail(
-          fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
-        )
-      }
-      const stored = yield* options.stored
-      const start = ResumePoint.resume({
-        mailbox,
-        // Events already handed on count as delivered for the next session.
-        known: delivery.produced() ?? Option.getOrUndefined(stored),
-        uidValidity,
-        highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
-        sinceUid: options.sinceUid,
-        policy: options.policy
-      })
-      if (start._tag === "Stop") {
-        const { previous, current } = start.changed
-        yield* delivery.emit(start.changed)
-        return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
-      }
-      const { lastUid, highestModSeq } = start.from
-      const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
-      // The new epoch's starting point is committed once the consumer is past the event.
-      if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
-      else if (start.save) yield* delivery.advance(checkpointOf(position))
-      // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
-      const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
-      const gone = yield* resync(position, box.highestModSeq)
-      return yield* follow(position, events, gone)
+  Effect.scoped(Effect.flatMap(open(options), followFrom))
+
+/** What `follow` needs of an opened session; the rest of what opening it took is let go. */
+interface Opened {
+  readonly position: Position
+  readonly events: EventSubscription
+  readonly gone: ReadonlySet<number>
+}
+
+const followFrom = (o: Opened) => follow(o.position, o.events, o.gone)
+
+/**
+ * Opens the session, decides where to start, subscribes and resyncs. A generator of its own, ended
+ * before `follow` starts: one that went on into `follow` would hold the mailbox snapshot, the
+ * stored checkpoint and the resume decision for as long as the session lasts.
+ */
+const open = (options: SessionOptions): Effect.Effect<Opened, ImapError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { delivery, mailbox } = options
+    const client = yield* ImapSession.make(options.client)
+    const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
+    const uidValidity = box.uidValidity
+    if (uidValidity === undefined) {
+      // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
+      return yield* Effect.fail(
+        fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
+      )
+    }
+    const stored = yield* options.stored
+    const start = ResumePoint.resume({
+      mailbox,
+      // Events already handed on count as delivered for the next session.
+      known: delivery.produced() ?? Option.getOrUndefined(stored),
+      uidValidity,
+      highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
+      sinceUid: options.sinceUid,
+      policy: options.policy
     })
-  )
+    if (start._tag === "Stop") {
+      const { previous, current } = start.changed
+      yield* delivery.emit(start.changed)
+      return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
+    }
+    const { lastUid, highestModSeq } = start.from
+    const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
+    // The new epoch's starting point is committed once the consumer is past the event.
+    if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
+    else if (start.save) yield* delivery.advance(checkpointOf(position))
+    // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
+    const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
+    const gone = yield* resync(position, box.highestModSeq)
+    return { position, events, gone }
+  })
 
 /**
  * CONDSTORE/QRESYNC: reports the flag changes and expunges missed while disconnected, and moves the
