@@ -150,16 +150,14 @@ export const stream = (
       const events = yield* connection.subscribe({ accept: isEvent })
       const idler = yield* keepIdling(connection, greetingText, options)
       // The first failure of the loop or the connection ends the events: watched by callback, not
-      // by a fiber racing two more for as long as the stream lives.
+      // by a fiber racing two more for as long as the stream lives. Nothing to unregister when the
+      // stream closes: the loop's fiber is forked in the stream's scope, so closing it ends that
+      // fiber, which settles the wait and takes its waiter off `closed`.
       const endWith = (exit: Exit.Exit<unknown, ImapError>) => {
         const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
         if (error?._tag === "Some") events.end(Exit.fail(error.value))
       }
-      const unwatch = FirstOf.onFirst(
-        [FirstOf.fiber(idler, identity), FirstOf.deferred(connection.closed, identity)],
-        endWith
-      )
-      yield* Effect.addFinalizer(() => Effect.sync(unwatch))
+      FirstOf.onFirst([FirstOf.fiber(idler, identity), FirstOf.deferred(connection.closed, identity)], endWith)
       return Effect.map(events.pull, toEvents)
     })
   )

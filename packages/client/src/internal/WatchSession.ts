@@ -86,7 +86,8 @@ const followFrom = (o: Opened) => follow(o.position, o.events, o.gone)
 const open = (options: SessionOptions): Effect.Effect<Opened, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const { delivery, mailbox } = options
-    const client = yield* ImapSession.make(options.client)
+    // In `run`'s scope, which closes at once if opening fails: no child scope of its own.
+    const client = yield* ImapSession.makeIn(options.client)
     const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
     const uidValidity = box.uidValidity
     if (uidValidity === undefined) {
@@ -196,14 +197,15 @@ const follow = (
     yield* delivery.emit({ _tag: "Watching", mailbox, uidValidity: p.uidValidity, lastUid: p.lastUid })
     // The connection's death or the IDLE loop's failure ends the subscription with that cause (after
     // what it holds): watched by callback, where racing each pull against them kept four fibers
-    // waiting per watcher for as long as nothing arrived.
-    const stopWatching = FirstOf.onFirst(
+    // waiting per watcher for as long as nothing arrived. Nothing to unregister when the session
+    // ends: the loop's fiber is forked in this scope, so closing it ends that fiber, which settles
+    // the wait and takes its waiter off `closed`.
+    FirstOf.onFirst(
       [FirstOf.deferred(SessionConnection.of(client).closed, identity), FirstOf.fiber(idler, identity)],
       (exit: Exit.Exit<unknown, ImapError>) => {
         if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) events.end(exit)
       }
     )
-    yield* Effect.addFinalizer(() => Effect.sync(stopWatching))
     while (true) {
       // The subscription fails with the connection's error; it never ends otherwise.
       const batch = yield* events.pull.pipe(
