@@ -17,7 +17,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 
 const root = path.join(import.meta.dirname, "..")
-const packages = ["protocol", "client", "cli"] as const
+const packages = ["protocol", "client", "fleet", "cli"] as const
 const check = process.argv.includes("--check")
 
 /** The `src` files a package's entry points reach through re-exports, relative to the package. */

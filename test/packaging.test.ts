@@ -18,7 +18,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const root = path.join(import.meta.dirname, "..")
-const packages = ["protocol", "client", "cli"] as const
+const packages = ["protocol", "client", "fleet", "cli"] as const
 const tsc = path.join(root, "node_modules", ".bin", "tsc")
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string): string =>
@@ -145,6 +145,7 @@ describe("package exports", () => {
   it.each([
     ["protocol", [".", "./testing", "./testing/arbitraries"]],
     ["client", ["."]],
+    ["fleet", ["."]],
     ["cli", ["."]]
   ])("@pkg/%s: subpaths are its entry points and its index's namespaces; internal/* is closed", (name, entries) => {
     const { workspace, published, namespaces } = surface(name)
@@ -190,7 +191,7 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
       // no registry has: point those at the tarballs too.
       fs.writeFileSync(
         path.join(at, "pnpm-workspace.yaml"),
-        `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n`
+        `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n  "@pkg/fleet": "${tarball.fleet}"\n`
       )
       fs.writeFileSync(path.join(at, "tsconfig.json"), JSON.stringify(tsconfig))
       for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(at, file), text)
@@ -201,6 +202,7 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
       {
         "@pkg/protocol": tarball.protocol!,
         "@pkg/client": tarball.client!,
+        "@pkg/fleet": tarball.fleet!,
         "@pkg/cli": tarball.cli!,
         effect: dev.effect!,
         "@effect/platform-node": dev["@effect/platform-node"]!,

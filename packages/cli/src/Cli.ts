@@ -8,6 +8,7 @@ import { Effect, Logger, Stdio } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { append } from "./Append.ts"
 import { fetch } from "./Fetch.ts"
+import { fleet, serve } from "./Fleet.ts"
 import { capabilities, list } from "./Mailboxes.ts"
 import { UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
@@ -19,8 +20,10 @@ import { watch } from "./Watch.ts"
 /** The version `imap --version` prints. */
 export const version = "0.1.0"
 
-/** The `imap` command with its subcommands (capabilities, list, subjects, watch, fetch, append, search). */
-export const command = root.pipe(Command.withSubcommands([capabilities, list, subjects, watch, fetch, append, search]))
+/** The `imap` command with its subcommands (capabilities, list, subjects, watch, fetch, append, search, fleet, serve). */
+export const command = root.pipe(
+  Command.withSubcommands([capabilities, list, subjects, watch, fetch, append, search, fleet, serve])
+)
 
 /**
  * effect/cli reports a bad environment fallback as `Invalid value for flag --port: "config".

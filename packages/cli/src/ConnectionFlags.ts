@@ -16,7 +16,8 @@ export const flags = {
   host: Flag.String("host").pipe(
     Flag.withAlias("H"),
     Flag.withDescription("IMAP server host name or address (env IMAP_HOST)"),
-    Flag.withFallbackConfig(ImapConfig.env.host)
+    Flag.withFallbackConfig(ImapConfig.env.host),
+    Flag.optional
   ),
   port: Flag.Int("port").pipe(
     Flag.withAlias("p"),
@@ -28,7 +29,8 @@ export const flags = {
   user: Flag.String("user").pipe(
     Flag.withAlias("u"),
     Flag.withDescription("User name to log in as (env IMAP_USER)"),
-    Flag.withFallbackConfig(ImapConfig.env.user)
+    Flag.withFallbackConfig(ImapConfig.env.user),
+    Flag.optional
   ),
   tls: Flag.Literals("tls", ImapConfig.tlsModes).pipe(
     Flag.withDescription("TLS mode (env IMAP_TLS; default implicit on port 993, else starttls)"),
@@ -107,6 +109,24 @@ export interface Flags {
   readonly mailbox: string
   readonly json: boolean
   readonly trace: boolean
+}
+
+/**
+ * The flags as parsed: host and user may be absent, since the commands that only touch the fleet's
+ * database (`fleet status`, `serve`) share them without connecting anywhere.
+ */
+export interface Given extends Omit<Flags, "host" | "user"> {
+  readonly host: Option.Option<string>
+  readonly user: Option.Option<string>
+}
+
+/** The flags of a command that connects: host and user given (flag or environment), or a usage error. */
+export const required = (g: Given): Effect.Effect<Flags, UsageError> => {
+  if (Option.isNone(g.host))
+    return Effect.fail(new UsageError({ message: "Missing required flag: --host (or IMAP_HOST)" }))
+  if (Option.isNone(g.user))
+    return Effect.fail(new UsageError({ message: "Missing required flag: --user (or IMAP_USER)" }))
+  return Effect.succeed({ ...g, host: g.host.value, user: g.user.value })
 }
 
 /** Read once before connecting: a path that cannot be read is the user's to fix (exit 2), not a TLS failure. */

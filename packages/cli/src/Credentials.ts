@@ -5,10 +5,10 @@
  * A token and a password at once, or two token sources, is a usage error: guessing which one the
  * user meant would log in as something they did not choose. No flag ever holds a secret itself.
  */
-import { ImapConfig } from "@pkg/client"
+import { AccessToken, ImapConfig } from "@pkg/client"
 import { Config, Effect, Option, type Redacted, Result } from "effect"
 import * as fs from "node:fs/promises"
-import * as AccessToken from "./AccessToken.ts"
+
 import { UsageError } from "./ExitCode.ts"
 import * as Password from "./Password.ts"
 import { cannotRead } from "./Report.ts"

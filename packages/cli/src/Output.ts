@@ -5,7 +5,7 @@
  * reaches the terminal; only the help and version text that effect/cli formats (and may colour) is
  * written verbatim.
  */
-import type { MessageSummary } from "@pkg/client"
+import { MessageSummary } from "@pkg/client"
 import { Address } from "@pkg/protocol"
 import { Cause, Effect, Formatter, Logger, type LogLevel } from "effect"
 import * as TerminalText from "./TerminalText.ts"
@@ -132,29 +132,11 @@ export const logger: Logger.Logger<unknown, void> = Logger.make((options) => {
 // ---------------------------------------------------------------------------------------------
 // Messages (subjects and watch print the same shape)
 
-/** One message as `--json` prints it. */
-export interface MessageJson {
-  readonly uid: number
-  readonly uidValidity: number
-  readonly seq: number
-  readonly subject: string | null
-  readonly from: ReadonlyArray<{ readonly name: string | null; readonly address: string | null }>
-  readonly date: string | null
-  readonly flags: ReadonlyArray<string>
-  readonly size: number | null
-}
+/** One message as `--json` prints it (`MessageSummary.Json`, shared with the fleet's outbox). */
+export type MessageJson = MessageSummary.Json
 
 /** The `--json` object of a message. */
-export const messageJson = (m: MessageSummary.MessageSummary): MessageJson => ({
-  uid: m.uid,
-  uidValidity: m.uidValidity,
-  seq: m.seq,
-  subject: m.subject ?? null,
-  from: m.from.map((a) => ({ name: a.name ?? null, address: a.address ?? null })),
-  date: m.date?.toISOString() ?? null,
-  flags: m.flags,
-  size: m.size ?? null
-})
+export const messageJson: (m: MessageSummary.MessageSummary) => MessageJson = MessageSummary.toJson
 
 /** `2026-11-26 10:00` in UTC: sortable, and the same on every machine. */
 const shortDate = (d: Date | undefined): string =>

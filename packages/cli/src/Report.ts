@@ -8,8 +8,7 @@ import { OperationFailed, UsageError } from "./ExitCode.ts"
 import * as Output from "./Output.ts"
 
 /** A file (or stdin) the user named that could not be read: which, and the system's reason. */
-export const cannotRead = (what: string, cause: unknown): string =>
-  `cannot read ${what}: ${ImapError.causeMessage(cause)}`
+export const cannotRead: (what: string, cause: unknown) => string = ImapError.cannotRead
 
 const tlsHint = (message: string): string =>
   /CERT|SELF_SIGNED|certificate/i.test(message)

@@ -39,11 +39,13 @@ export const withFlags =
   <I, E, R>(body: (context: Context, input: I) => Effect.Effect<void, E, R>) =>
   (input: I) =>
     Effect.gen(function* () {
-      const flags: ConnectionFlags.Flags = yield* root
-      const context = { flags, format: Output.formatOf(flags.json) }
-      return yield* Effect.scoped(Effect.andThen(checkMailbox(flags.mailbox), body(context, input))).pipe(
-        Report.report(flags.trace)
-      )
+      const given: ConnectionFlags.Given = yield* root
+      return yield* Effect.gen(function* () {
+        const flags = yield* ConnectionFlags.required(given)
+        const context = { flags, format: Output.formatOf(flags.json) }
+        yield* checkMailbox(flags.mailbox)
+        return yield* body(context, input)
+      }).pipe(Effect.scoped, Report.report(given.trace))
     })
 
 export interface SessionContext extends Context {

@@ -4,13 +4,13 @@
  * or an error with its exit status and stderr that never quotes stdout); and how throttling and a
  * missing token are reported and which exit code they get.
  */
-import { ImapError } from "@pkg/client"
+import { AccessToken, ImapError } from "@pkg/client"
 import { Duration, Effect, Option, Redacted, Result } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import * as AccessToken from "../src/AccessToken.ts"
+
 import * as Credentials from "../src/Credentials.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import * as Report from "../src/Report.ts"

@@ -17,6 +17,9 @@ import type { Refusal, Transient } from "./Throttling.ts"
 export const causeMessage = (cause: unknown): string =>
   cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "unknown cause"
 
+/** A file (or stdin) the user named that could not be read: which, and the system's reason. */
+export const cannotRead = (what: string, cause: unknown): string => `cannot read ${what}: ${causeMessage(cause)}`
+
 /** A server's wait as a person reads it: `retry after 300 s` (whole seconds, rounded up). */
 export const retryAfterText = (d: Duration.Duration): string => `retry after ${Math.ceil(Duration.toSeconds(d))} s`
 

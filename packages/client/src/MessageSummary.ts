@@ -71,3 +71,31 @@ export const fromFetch = (mailbox: string, uidValidity: number, f: FetchData): M
     envelope
   }
 }
+
+/**
+ * A summary as JSON: what `imap subjects --json` and `imap watch --json` print per message, and what
+ * the fleet's outbox stores. Absent values are null (a JSON reader sees every key), the date is ISO
+ * 8601 in UTC, senders are decoded.
+ */
+export interface Json {
+  readonly uid: number
+  readonly uidValidity: number
+  readonly seq: number
+  readonly subject: string | null
+  readonly from: ReadonlyArray<{ readonly name: string | null; readonly address: string | null }>
+  readonly date: string | null
+  readonly flags: ReadonlyArray<string>
+  readonly size: number | null
+}
+
+/** The JSON object of a summary (see `Json`). */
+export const toJson = (m: MessageSummary): Json => ({
+  uid: m.uid,
+  uidValidity: m.uidValidity,
+  seq: m.seq,
+  subject: m.subject ?? null,
+  from: m.from.map((a) => ({ name: a.name ?? null, address: a.address ?? null })),
+  date: m.date?.toISOString() ?? null,
+  flags: m.flags,
+  size: m.size ?? null
+})

@@ -57,3 +57,6 @@ export * as Watcher from "./Watcher.ts"
 
 /** One message as the watcher and the CLI show it: UID, subject and senders decoded, date, flags, size. */
 export * as MessageSummary from "./MessageSummary.ts"
+
+/** OAuth access tokens from a file a refresher rewrites, or from a command, asked for on every connection. */
+export * as AccessToken from "./AccessToken.ts"

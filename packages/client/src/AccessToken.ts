@@ -4,14 +4,16 @@
  * rewrites (`--access-token-file`), or a command that prints a fresh one (`--access-token-command`,
  * e.g. `oauth2l fetch ...` or `gcloud auth print-access-token`), run through the shell.
  *
- * A failure is a `TokenUnavailable` that names the file, or the command's exit status and stderr;
+ * The CLI's `--access-token-file` / `--access-token-command` and the fleet's stored token sources are
+ * these. A failure is a `TokenUnavailable` that names the file, or the command's exit status and stderr;
  * never its stdout, which is where the token would be.
  */
-import { ImapError, type ImapConfig } from "@pkg/client"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
-import { cannotRead } from "./Report.ts"
+import type { TokenProvider } from "./ImapConfig.ts"
+import * as ImapError from "./ImapError.ts"
 
 /** The token in a file or a command's output: its first line, without surrounding blanks. */
 export const firstLine = (text: string): string | undefined => {
@@ -23,10 +25,10 @@ const unavailable = (message: string, cause?: unknown) =>
   new ImapError.TokenUnavailable(cause === undefined ? { message } : { message, cause })
 
 /** Re-read on every call: an external refresher may have replaced it since. */
-export const fromFile = (file: string): ImapConfig.TokenProvider =>
+export const fromFile = (file: string): TokenProvider =>
   Effect.tryPromise({
     try: () => fs.readFile(file, "utf8"),
-    catch: (cause) => unavailable(cannotRead(`access token file ${file}`, cause), cause)
+    catch: (cause) => unavailable(ImapError.cannotRead(`access token file ${file}`, cause), cause)
   }).pipe(
     Effect.flatMap((text) => {
       const token = firstLine(text)
@@ -113,7 +115,7 @@ export const outcome = (f: Finished): Redacted.Redacted<string> | ImapError.Toke
 }
 
 /** Runs `command` through the shell on every call; its stdout's first line is the token. */
-export const fromCommand = (command: string): ImapConfig.TokenProvider =>
+export const fromCommand = (command: string): TokenProvider =>
   Effect.flatMap(run(command), (f) => {
     const got = outcome(f)
     return got instanceof ImapError.TokenUnavailable ? Effect.fail(got) : Effect.succeed(got)
