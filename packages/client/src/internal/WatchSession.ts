@@ -5,6 +5,7 @@
  * connection fails. Everything found is handed to the watcher's `Delivery` with its checkpoint.
  */
 import { SequenceSet, type UntaggedData, type VanishedData } from "@pkg/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
@@ -187,14 +188,21 @@ const follow = (
   p: Position,
   events: EventSubscription,
   gone: ReadonlySet<number>
-): Effect.Effect<never, ImapError, Scope.Scope> =>
+): Effect.Effect<never, ImapError, Scope.Scope> => Effect.andThen(startFollowing(p, events), eachBatch(p, events, gone))
+
+/** Fetches what is new, starts IDLE, reports `Watching`, and lets the connection's end end `events`. */
+const startFollowing = (p: Position, events: EventSubscription): Effect.Effect<void, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const { client, options } = p
-    const { delivery, mailbox } = options
     yield* fetchNew(p)
     const idler = yield* IdleLoop.keepIdling(SessionConnection.of(client), client.greeting.text, options.idle)
     options.onEstablished()
-    yield* delivery.emit({ _tag: "Watching", mailbox, uidValidity: p.uidValidity, lastUid: p.lastUid })
+    yield* options.delivery.emit({
+      _tag: "Watching",
+      mailbox: options.mailbox,
+      uidValidity: p.uidValidity,
+      lastUid: p.lastUid
+    })
     // The connection's death or the IDLE loop's failure ends the subscription with that cause (after
     // what it holds): watched by callback, where racing each pull against them kept four fibers
     // waiting per watcher for as long as nothing arrived. Nothing to unregister when the session
@@ -206,30 +214,51 @@ const follow = (
         if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) events.end(exit)
       }
     )
-    while (true) {
-      // The subscription fails with the connection's error; it never ends otherwise.
-      const batch = yield* events.pull.pipe(
-        Effect.catchIf(Cause.isDone, () => Effect.die("watcher subscription ended"))
-      )
-      for (const r of batch) {
-        // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
-        if (r._tag === "Fetch") {
-          const a = r.attributes
-          if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
-          if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
-            p.highestModSeq = a.modSeq.toString()
-          }
-          yield* delivery.emit(
-            { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
-            checkpointOf(p)
-          )
-        } else if (r._tag === "Vanished") {
-          const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
-          if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
+  })
+
+/**
+ * Each batch of the subscription, handled, then the next: never ends (the subscription fails with
+ * the connection's error). A loop of flatMaps rather than a generator: what a watcher holds while it
+ * waits for mail (hours) is one continuation, not a suspended generator and its registers.
+ */
+const eachBatch = (
+  p: Position,
+  events: EventSubscription,
+  gone: ReadonlySet<number>
+): Effect.Effect<never, ImapError> => {
+  const pull = events.pull.pipe(Effect.catchIf(Cause.isDone, () => Effect.die("watcher subscription ended")))
+  const next: Effect.Effect<never, ImapError> = Effect.flatMap(pull, (batch) =>
+    Effect.andThen(handleBatch(p, batch, gone), next)
+  )
+  return next
+}
+
+/** Live flag changes and VANISHED reported; new mail fetched if the batch has an EXISTS. */
+const handleBatch = (
+  p: Position,
+  batch: NonEmptyReadonlyArray<UntaggedData>,
+  gone: ReadonlySet<number>
+): Effect.Effect<void, ImapError> =>
+  Effect.gen(function* () {
+    const { delivery, mailbox } = p.options
+    for (const r of batch) {
+      // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
+      if (r._tag === "Fetch") {
+        const a = r.attributes
+        if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
+        if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
+          p.highestModSeq = a.modSeq.toString()
         }
+        yield* delivery.emit(
+          { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
+          checkpointOf(p)
+        )
+      } else if (r._tag === "Vanished") {
+        const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
+        if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
       }
-      if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
     }
+    if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
   })
 
 /** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
