@@ -1,16 +1,18 @@
 /**
- * Testing an application that uses the client. `Inbox` is the app's own service (a triage inbox:
- * unread subjects, mark as read, archive), built on `ImapClient.ImapClient`; the app never opens a
- * connection itself. The test composes layers: seed a fresh Dovecot user, then `ImapClient.layer`
- * logged in as that user, then `Inbox.layer` on top, and runs the app's operations for real.
+ * Testing an application that uses the client, with nothing installed: `@pkg/testing`'s server runs
+ * in the test process and speaks IMAP over a loopback socket. `Inbox` is the app's own service (a
+ * triage inbox: unread subjects, mark as read, archive), built on `ImapClient.ImapClient`; the app
+ * never opens a connection itself. The test composes layers: `TestServer.layer` with the seeded
+ * account, `ImapClient.layer` logged in to it, `Inbox.layer` on top; the server's handle
+ * (`TestServer.TestServer`) delivers mail while the app runs and tells what the client sent.
  *
  *   pnpm exec vitest run examples/app.test.ts
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig, type ImapError } from "@pkg/client"
+import { ImapClient, type ImapError } from "@pkg/client"
 import { Command, EncodedWord, SearchKey, SequenceSet } from "@pkg/protocol"
+import { TestServer } from "@pkg/testing"
 import { Context, Effect, Layer, Stream } from "effect"
-import { dovecot, freshUser } from "../test/support/TestServer.ts"
 
 // ---------------------------------------------------------------------------------------------
 // The application code
@@ -39,6 +41,9 @@ class Inbox extends Context.Service<
       const one = (uid: SequenceSet.Uid) => SequenceSet.single("uid", uid)
       return Inbox.of({
         unread: Effect.gen(function* () {
+          // News first: servers (Dovecot and the test server alike) announce mail that arrived
+          // since the last command at that command's end, so a SEARCH alone misses it.
+          yield* client.noop()
           const uids = yield* client.search(SearchKey.unseen)
           if (uids.length === 0) return []
           const messages = yield* Stream.runCollect(
@@ -66,33 +71,25 @@ class Inbox extends Context.Service<
 }
 
 // ---------------------------------------------------------------------------------------------
-// The test wiring: a real server, a fresh user per test, real sessions
-
-const server = dovecot()
+// The test wiring: a server in the process, an account seeded per test, real sessions
 
 const message = (subject: string) =>
   `From: Alice <alice@example.com>\r\nTo: app@example.com\r\nSubject: ${subject}\r\n` +
   `Date: Thu, 26 Nov 2026 10:00:00 +0000\r\n\r\nbody of ${subject}\r\n`
 
-/** The app on a session of a new user whose INBOX holds `subjects`. */
+/**
+ * The app on a session of user `app`, whose INBOX holds `subjects`, on a server of its own; the
+ * server's handle (`TestServer.TestServer`) stays in the context for the test.
+ */
 const appWith = (subjects: ReadonlyArray<string>) => {
-  const user = freshUser("app")
-  const seeded = Layer.unwrap(
-    Effect.promise(() => server.importMany(user, "INBOX", subjects.map(message))).pipe(
-      Effect.as(
-        ImapClient.layer({
-          host: server.host,
-          port: server.port,
-          tls: "none",
-          auth: ImapConfig.password(user, server.password)
-        })
-      )
-    )
-  )
-  return Inbox.layer.pipe(Layer.provide(seeded))
+  const server = TestServer.layer({
+    accounts: [{ user: "app", password: "secret", mailboxes: { INBOX: { messages: subjects.map(message) } } }]
+  })
+  const client = Layer.unwrap(Effect.map(TestServer.config("app"), ImapClient.layer))
+  return Inbox.layer.pipe(Layer.provideMerge(client), Layer.provideMerge(server))
 }
 
-describe("an app built on ImapClient, against Dovecot", () => {
+describe("an app built on ImapClient, against the in-process test server", () => {
   it.live("lists the unread subjects, decoded", () =>
     Effect.gen(function* () {
       const inbox = yield* Inbox
@@ -125,5 +122,32 @@ describe("an app built on ImapClient, against Dovecot", () => {
       assert.deepStrictEqual(yield* inbox.unread, [])
       assert.strictEqual(yield* inbox.archivedCount, 2)
     }).pipe(Effect.provide(appWith(["keep me", "file me"])))
+  )
+
+  it.live("mail delivered while the app runs is in its next unread list", () =>
+    Effect.gen(function* () {
+      const inbox = yield* Inbox
+      const server = yield* TestServer.TestServer
+      assert.deepStrictEqual(
+        (yield* inbox.unread).map((m) => m.subject),
+        ["old"]
+      )
+      yield* server.deliver("app", "INBOX", message("new"))
+      assert.deepStrictEqual(
+        (yield* inbox.unread).map((m) => m.subject),
+        ["old", "new"]
+      )
+    }).pipe(Effect.provide(appWith(["old"])))
+  )
+
+  it.live("archiving twice creates Archive once (what the client sent, read from the server)", () =>
+    Effect.gen(function* () {
+      const inbox = yield* Inbox
+      const server = yield* TestServer.TestServer
+      for (const m of yield* inbox.unread) yield* inbox.archive(m.uid)
+      const sent = (yield* server.received).map((r) => r.command._tag)
+      assert.strictEqual(sent.filter((tag) => tag === "Create").length, 1)
+      assert.strictEqual(yield* inbox.archivedCount, 2)
+    }).pipe(Effect.provide(appWith(["a", "b"])))
   )
 })

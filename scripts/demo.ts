@@ -1,14 +1,15 @@
 /**
- * `pnpm demo` (`./run demo`): the main job in a minute. Starts a throwaway Dovecot with a few sample
- * messages, runs the real `imap` command against it (`imap subjects`, then `imap watch` while new
- * mail is delivered a second apart, so IMAP IDLE is seen at work), stops watch with Ctrl-C (SIGINT)
- * and removes the server and its files. Nothing touches /etc/dovecot or the system's mail.
+ * `pnpm demo` (`./run demo`): the main job in a minute. Starts a throwaway IMAP server with a few
+ * sample messages (a private Dovecot where it is installed, else @pkg/testing's in-process server:
+ * DemoServer.ts; DEMO_SERVER=dovecot|testing chooses), runs the real `imap` command against it over
+ * a real socket (`imap subjects`, then `imap watch` while new mail is delivered a second apart, so
+ * IMAP IDLE is seen at work), stops watch with Ctrl-C (SIGINT) and removes the server and its files.
+ * Nothing touches /etc/dovecot or the system's mail.
  */
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
-import * as Dovecot from "../test/support/Dovecot.ts"
+import * as DemoServer from "./DemoServer.ts"
 
 const root = path.join(import.meta.dirname, "..")
 const bin = path.join(root, "packages", "cli", "dist", "bin.js")
@@ -115,21 +116,17 @@ const startWatch = (env: NodeJS.ProcessEnv) => {
 }
 
 const main = async (): Promise<number> => {
-  // dovecot-core alone (a dependency of other packages) has no IMAP server: look for that too.
-  const core = ["/usr/sbin/dovecot", "/usr/bin/dovecot"].some((p) => existsSync(p))
-  const imapd = ["/usr/lib/dovecot/imap", "/usr/libexec/dovecot/imap"].some((p) => existsSync(p))
-  if (!core || !imapd) {
-    say("The demo starts a private IMAP server, and that needs Dovecot's IMAP server, which is not installed.")
-    say("Install it with:   sudo apt-get install dovecot-imapd")
-    say("(./run demo does that for you when run as root.)")
+  const choice = process.env.DEMO_SERVER
+  if (choice === "dovecot" && !DemoServer.dovecotInstalled()) {
+    say("DEMO_SERVER=dovecot, but Dovecot's IMAP server is not installed: sudo apt-get install dovecot-imapd")
     return 2
   }
 
   say("effect-imap demo: the `imap` command against a throwaway local IMAP server")
   say()
-  say("1. Starting a private Dovecot with a few sample messages (in a temp dir, on a free port)")
   const started = Date.now()
-  const server = await Dovecot.start()
+  const server = await DemoServer.start(user, choice)
+  say(`1. Started ${server.name}, with a few sample messages (on a free port, files in a temp dir)`)
   let watch: ReturnType<typeof startWatch> | undefined
   let stopped = false
   const stopAll = async () => {
@@ -142,7 +139,7 @@ const main = async (): Promise<number> => {
     void stopAll().then(() => process.exit(130))
   })
   try {
-    await server.importMany(user, "INBOX", inbox)
+    for (const message of inbox) await server.deliver(user, "INBOX", message)
     say(
       indent(`ready on 127.0.0.1:${server.tlsPort} (implicit TLS) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
     )
@@ -168,7 +165,7 @@ const main = async (): Promise<number> => {
 
     say("3. Watching INBOX: IDLE keeps the connection open and the server announces new mail at once.")
     say("   Three messages are delivered a second apart while `imap watch` runs")
-    say("   (Dovecot holds each notification about half a second before sending it):")
+    say(`   (${server.notificationNote}):`)
     watch = startWatch(env)
     await watch.waitFor("watching line", (l) => l.startsWith("watching "))
     for (const [i, message] of arriving.entries()) {

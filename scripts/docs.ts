@@ -1,5 +1,5 @@
 /**
- * `pnpm run docs` (plain `pnpm docs` is a pnpm command of its own): the API reference of the three
+ * `pnpm run docs` (plain `pnpm docs` is a pnpm command of its own): the API reference of the
  * packages (`packages/<name>/docs/modules/*.md`), made by @effect/docgen, the generator Effect's
  * own packages use, and its two checks: every public export has a doc comment, and every
  * `@example` type-checks (tsc) and runs (tsx).
@@ -17,7 +17,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 
 const root = path.join(import.meta.dirname, "..")
-const packages = ["protocol", "client", "fleet", "cli"] as const
+const packages = ["protocol", "client", "testing", "fleet", "cli"] as const
 const check = process.argv.includes("--check")
 
 /** The `src` files a package's entry points reach through re-exports, relative to the package. */

@@ -18,7 +18,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 
 const root = path.join(import.meta.dirname, "..")
-const packages = ["protocol", "client", "fleet", "cli"] as const
+const packages = ["protocol", "client", "testing", "fleet", "cli"] as const
 const tsc = path.join(root, "node_modules", ".bin", "tsc")
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string): string =>
@@ -102,6 +102,47 @@ const tags = select.map((command: Command.Command) => {
 console.log(JSON.stringify({ responses, commands: [...new Set(tags)] }))
 `
 
+// An app's test on @pkg/testing, as a user writes it: the app's service over ImapClient, the
+// in-process server as a layer under it, mail delivered while the app runs. No Dovecot involved.
+const appTest = `
+import { assert, describe, it } from "@effect/vitest"
+import { ImapClient } from "@pkg/client"
+import { TestServer } from "@pkg/testing"
+import { Context, Effect, Layer } from "effect"
+
+class Unread extends Context.Service<Unread, { readonly count: Effect.Effect<number, unknown> }>()("app/Unread") {
+  static readonly layer = Layer.effect(
+    Unread,
+    Effect.gen(function* () {
+      const client = yield* ImapClient.ImapClient
+      return Unread.of({
+        count: client.status("INBOX", ["UNSEEN"]).pipe(Effect.map((s) => s.unseen ?? 0))
+      })
+    })
+  )
+}
+
+const server = TestServer.layer({
+  accounts: [{ user: "ann", password: "pw", mailboxes: { INBOX: { messages: ["Subject: one\\r\\n\\r\\nhi\\r\\n"] } } }]
+})
+const client = Layer.unwrap(Effect.map(TestServer.config("ann"), (options) => ImapClient.layer(options)))
+const app = Unread.layer.pipe(Layer.provideMerge(client), Layer.provideMerge(server))
+
+describe("the app against @pkg/testing", () => {
+  it.layer(app)((it) => {
+    it.effect("counts unread mail, and mail delivered while it runs", () =>
+      Effect.gen(function* () {
+        const unread = yield* Unread
+        assert.strictEqual(yield* unread.count, 1)
+        const handle = yield* TestServer.TestServer
+        yield* handle.deliver("ann", "INBOX", "Subject: two\\r\\n\\r\\nhi\\r\\n")
+        assert.strictEqual(yield* unread.count, 2)
+      })
+    )
+  })
+})
+`
+
 // A type-level check of the same: each import below must fail to resolve (TS2307), or the unused
 // \`@ts-expect-error\` fails the type-check.
 const blockedImports = `
@@ -145,6 +186,7 @@ describe("package exports", () => {
   it.each([
     ["protocol", [".", "./testing", "./testing/arbitraries"]],
     ["client", ["."]],
+    ["testing", ["."]],
     ["fleet", ["."]],
     ["cli", ["."]]
   ])("@pkg/%s: subpaths are its entry points and its index's namespaces; internal/* is closed", (name, entries) => {
@@ -159,6 +201,7 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
   let dir = ""
   const app = () => path.join(dir, "app")
   const withFastCheck = () => path.join(dir, "app-fast-check")
+  const withTesting = () => path.join(dir, "app-testing")
   const manifests = new Map<
     string,
     {
@@ -191,7 +234,7 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
       // no registry has: point those at the tarballs too.
       fs.writeFileSync(
         path.join(at, "pnpm-workspace.yaml"),
-        `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n  "@pkg/fleet": "${tarball.fleet}"\n`
+        `overrides:\n  "@pkg/protocol": "${tarball.protocol}"\n  "@pkg/client": "${tarball.client}"\n  "@pkg/fleet": "${tarball.fleet}"\n  "@pkg/testing": "${tarball.testing}"\n`
       )
       fs.writeFileSync(path.join(at, "tsconfig.json"), JSON.stringify(tsconfig))
       for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(at, file), text)
@@ -219,6 +262,20 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
         "@types/node": devDev["@types/node"]!
       },
       { "property.ts": propertyTest }
+    )
+    scratch(
+      withTesting(),
+      {
+        "@pkg/protocol": tarball.protocol!,
+        "@pkg/client": tarball.client!,
+        "@pkg/testing": tarball.testing!,
+        effect: dev.effect!,
+        "@effect/platform-node": dev["@effect/platform-node"]!,
+        vitest: devDev.vitest!,
+        "@effect/vitest": devDev["@effect/vitest"]!,
+        "@types/node": devDev["@types/node"]!
+      },
+      { "app.test.ts": appTest }
     )
   })
 
@@ -288,6 +345,19 @@ describe("the packed packages in a scratch project", { timeout: 120_000 }, () =>
       fastCheck: "ERR_MODULE_NOT_FOUND",
       arbitraries: "ERR_MODULE_NOT_FOUND"
     })
+  })
+
+  it("an app's test on the packed @pkg/testing runs against the in-process server (vitest, no mail server installed)", () => {
+    const checked = attempt(tsc, ["-p", "tsconfig.json"], withTesting())
+    expect(checked.output).toBe("")
+    expect(checked.ok).toBe(true)
+    const out = run(
+      path.join(withTesting(), "node_modules", ".bin", "vitest"),
+      ["run", "--reporter=dot"],
+      withTesting()
+    )
+    // vitest colours its summary even into a pipe: compare the text without its escape sequences.
+    expect(out.replace(/\u001b\[[0-9;]*m/g, "")).toMatch(/Tests +1 passed \(1\)/)
   })
 
   it("with fast-check installed, a property test over @pkg/protocol/testing/arbitraries type-checks and runs", () => {

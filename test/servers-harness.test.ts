@@ -1,5 +1,5 @@
 // Proves the cross-server harness itself (test/support: Cyrus.ts, Courier.ts, ServerProcess.ts,
-// TestServer.imapServer) on Dovecot, Cyrus and Courier: each greets as itself on its plain port
+// InProcessServer.ts, TestServer.imapServer) on Dovecot, Cyrus, Courier and @pkg/testing's server: each greets as itself on its plain port
 // (offering STARTTLS) and over implicit TLS with the certificate it gives the tests, refuses a wrong
 // password, and its helpers take effect: freshAccount makes an empty mailbox of its own, append stores
 // a message under a new UID, killServing kills exactly the process serving a connection and the
@@ -15,7 +15,8 @@ import { type Account, imapServer, type ServerName, serverNames, type TestImapSe
 const greetings: Record<ServerName, RegExp> = {
   dovecot: /Dovecot/,
   cyrus: /Cyrus IMAP 3\.6/,
-  courier: /Courier-IMAP/
+  courier: /Courier-IMAP/,
+  testing: /effect-imap test server/
 }
 
 /** A session logged in as `account`, for the harness checks. */

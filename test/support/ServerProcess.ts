@@ -270,6 +270,12 @@ export const servingPids = (
   return [...new Set(serving.map((o) => o.pid))]
 }
 
+/** The local ports of `clientPid`'s connections to `serverPorts` (its ends, as the server sees them). */
+export const clientPorts = async (clientPid: number, serverPorts: ReadonlyArray<number>): Promise<Array<number>> =>
+  parseSocketEnds(await run("ss", ["-tnpH"]))
+    .filter((e) => e.owners.some((o) => o.pid === clientPid) && serverPorts.includes(e.peerPort))
+    .map((e) => e.localPort)
+
 /**
  * kill -9 of every server process serving `clientPid`'s connections to `serverPorts` (a crash, as
  * opposed to a shutdown: no BYE, the socket just closes). Returns the pids; fails if there were none.

@@ -1,12 +1,14 @@
 // What an integration test file uses to reach the run's servers (started by globalSetup.ts): the
 // injected connection details plus the server-side actions. `dovecot()` and `freshUser` serve the
 // Dovecot-only files (any fresh user logs in, so each file or test gets a store nobody else touches);
-// `imapServer(name)` gives the cross-server files the same shape on Dovecot, Cyrus and Courier.
+// `imapServer(name)` gives the cross-server files the same shape on Dovecot, Cyrus, Courier and
+// @pkg/testing's in-process server.
 import { ImapConfig } from "@pkg/client"
 import { randomBytes } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { inject } from "vitest"
+import { beforeAll, inject } from "vitest"
 import * as Dovecot from "./Dovecot.ts"
+import * as InProcessServer from "./InProcessServer.ts"
 import * as LineSession from "./LineSession.ts"
 import { quoted } from "./LineSession.ts"
 import { type AccountServerInfo, killServing } from "./ServerProcess.ts"
@@ -47,8 +49,9 @@ export const freshUser = (prefix = "user"): string => unique(prefix)
 
 // --- Every server: Dovecot, Cyrus, Courier ------------------------------------------------------
 
-export type ServerName = "dovecot" | "cyrus" | "courier"
-export const serverNames: ReadonlyArray<ServerName> = ["dovecot", "cyrus", "courier"]
+// "testing" is @pkg/testing's in-process server, held to the same cross-server tests as the real three.
+export type ServerName = "dovecot" | "cyrus" | "courier" | "testing"
+export const serverNames: ReadonlyArray<ServerName> = ["dovecot", "cyrus", "courier", "testing"]
 
 /** What globalSetup provides for a server with one account: its details, or why there is none. */
 export type Provided = { readonly info: AccountServerInfo } | { readonly unavailable: string }
@@ -81,6 +84,8 @@ export interface TestImapServer {
   /**
    * kill -9 of the server processes serving `clientPid`'s connections to this server; their pids.
    * Refuses Dovecot's implicit-TLS connections: the imap-login relaying them serves every session.
+   * The in-process server has no process of its own: it drops those connections at once (no BYE)
+   * and returns their client ports.
    */
   readonly killServing: (clientPid: number) => Promise<ReadonlyArray<number>>
 }
@@ -89,7 +94,8 @@ export interface TestImapServer {
 const layout: Record<ServerName, { readonly parent: string; readonly separator: string }> = {
   dovecot: { parent: "", separator: "/" },
   cyrus: { parent: "INBOX", separator: "." },
-  courier: { parent: "INBOX", separator: "." }
+  courier: { parent: "INBOX", separator: "." },
+  testing: { parent: "", separator: "/" }
 }
 
 /** One short IMAP session beside the client under test: LOGIN, `body`, LOGOUT. */
@@ -109,8 +115,15 @@ const withSession = async <A>(
   }
 }
 
+let inProcess: InProcessServer.InProcess | undefined
+
 /** The injected details of a server, or an error saying why this run has none. */
 const serverInfo = (name: ServerName): AccountServerInfo => {
+  if (name === "testing") {
+    if (inProcess === undefined) throw new Error("the in-process server is started in imapServer's beforeAll")
+    const { handle, caPath, password } = inProcess
+    return { host: handle.host, port: handle.port, tlsPort: handle.tlsPort ?? 0, caPath, user: "", password }
+  }
   if (name === "dovecot") {
     const d = dovecot()
     // No `user`: any name logs in, and freshAccount makes up a new one each time.
@@ -128,6 +141,11 @@ const serverInfo = (name: ServerName): AccountServerInfo => {
  * report the tests of a failing beforeAll or describe as skipped, or lose the whole file).
  */
 export const imapServer = (name: ServerName): TestImapServer => {
+  if (name === "testing") {
+    beforeAll(async () => {
+      inProcess = await InProcessServer.start()
+    })
+  }
   let resolved: AccountServerInfo | undefined
   const info = () => {
     resolved ??= serverInfo(name)
@@ -155,11 +173,13 @@ export const imapServer = (name: ServerName): TestImapServer => {
     separator,
     freshAccount: async (prefix = "test") => {
       const folder = unique(prefix)
+      const fresh = name === "dovecot" || name === "testing"
       const account = {
-        user: name === "dovecot" ? freshUser(prefix) : info().user,
+        user: fresh ? freshUser(prefix) : info().user,
         password: info().password,
         mailbox: parent === "" ? folder : `${parent}${separator}${folder}`
       }
+      if (name === "testing") await InProcessServer.addUser(account.user)
       await createMailbox(account, account.mailbox)
       return account
     },
@@ -171,7 +191,8 @@ export const imapServer = (name: ServerName): TestImapServer => {
         return Number(uid)
       }),
     createMailbox,
-    killServing: (clientPid) => killServing(clientPid, [info().port, info().tlsPort])
+    killServing: (clientPid) =>
+      name === "testing" ? InProcessServer.dropClient(clientPid) : killServing(clientPid, [info().port, info().tlsPort])
   }
 }
 

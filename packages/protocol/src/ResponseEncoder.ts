@@ -279,7 +279,58 @@ const labelOrString = (w: Writer, label: string): void => {
   else w.string(label)
 }
 
-const fetch = (w: Writer, a: FetchAttributes): void => {
+/** One FETCH item's writer, keyed by its `FetchAttributes` name. */
+type FetchItemWriter = readonly [keyof FetchAttributes, (item: (head: string) => Writer) => void]
+
+/** The items present in `a`, in the encoder's own order (the order `order` falls back on). */
+const fetchItems = (a: FetchAttributes): Array<FetchItemWriter> => {
+  const items: Array<FetchItemWriter> = []
+  const add = (key: keyof FetchAttributes, f: (item: (head: string) => Writer) => void) => items.push([key, f])
+  if (a.uid !== undefined) add("uid", (item) => item(`UID ${a.uid}`))
+  if (a.flags !== undefined) add("flags", (item) => item(`FLAGS (${a.flags?.join(" ")})`))
+  if (a.internalDate !== undefined) add("internalDate", (item) => item("INTERNALDATE ").string(a.internalDate ?? ""))
+  if (a.size !== undefined) add("size", (item) => item(`RFC822.SIZE ${a.size}`))
+  if (a.envelope !== undefined) {
+    const e = a.envelope
+    add("envelope", (item) => envelope(item("ENVELOPE "), e))
+  }
+  if (a.bodyStructure !== undefined) {
+    const b = a.bodyStructure
+    add("bodyStructure", (item) => bodyStructure(item("BODYSTRUCTURE "), b))
+  }
+  const { body, binary, binarySize, unknown } = a
+  if (body !== undefined)
+    add("body", (item) => {
+      for (const s of body) sectionData(item(""), "BODY", s, false)
+    })
+  if (binary !== undefined)
+    add("binary", (item) => {
+      for (const s of binary) sectionData(item(""), "BINARY", s, true)
+    })
+  if (binarySize !== undefined)
+    add("binarySize", (item) => {
+      for (const s of binarySize) item(`BINARY.SIZE[${s.section}] ${s.size}`)
+    })
+  if (a.modSeq !== undefined) add("modSeq", (item) => item(`MODSEQ (${a.modSeq})`))
+  if (a.emailId !== undefined) add("emailId", (item) => item(`EMAILID (${a.emailId})`))
+  if ("threadId" in a)
+    add("threadId", (item) => item(a.threadId === undefined ? "THREADID NIL" : `THREADID (${a.threadId})`))
+  if ("preview" in a) add("preview", (item) => item("PREVIEW ").nstring(a.preview))
+  if (a.gmailMessageId !== undefined) add("gmailMessageId", (item) => item(`X-GM-MSGID ${a.gmailMessageId}`))
+  if (a.gmailThreadId !== undefined) add("gmailThreadId", (item) => item(`X-GM-THRID ${a.gmailThreadId}`))
+  if (a.gmailLabels !== undefined) {
+    const labels = a.gmailLabels
+    add("gmailLabels", (item) => item("X-GM-LABELS ").list(labels, labelOrString))
+  }
+  // The value's exact bytes: `raw` is their UTF-8 reading, which loses anything that is not UTF-8.
+  if (unknown !== undefined)
+    add("unknown", (item) => {
+      for (const u of unknown) item(`${u.name} `).bytes(u.bytes)
+    })
+  return items
+}
+
+const fetch = (w: Writer, a: FetchAttributes, order: ReadonlyArray<keyof FetchAttributes> | undefined): void => {
   let first = true
   /** Starts the next item (SP-separated) and returns the writer for its value. */
   const item = (head: string): Writer => {
@@ -287,25 +338,15 @@ const fetch = (w: Writer, a: FetchAttributes): void => {
     first = false
     return w
   }
+  const items = fetchItems(a)
+  const rank = (key: keyof FetchAttributes): number => {
+    const i = order?.indexOf(key) ?? -1
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i
+  }
+  // A stable sort: the items `order` names first, in its order, then the rest in the encoder's.
+  if (order !== undefined) items.sort((x, y) => rank(x[0]) - rank(y[0]))
   w.write("(")
-  if (a.uid !== undefined) item(`UID ${a.uid}`)
-  if (a.flags !== undefined) item(`FLAGS (${a.flags.join(" ")})`)
-  if (a.internalDate !== undefined) item("INTERNALDATE ").string(a.internalDate)
-  if (a.size !== undefined) item(`RFC822.SIZE ${a.size}`)
-  if (a.envelope !== undefined) envelope(item("ENVELOPE "), a.envelope)
-  if (a.bodyStructure !== undefined) bodyStructure(item("BODYSTRUCTURE "), a.bodyStructure)
-  for (const s of a.body ?? []) sectionData(item(""), "BODY", s, false)
-  for (const s of a.binary ?? []) sectionData(item(""), "BINARY", s, true)
-  for (const s of a.binarySize ?? []) item(`BINARY.SIZE[${s.section}] ${s.size}`)
-  if (a.modSeq !== undefined) item(`MODSEQ (${a.modSeq})`)
-  if (a.emailId !== undefined) item(`EMAILID (${a.emailId})`)
-  if ("threadId" in a) item(a.threadId === undefined ? "THREADID NIL" : `THREADID (${a.threadId})`)
-  if ("preview" in a) item("PREVIEW ").nstring(a.preview)
-  if (a.gmailMessageId !== undefined) item(`X-GM-MSGID ${a.gmailMessageId}`)
-  if (a.gmailThreadId !== undefined) item(`X-GM-THRID ${a.gmailThreadId}`)
-  if (a.gmailLabels !== undefined) item("X-GM-LABELS ").list(a.gmailLabels, labelOrString)
-  // The value's exact bytes: `raw` is their UTF-8 reading, which loses anything that is not UTF-8.
-  for (const u of a.unknown ?? []) item(`${u.name} `).bytes(u.bytes)
+  for (const [, write] of items) write(item)
   w.write(")")
 }
 
@@ -316,8 +357,26 @@ const namespaceList = (w: Writer, entries: ReadonlyArray<NamespaceEntry>): void 
   else w.list(entries, (w, e) => w.write("(").string(e.prefix).write(" ").nstring(e.delimiter).write(")"), "")
 }
 
+/** How `encode` writes what the grammar leaves to the server. */
+export interface EncodeOptions {
+  /**
+   * The order of a FETCH response's items (RFC 9051 7.4.2 leaves it to the server: Cyrus answers
+   * FLAGS before UID, Courier and Dovecot in the request's order). Items not named follow in the
+   * encoder's order: UID, FLAGS, INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY[], ...
+   */
+  readonly fetchOrder?: ReadonlyArray<keyof FetchAttributes> | undefined
+}
+
 /** Encodes one response, line end included. */
-export const encode = (response: Response): Uint8Array => {
+export const encode = (response: Response): Uint8Array => encodeResponse(response, undefined)
+
+/** `encode` with the server's choices in `options` (the order of FETCH items). */
+export const encodeWith =
+  (options: EncodeOptions) =>
+  (response: Response): Uint8Array =>
+    encodeResponse(response, options)
+
+const encodeResponse = (response: Response, options: EncodeOptions | undefined): Uint8Array => {
   const w = new Writer()
   switch (response._tag) {
     case "Tagged":
@@ -426,7 +485,7 @@ export const encode = (response: Response): Uint8Array => {
       break
     case "Fetch":
       w.write(`* ${response.seq} FETCH `)
-      fetch(w, response.attributes)
+      fetch(w, response.attributes, options?.fetchOrder)
       break
     case "Unknown":
       return response.raw

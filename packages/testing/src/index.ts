@@ -4,4 +4,15 @@
  *
  * @module
  */
-export {}
+
+/** What the server does where real servers differ (capabilities, greeting, FETCH order, ...), as data. */
+export * as Behaviour from "./Behaviour.ts"
+
+/** Faults a test injects into a running server: cuts, stalls, BYE, garbage, throttling, expired tokens. */
+export * as Fault from "./Fault.ts"
+
+/** The in-process IMAP server: `make`, `layer`, the `TestServer` service and its handle. */
+export * as TestServer from "./TestServer.ts"
+
+/** Server quirk profiles (Courier, Cyrus, Dovecot, Gmail, Microsoft 365) as `Behaviour` values, each fact with its source. */
+export * as Profile from "./Profile.ts"
