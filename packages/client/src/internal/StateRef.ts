@@ -77,3 +77,18 @@ export const set = <A>(ref: SubscriptionRef.SubscriptionRef<A>, value: A): Effec
     if (self.madePubSub !== undefined) PubSub.publishUnsafe(self.madePubSub, value)
     return Effect.void
   })
+
+/**
+ * `set` for a caller that cannot wait (a socket's data callback): applied now, unless someone made
+ * the semaphore and may hold it (an `updateEffect` across a wait), in which case the set is forked
+ * to queue on the permit, in order, as `Effect.runFork(SubscriptionRef.set(ref, value))` would.
+ */
+export const publish = <A>(ref: SubscriptionRef.SubscriptionRef<A>, value: A): void => {
+  const self = ref as unknown as Lazy<A>
+  if (self.madeSemaphore !== undefined) {
+    Effect.runFork(SubscriptionRef.set(ref, value))
+    return
+  }
+  self.value = value
+  if (self.madePubSub !== undefined) PubSub.publishUnsafe(self.madePubSub, value)
+}
