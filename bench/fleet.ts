@@ -7,7 +7,10 @@
  *   process without the cluster (bench/scale.ts's watchers contestant, same Dovecot settings);
  * - re-home after `kill -9` of one runner: until every mailbox reports "watching" on the other;
  * - hand-off after SIGTERM: a fresh runner is started and takes its share, then the other one is
- *   sent SIGTERM: until every mailbox reports "watching" on the fresh one.
+ *   sent SIGTERM: until every mailbox reports "watching" on the fresh one;
+ * - heap per mailbox in one process, with and without the cluster (bench/FleetHeapChild.ts): the
+ *   marginal heap used from `--heap-from` (50) to `--heap-to` (400) mailboxes, under
+ *   `Fleet.layerSingle` and as plain watchers; heap, unlike RSS, does not move with V8's growth steps.
  *
  * Options: --n N --db sqlite,postgres --json
  */
@@ -163,6 +166,30 @@ const withoutCluster = (): number | undefined => {
   }
 }
 
+const heapFrom = numberOption(args, "heap-from", 50)
+const heapTo = numberOption(args, "heap-to", 400)
+
+/** Marginal heap used per mailbox (KB) between heapFrom and heapTo mailboxes in one process. */
+const heapPerMailbox = (mode: "plain" | "fleet", server: { host: string; port: number; password: string }) => {
+  const used = (count: number): number => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--expose-gc",
+        path.join(import.meta.dirname, "FleetHeapChild.ts"),
+        mode,
+        String(count),
+        server.host,
+        String(server.port),
+        server.password
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }
+    )
+    return (JSON.parse(out.trim().split("\n").pop() ?? "{}") as { heap: number }).heap
+  }
+  return (used(heapTo) - used(heapFrom)) / (heapTo - heapFrom) / 1024
+}
+
 const m = await machine()
 const dovecot = await startDovecot({
   mailboxIdleCheckInterval: "30 secs",
@@ -171,13 +198,18 @@ const dovecot = await startDovecot({
   scale: { loginProcesses: 2, loginClientLimit: 3 * n + 100, vszLimit: "4G" }
 })
 const rows: Array<Row> = []
+let heap: { readonly plain: number; readonly fleet: number; readonly load: string } | undefined
 try {
   for (const kind of dbs) rows.push(await run(kind, dovecot))
+  heap = { plain: heapPerMailbox("plain", dovecot), fleet: heapPerMailbox("fleet", dovecot), load: loadAverage() }
+  log(
+    `heap per mailbox ${heapFrom} -> ${heapTo}: plain watchers ${fixed(heap.plain)} KB, fleet entities ${fixed(heap.fleet)} KB`
+  )
 } finally {
   await dovecot.stop()
 }
 const plain = withoutCluster()
-if (json) console.log(JSON.stringify({ machine: m, rows, withoutClusterKbPerMailbox: plain }))
+if (json) console.log(JSON.stringify({ machine: m, rows, withoutClusterKbPerMailbox: plain, heap }))
 else {
   console.log(`\n${describeMachine(m)}\n`)
   console.log(

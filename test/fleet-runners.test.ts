@@ -24,8 +24,12 @@ import { imapEnv } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
 
 const mailboxCount = 50
-/** How soon after `kill -9` every mailbox must be watched again: the settings aim at 6-10 s (measured 5-7 s); slack for a loaded machine. */
-const rehomeBoundMs = 15_000
+/**
+ * How soon after `kill -9` every mailbox must be watched again. The settings aim at 6-10 s (measured
+ * 5-7 s on a quiet machine; bench:fleet has the figures); under a load average of 16 Postgres took
+ * over 15 s once, so the bound leaves room for a loaded machine.
+ */
+const rehomeBoundMs = 30_000
 
 interface Runner {
   readonly name: string

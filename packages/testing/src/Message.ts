@@ -15,10 +15,14 @@ import libmime from "libmime"
 import * as libqp from "libqp"
 import * as AddressList from "./internal/AddressList.ts"
 import * as MimeEntity from "./internal/MimeEntity.ts"
+import * as MimeParams from "./internal/MimeParams.ts"
 
 /** One message's raw bytes and what the server derives from them. */
 export interface Message {
-  /** The bytes as stored: as appended, with any bare LF made CRLF (RFC 9051 2.3.4). */
+  /**
+   * The bytes as stored: as appended, with any bare LF made CRLF (RFC 9051 2.3.4) and any NUL made
+   * 0x80 (as Dovecot answers: literals may not carry NUL).
+   */
   readonly raw: Uint8Array
   /** RFC822.SIZE: octets of `raw`. */
   readonly size: number
@@ -42,7 +46,7 @@ const treeOf = (message: Message): MimeEntity.Entity => {
  * server gives it (a single text/plain part, as Dovecot does).
  */
 export const parse = (raw: Uint8Array): Message => {
-  const stored = MimeEntity.normalizeLineEnds(raw)
+  const stored = MimeEntity.storedForm(raw)
   const tree = MimeEntity.parse(stored)
   const message: Message = {
     raw: stored,
@@ -100,26 +104,40 @@ const countLines = (raw: Uint8Array, from: number, to: number): number => {
   return n
 }
 
+/** A Content-* field's value, where the entity's Content-* fields count (`Entity.isMime`). */
+const content = (entity: MimeEntity.Entity, name: string): string | undefined =>
+  entity.isMime ? value(entity, name) : undefined
+
 const disposition = (entity: MimeEntity.Entity) => {
-  const v = value(entity, "content-disposition")
-  if (v === undefined) return undefined
-  const parsed = MimeEntity.parseParams(v)
-  return parsed.value === "" ? undefined : { type: parsed.value, params: parsed.params }
+  const v = content(entity, "content-disposition")
+  return v === undefined ? undefined : MimeParams.disposition(v)
 }
 
 const language = (entity: MimeEntity.Entity): ReadonlyArray<string> | undefined => {
-  const v = value(entity, "content-language")
-  if (v === undefined) return undefined
-  const list = v.split(/[\s,]+/).filter((s) => s !== "")
+  const v = content(entity, "content-language")
+  const list = v === undefined ? [] : MimeParams.languages(v)
   return list.length === 0 ? undefined : list
 }
 
 const extension = (entity: MimeEntity.Entity) => ({
-  md5: value(entity, "content-md5"),
+  md5: content(entity, "content-md5"),
   disposition: disposition(entity),
   language: language(entity),
-  location: value(entity, "content-location")
+  location: content(entity, "content-location")
 })
+
+const EMPTY_ENVELOPE: Envelope = {
+  date: undefined,
+  subject: undefined,
+  from: [],
+  sender: [],
+  replyTo: [],
+  to: [],
+  cc: [],
+  bcc: [],
+  inReplyTo: undefined,
+  messageId: undefined
+}
 
 const EMPTY_PART: BodyStructure = {
   _tag: "TextPart",
@@ -127,6 +145,12 @@ const EMPTY_PART: BodyStructure = {
   subtype: "plain",
   fields: { params: [["charset", "us-ascii"]], id: undefined, description: undefined, encoding: "7bit", size: 0 },
   lines: 0
+}
+
+/** RFC 2045 6.1: a single token; anything else (`base64 x`) is ignored for the default, as Dovecot does. */
+const encodingOf = (entity: MimeEntity.Entity): string => {
+  const v = content(entity, "content-transfer-encoding")
+  return (v === undefined ? undefined : MimeParams.encoding(v)) ?? "7bit"
 }
 
 /** Dovecot names the charset of a text part that has none (RFC 2045 5.2's default) explicitly. */
@@ -152,21 +176,22 @@ const structureOf = (raw: Uint8Array, entity: MimeEntity.Entity): BodyStructure 
   }
   const fields = {
     params: paramsOf(ct),
-    id: value(entity, "content-id"),
-    description: value(entity, "content-description"),
-    encoding: value(entity, "content-transfer-encoding") ?? "7bit",
+    id: content(entity, "content-id"),
+    description: content(entity, "content-description"),
+    encoding: encodingOf(entity),
     size: entity.end - entity.bodyStart
   }
   const lines = countLines(raw, entity.bodyStart, entity.end)
   const inner = entity.children[0]
-  if (entity.isMessage && inner !== undefined) {
+  if (entity.isMessage) {
+    // One whose header ran into a delimiter has no message inside: an empty one, as Dovecot says.
     return {
       _tag: "MessagePart",
       type: "message",
       subtype: ct.subtype,
       fields,
-      envelope: envelopeOf(inner),
-      body: structureOf(raw, inner),
+      envelope: inner === undefined ? EMPTY_ENVELOPE : envelopeOf(inner),
+      body: inner === undefined ? EMPTY_PART : structureOf(raw, inner),
       lines,
       ...extension(entity)
     }
@@ -179,17 +204,20 @@ const structureOf = (raw: Uint8Array, entity: MimeEntity.Entity): BodyStructure 
 // --- BODY[section] -----------------------------------------------------------------------------
 
 /**
- * The entity a part path names (RFC 9051 6.4.5): a number picks a part of a multipart, `1` of a
- * non-multipart is the entity itself, and a message/rfc822 part followed by more numbers is entered
- * (its encapsulated message). Undefined when there is no such part.
+ * The entity a part path names (RFC 9051 6.4.5), as Dovecot's imap_msgpart_find walks it: a number
+ * picks a part of a multipart; of any other part only `1` is valid, names the part itself, and must
+ * end the path unless the part is message/rfc822, whose encapsulated message the rest of the path
+ * walks. So `[1.1]` of a leaf inside a multipart is that leaf, but of a single-part message nothing.
+ * Undefined when there is no such part.
  */
 const find = (root: MimeEntity.Entity, path: ReadonlyArray<number>): MimeEntity.Entity | undefined => {
   let entity: MimeEntity.Entity | undefined = root
   for (let i = 0; i < path.length && entity !== undefined; i++) {
     const n = path[i] as number
+    const more = i + 1 < path.length
     if (entity.isMultipart) entity = entity.children[n - 1]
-    else if (n !== 1) entity = undefined
-    if (entity?.isMessage && i + 1 < path.length) entity = entity.children[0]
+    else if (n !== 1 || (more && !entity.isMessage)) entity = undefined
+    if (entity?.isMessage && more) entity = entity.children[0]
   }
   return entity
 }
@@ -227,8 +255,9 @@ export const section = (message: Message, section: Command.Section): Uint8Array 
   const text = section.text
   if (text === undefined) return section.part.length === 0 ? raw : slice(raw, part.bodyStart, part.end)
   if (text._tag === "Mime") return slice(raw, part.start, part.bodyStart)
-  // HEADER, TEXT and HEADER.FIELDS of a part number are those of its encapsulated message.
-  const target = section.part.length === 0 ? root : part.isMessage ? part.children[0] : part
+  // HEADER, TEXT and HEADER.FIELDS of a part number are those of its encapsulated message; a part
+  // that is no message/rfc822 has none (Dovecot answers an empty string).
+  const target = section.part.length === 0 ? root : part.isMessage ? part.children[0] : undefined
   if (target === undefined) return undefined
   switch (text._tag) {
     case "Header":

@@ -207,6 +207,12 @@ const gmailSpec: ProfileSpec = {
     source: "modern-email/defects #18: Gmail sends `* CAPABILITY ...` before `OK LOGIN Completed.`, not a code in it"
   },
   literalContinuation: { value: "go ahead", source: "cypht-org/cypht #235: Gmail answers a literal with `+ go ahead`" },
+  // Gmail's CHARSET rule: UTF-8 (or US-ASCII) named, non-ASCII found; non-ASCII without CHARSET is
+  // `BAD Could not parse command`, which ServerBehaviour cannot say yet.
+  searchCharsets: {
+    value: ["US-ASCII", "UTF-8"],
+    source: "pimalaya/himalaya #635: non-ASCII SEARCH fails without CHARSET and works with CHARSET UTF-8"
+  },
   idleLimit: {
     value: { after: "10 minutes" },
     source: "issue #13; packages/client/src/Idle.ts re-issues IDLE after 9 minutes on Gimap (imapflow, go-imap)"

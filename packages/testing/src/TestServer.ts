@@ -1,7 +1,7 @@
 /**
  * An IMAP server in the test process, on loopback: one clear-text port (with STARTTLS) and one
- * implicit-TLS port, a certificate made at start whose PEM the handle gives to the client, and
- * in-memory accounts shared by every connection. `make` gives the handle in a scope, `layer`
+ * implicit-TLS port, a self-signed certificate (made once per process) whose PEM the handle gives
+ * to the client, and in-memory accounts shared by every connection. `make` gives the handle in a scope, `layer`
  * provides it as the `TestServer` service; the handle seeds accounts and mail, delivers mail while
  * a client idles, injects faults and tells what the client sent.
  *
@@ -126,7 +126,10 @@ export interface TestServerHandle {
   readonly config: (user: string, options?: ConfigOptions) => ClientOptions
   readonly addAccount: (seed: AccountSeed) => Effect.Effect<void>
   readonly createMailbox: (user: string, name: string, seed?: MailboxSeed) => Effect.Effect<void>
-  /** Delivers a message (as an MTA would): selected sessions are told, idling ones at once. Its UID. */
+  /**
+   * Delivers a message (as an MTA would): selected sessions are told, idling ones at once. Its UID.
+   * An unknown user or mailbox is created (the user with an empty password).
+   */
   readonly deliver: (user: string, mailbox: string, message: MessageInput) => Effect.Effect<number>
   /** Replaces a message's flags from outside (another client): selected sessions get FETCH FLAGS. */
   readonly setFlags: (user: string, mailbox: string, uid: number, flags: ReadonlyArray<string>) => Effect.Effect<void>
@@ -217,7 +220,7 @@ export const make = (options: Options = {}): Effect.Effect<TestServerHandle, nev
     for (const a of options.accounts ?? []) seedAccount(store, a)
     const faults = new Faults()
     for (const f of options.faults ?? []) faults.inject(f)
-    const certificate = options.tls === false ? undefined : Certificate.make()
+    const certificate = options.tls === false ? undefined : Certificate.shared()
     const tlsContext = certificate === undefined ? undefined : tls.createSecureContext(certificate)
     const received: Array<Received> = []
     const sessions = new Set<Session>()

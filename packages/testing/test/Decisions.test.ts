@@ -5,8 +5,10 @@
  * refusal or fault fires, partial-fetch cuts and section names, and how a batch of changes is told.
  */
 import { type Command, SearchKey, SequenceSet } from "@pkg/protocol"
+import * as tls from "node:tls"
 import { describe, expect, it } from "vitest"
 import * as Message from "../src/Message.ts"
+import * as Certificate from "../src/internal/Certificate.ts"
 import * as Faults from "../src/internal/Faults.ts"
 import * as FetchAnswer from "../src/internal/FetchAnswer.ts"
 import * as Flags from "../src/internal/Flags.ts"
@@ -337,5 +339,19 @@ describe("Notifications.plan", () => {
   ])("%s", (_name, pending, options, expected) => {
     const p = Notifications.plan(pending, self, options)
     expect({ expunged: p.expunged, added: p.added, flagged: p.flagged, kept: p.kept.length }).toEqual(expected)
+  })
+})
+
+describe("Certificate.serialNumber", () => {
+  it.each([0x00, 0x01, 0x3f, 0x7f, 0x80, 0xff])("from a first random octet 0x%s: positive and DER-minimal", (first) => {
+    const hex = Certificate.serialNumber(Uint8Array.from([first, 0, 0, 0, 0, 0, 0, 1]))
+    const lead = Number.parseInt(hex.slice(0, 2), 16)
+    expect(hex).toHaveLength(16)
+    expect(lead).toBeGreaterThanOrEqual(0x40)
+    expect(lead).toBeLessThan(0x80)
+  })
+  it("a made certificate loads into a TLS context", () => {
+    const c = Certificate.make()
+    expect(() => tls.createSecureContext(c)).not.toThrow()
   })
 })

@@ -213,6 +213,18 @@ describe("notifications and UIDVALIDITY", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("DelayExists holds a notification to an idling client, which then gets it", () =>
+    Effect.gen(function* () {
+      const { server, client } = yield* connected([{ _tag: "DelayExists", delay: "1 second" }])
+      const events = yield* Effect.forkChild(take(client.idle(), 1))
+      yield* idling(server)
+      yield* server.deliver("alice", "INBOX", message("late"))
+      yield* Effect.sleep("300 millis")
+      assert.isUndefined(events.pollUnsafe())
+      assert.deepStrictEqual([...(yield* Fiber.join(events))], [{ _tag: "Exists", count: 2 }])
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a changed UIDVALIDITY ends the selected sessions with BYE; a new SELECT sees the new one", () =>
     Effect.gen(function* () {
       const { server, client } = yield* connected()

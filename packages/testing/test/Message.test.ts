@@ -1,6 +1,7 @@
 /**
  * The MIME model's decisions as tables, without a server: address lists as ENVELOPE addresses,
- * Content-Type parameters as BODYSTRUCTURE reports them (RFC 2231 joined, names as written), part
+ * structured values as BODYSTRUCTURE reports them (RFC 2231 joined, names as written, damage read
+ * as Dovecot reads it), part
  * numbering of `BODY[section]`, bare LF stored as CRLF, and what SEARCH reads (header values with
  * encoded words decoded, the sent date, transfer-decoded text). Properties: any bytes parse without
  * throwing, every part's `BODY[n]` is as long as its BODYSTRUCTURE size, and the parts lie inside
@@ -12,6 +13,7 @@ import * as fc from "fast-check"
 import * as Message from "../src/Message.ts"
 import * as AddressList from "../src/internal/AddressList.ts"
 import * as MimeEntity from "../src/internal/MimeEntity.ts"
+import * as MimeParams from "../src/internal/MimeParams.ts"
 import { corpus } from "./MessageCorpus.ts"
 
 const bytes = (s: string) => Buffer.from(s, "utf8")
@@ -33,6 +35,7 @@ describe("AddressList.parse", () => {
     ["=?UTF-8?Q?J=C3=BCrgen?= <j@x.de>", [a("=?UTF-8?Q?J=C3=BCrgen?=", "j", "x.de")]],
     ["<@relay.org:c@x.org>", [a(undefined, "c", "x.org", "@relay.org")]],
     ["root", [a(undefined, "root", AddressList.MISSING_HOST)]],
+    ["root continued", [a("root continued", AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]],
     ["Name <>", [a("Name", AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]],
     [
       "Team: a@x.org, b@y.org;",
@@ -49,7 +52,13 @@ describe("AddressList.parse", () => {
     ],
     ["", []],
     [" , ,", []],
-    ['"unclosed <a@b.c>', [a(undefined, '"unclosed <a@b.c>"', AddressList.MISSING_HOST)]]
+    [
+      "Team: a@x.org; continued",
+      [a(undefined, "Team", undefined), a(undefined, "a", "x.org"), a(undefined, undefined, undefined)]
+    ],
+    ["a@x.org junk, b@y.org", [a(undefined, "a", "x.org")]],
+    ['"unclosed <a@b.c>', [a(undefined, AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]],
+    ['"Quoted Only"', [a("Quoted Only", AddressList.MISSING_MAILBOX, AddressList.MISSING_HOST)]]
   ]
   for (const [input, expected] of table)
     it(`reads ${JSON.stringify(input)}`, () => assert.deepStrictEqual(AddressList.parse(input), expected))
@@ -58,41 +67,69 @@ describe("AddressList.parse", () => {
     fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => Array.isArray(AddressList.parse(s)))))
 })
 
-describe("MimeEntity.parseParams", () => {
-  const table: ReadonlyArray<readonly [string, string, ReadonlyArray<readonly [string, string]>]> = [
-    ["text/plain", "text/plain", []],
+describe("MimeParams.contentType", () => {
+  const table: ReadonlyArray<readonly [string, string, string, ReadonlyArray<readonly [string, string]>]> = [
+    ["text/plain", "text", "plain", []],
     [
       'text/plain; charset="utf-8"; format=flowed',
-      "text/plain",
+      "text",
+      "plain",
       [
         ["charset", "utf-8"],
         ["format", "flowed"]
       ]
     ],
-    ["TEXT/HTML ; CHARSET=UTF-8", "TEXT/HTML", [["CHARSET", "UTF-8"]]],
+    ["TEXT/HTML ; CHARSET=UTF-8", "TEXT", "HTML", [["CHARSET", "UTF-8"]]],
     [
       'a/b; x="semi;colon"; y="q\\"uote"',
-      "a/b",
+      "a",
+      "b",
       [
         ["x", "semi;colon"],
         ["y", 'q"uote']
       ]
     ],
-    ["a/b (comment; here); x=1", "a/b", [["x", "1"]]],
-    ["a/b; name*=utf-8''%E2%82%AC.txt", "a/b", [["name*", "utf-8''%E2%82%AC.txt"]]],
+    ["a/b (comment; here); x=1", "a", "b", [["x", "1"]]],
+    ["a/b; name*=utf-8''%E2%82%AC.txt", "a", "b", [["name*", "utf-8''%E2%82%AC.txt"]]],
     [
       "a/b; f*1*=.txt; f*0*=utf-8''x%20y; z=1",
-      "a/b",
+      "a",
+      "b",
       [
         ["z", "1"],
         ["f*", "utf-8''x%20y.txt"]
       ]
     ],
-    ['a/b; t*0="long "; t*1="title"', "a/b", [["t", "long title"]]],
-    ["a/b; broken; =x; y=", "a/b", [["y", ""]]]
+    ['a/b; t*0="long "; t*1="title"', "a", "b", [["t", "long title"]]],
+    ['a/b; name="data.bin" continued; z=1', "a", "b", [["name", "data.bin"]]],
+    ["a/b; broken; y=2", "a", "b", []],
+    ["multipart/mixed; boundary==_b3", "multipart", "mixed", [["boundary", "=_b3"]]],
+    ["text/plain continued", "", "", []],
+    ["text", "", "", []],
+    ["", "", "", []]
   ]
-  for (const [input, value, params] of table)
-    it(`reads ${JSON.stringify(input)}`, () => assert.deepStrictEqual(MimeEntity.parseParams(input), { value, params }))
+  for (const [input, type, subtype, params] of table)
+    it(`reads ${JSON.stringify(input)}`, () =>
+      assert.deepStrictEqual(MimeParams.contentType(input), { type, subtype, params }))
+
+  const languages: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+    ["en", ["en"]],
+    ["en-GB, fr", ["en-GB", "fr"]],
+    ["en, de continued", ["en", "de"]],
+    ["", []]
+  ]
+  for (const [input, expected] of languages)
+    it(`reads the languages ${JSON.stringify(input)}`, () =>
+      assert.deepStrictEqual(MimeParams.languages(input), expected))
+
+  const encodings: ReadonlyArray<readonly [string, string | undefined]> = [
+    ["base64", "base64"],
+    [" Quoted-Printable ", "Quoted-Printable"],
+    ["base64 continued", undefined],
+    ["", undefined]
+  ]
+  for (const [input, expected] of encodings)
+    it(`reads the encoding ${JSON.stringify(input)}`, () => assert.strictEqual(MimeParams.encoding(input), expected))
 })
 
 describe("MimeEntity.normalizeLineEnds", () => {
@@ -139,7 +176,11 @@ describe("Message.section", () => {
     ["[2.HEADER] is the encapsulated message's header", spec.header([2]), "Subject: inner\r\n\r\n"],
     ["[2.TEXT] is the encapsulated message's body", spec.text([2]), "inner text"],
     ["[2.1] is the encapsulated single part's body", spec.whole([2, 1]), "inner text"],
-    ["[1.1] of a leaf part is the leaf itself", spec.whole([1, 1]), "first"],
+    ["[1.1] of a leaf part of a multipart is the leaf itself", spec.whole([1, 1]), "first"],
+    ["[1.1.1] of a leaf part does not exist", spec.whole([1, 1, 1]), undefined],
+    ["[1.HEADER] of a part that is no message/rfc822 does not exist", spec.header([1]), undefined],
+    ["[1.TEXT] of a part that is no message/rfc822 does not exist", spec.text([1]), undefined],
+    ["[2.1.MIME] is the encapsulated single part's header", spec.mime([2, 1]), "Subject: inner\r\n\r\n"],
     ["[3] does not exist", spec.whole([3]), undefined],
     ["[1.2] does not exist", spec.whole([1, 2]), undefined],
     [
@@ -155,6 +196,12 @@ describe("Message.section", () => {
   ]
   for (const [name, section, expected] of table)
     it(name, () => assert.strictEqual(str(Message.section(message, section)), expected))
+
+  it("[1] of a single-part message is its body, [1.1] nothing", () => {
+    const single = Message.parse(bytes("Subject: one\r\n\r\nbody"))
+    assert.strictEqual(str(Message.section(single, spec.whole([1]))), "body")
+    assert.strictEqual(Message.section(single, spec.whole([1, 1])), undefined)
+  })
 
   it("answers for a message it did not parse itself (built by hand), from its raw bytes", () => {
     const copy: Message.Message = { ...message }

@@ -157,6 +157,20 @@ export const corpus: ReadonlyArray<CorpusMessage> = [
     ])
   ),
   msg(
+    "addresses with junk after them, names without addresses",
+    crlf([
+      "From: root continued",
+      "To: a@example.org junk, b@example.org",
+      "Cc: Team: c@example.org; trailing",
+      "Bcc: d@example.org (Dee) e@example.org",
+      'Reply-To: <>, "Quoted Only"',
+      'Sender: "unclosed <a@example.org>',
+      "",
+      "body",
+      ""
+    ])
+  ),
+  msg(
     "RFC 2231 parameters",
     crlf([
       "From: ann@example.com",

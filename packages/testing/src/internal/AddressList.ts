@@ -8,6 +8,7 @@
  *   marker (all NIL);
  * - an address without a domain gets the host `MISSING_DOMAIN`, one without a local part
  *   `MISSING_MAILBOX`: Dovecot 2.3's markers (UW-IMAP wrote `.MISSING-HOST-NAME.`).
+ * - the list ends at anything after an address that is not a comma (`a@b junk, c@d` is `a@b`).
  * Never fails: what cannot be read becomes as much of an address as it has.
  *
  * @module
@@ -20,7 +21,7 @@ export const MISSING_HOST = "MISSING_DOMAIN"
 export const MISSING_MAILBOX = "MISSING_MAILBOX"
 
 type Token =
-  | { readonly kind: "word"; readonly text: string; readonly quoted: boolean }
+  | { readonly kind: "word"; readonly text: string; readonly quoted: boolean; readonly unclosed?: boolean }
   | { readonly kind: "comment"; readonly text: string }
   | { readonly kind: "special"; readonly text: string }
 
@@ -48,16 +49,16 @@ const readComment = (s: string, i: number): readonly [string, number] => {
 }
 
 /** Reads `"..."` from `i` (at the `"`), escapes removed; an unclosed one runs to the end. */
-const readQuoted = (s: string, i: number): readonly [string, number] => {
+const readQuoted = (s: string, i: number): readonly [string, number, boolean] => {
   let text = ""
   let j = i + 1
   for (; j < s.length; j++) {
     const c = s[j] as string
     if (c === "\\" && j + 1 < s.length) text += s[++j]
-    else if (c === '"') return [text, j + 1]
+    else if (c === '"') return [text, j + 1, true]
     else text += c
   }
-  return [text, j]
+  return [text, j, false]
 }
 
 export const tokenize = (s: string): ReadonlyArray<Token> => {
@@ -73,8 +74,8 @@ export const tokenize = (s: string): ReadonlyArray<Token> => {
       out.push({ kind: "comment", text: text.trim() })
       i = next
     } else if (c === '"') {
-      const [text, next] = readQuoted(s, i)
-      out.push({ kind: "word", text, quoted: true })
+      const [text, next, closed] = readQuoted(s, i)
+      out.push(closed ? { kind: "word", text, quoted: true } : { kind: "word", text, quoted: true, unclosed: true })
       i = next
     } else if (SPECIALS.has(c)) {
       out.push({ kind: "special", text: c })
@@ -111,6 +112,12 @@ class Reader {
   peek(): Token | undefined {
     return this.tokens[this.i]
   }
+  get atEnd(): boolean {
+    return this.i >= this.tokens.length
+  }
+  skipComments(): void {
+    while (this.peek()?.kind === "comment") this.i++
+  }
   isSpecial(text: string): boolean {
     const t = this.peek()
     return t !== undefined && t.kind === "special" && t.text === text
@@ -139,6 +146,10 @@ const addrSpec = (
   let comment: string | undefined
   for (let t = r.peek(); t !== undefined; t = r.peek()) {
     if (t.kind === "special" && stops.has(t.text)) break
+    // A second word where the local part or the domain is complete is not part of this address
+    // (`a@b c@d`): it ends here, and the list with it (see `parse`).
+    const literal = domain?.startsWith("[") === true && !domain.endsWith("]")
+    if (t.kind === "word" && !literal && (domain === undefined ? local !== "" : domain !== "")) break
     r.i++
     // Only a comment after the address names it (`a@b (Ann)`); one before it does not (Dovecot).
     if (t.kind === "comment") comment = local === "" && domain === undefined ? comment : (comment ?? t.text)
@@ -192,6 +203,12 @@ const mailbox = (r: Reader, stops: ReadonlySet<string>): Address | undefined => 
     const name = joinWords(words) ?? comments[0]
     return finish(name, adl, spec.local, spec.domain)
   }
+  // An unclosed quoted string leaves nothing Dovecot can read: an address of missing parts.
+  if (words.some((w) => w.unclosed === true)) return finish(undefined, undefined, "", undefined)
+  // Several words or a quoted string and no address (`root continued`, `"Ann"`): a name whose
+  // address is missing, as Dovecot reads it; one atom (`root`) is a local part without a domain.
+  if ((words.length > 1 || words.some((w) => w.quoted)) && !r.isSpecial("@"))
+    return finish(joinWords(words), undefined, "", undefined)
   r.i = start
   const spec = addrSpec(r, stops)
   if (spec.local === "" && spec.domain === undefined) return undefined
@@ -223,15 +240,19 @@ export const parse = (value: string): ReadonlyArray<Address> => {
         const member = mailbox(r, inGroup)
         if (member !== undefined) out.push(member)
         if (r.i === before) r.i++
+        else if (!r.atEnd && !r.isSpecial(",") && !r.isSpecial(";")) break
       }
       if (r.isSpecial(";")) r.i++
       out.push(address(undefined, undefined, undefined, undefined))
-      continue
+    } else {
+      r.i = start
+      const one = mailbox(r, top)
+      if (one !== undefined) out.push(one)
+      if (r.i === start) r.i++
     }
-    r.i = start
-    const one = mailbox(r, top)
-    if (one !== undefined) out.push(one)
-    if (r.i === start) r.i++
+    // Dovecot stops at what follows an address without a comma (`a@b, T: c@d; junk`).
+    r.skipComments()
+    if (!r.atEnd && !r.isSpecial(",")) break
   }
   return out
 }

@@ -128,7 +128,7 @@ const resync = (s: Session, mailbox: Mailbox, q: Command.QResync): void => {
       s.send({
         _tag: "Fetch",
         seq: i + 1,
-        attributes: { uid: SequenceSet.Uid(m.uid), flags: [...m.flags], modSeq: m.modSeq }
+        attributes: { uid: SequenceSet.Uid(m.uid), flags: s.flagsOf(m), modSeq: m.modSeq }
       })
   })
 }

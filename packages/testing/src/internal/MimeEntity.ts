@@ -5,12 +5,12 @@
  * read off this tree, so sizes and sections agree by construction.
  *
  * Header blocks are read by `@zone-eu/mailsplit`'s `Headers` (byte-faithful: it works on latin1
- * strings); parameters as a server reports them (`parseParams`). The split
+ * strings); structured values by `MimeParams`. The split
  * into parts follows Dovecot's message-parser rather than mailsplit's streaming `Splitter`, which
  * is asynchronous (it yields with `setImmediate`) while `Message.parse` is a pure function:
  * - a delimiter is any line starting with `--boundary`, whatever follows (Dovecot matches a prefix);
- * - the innermost open boundary is tried first, so a child boundary that extends its parent's is
- *   still the child's;
+ * - of the open boundaries a line starts with, the longest is the one (so a boundary that extends
+ *   another is told apart from it), and of equal ones the innermost;
  * - a line of an outer boundary also ends every inner part (a multipart missing its close
  *   delimiter ends where its parent's next delimiter is);
  * - the CRLF before a delimiter line belongs to the delimiter (RFC 2046 5.1.1).
@@ -20,12 +20,13 @@
  * @module
  */
 import mailsplit from "@zone-eu/mailsplit"
+import * as MimeParams from "./MimeParams.ts"
 
 /** `type/subtype; params` of an entity, lower-case type and subtype, params in header order. */
 export interface ContentType {
   readonly type: string
   readonly subtype: string
-  /** Parameters as written (see `parseParams`). */
+  /** Parameters as written (see `MimeParams`). */
   readonly params: ReadonlyArray<readonly [string, string]>
   /** Whether the entity had a Content-Type field (else the RFC 2045 5.2 default was taken). */
   readonly explicit: boolean
@@ -52,11 +53,29 @@ export interface Entity {
   readonly children: ReadonlyArray<Entity>
   readonly isMultipart: boolean
   readonly isMessage: boolean
+  /**
+   * Whether its Content-* fields count (Dovecot's message-parser): a part of a multipart always,
+   * another entity (the message, an encapsulated one) only with a MIME-Version or Content-Type
+   * field. Without, BODYSTRUCTURE ignores its Content-Transfer-Encoding, Content-ID and the rest.
+   */
+  readonly isMime: boolean
 }
 
 const CR = 0x0d
 const LF = 0x0a
 const DASH = 0x2d
+
+/**
+ * The form a server answers with: line ends made CRLF (`normalizeLineEnds`) and NUL bytes made 0x80
+ * (Dovecot's choice: IMAP literals may not carry NUL, RFC 9051 4.3), sizes unchanged by the second.
+ */
+export const storedForm = (raw: Uint8Array): Uint8Array => {
+  const crlf = normalizeLineEnds(raw)
+  if (!crlf.includes(0)) return crlf
+  const out = crlf === raw ? Uint8Array.from(crlf) : crlf
+  for (let i = 0; i < out.length; i++) if (out[i] === 0) out[i] = 0x80
+  return out
+}
 
 /**
  * RFC 9051 2.3.4 makes CRLF the line end of every message a server holds; Dovecot stores a bare LF
@@ -82,7 +101,12 @@ const lineEnd = (raw: Uint8Array, pos: number, end: number): number => {
   return i < 0 || i >= end ? end : i + 1
 }
 
-/** The boundary (index into `stack`, innermost first) a line starting `--` opens, and if it closes. */
+/**
+ * The open boundary (its index in `stack`) the line at `pos` is a delimiter of, and whether it is the
+ * close delimiter. Dovecot's rule: the line must start with `--` and a boundary, whatever follows;
+ * of several boundaries that match, the longest wins (`--b2--` is b2's close, not b's delimiter
+ * followed by `2--`), and of equal ones the innermost (a boundary reused by a nested multipart).
+ */
 const matchBoundary = (
   raw: Uint8Array,
   pos: number,
@@ -90,16 +114,17 @@ const matchBoundary = (
   stack: ReadonlyArray<Uint8Array>
 ): { readonly depth: number; readonly close: boolean } | undefined => {
   if (raw[pos] !== DASH || raw[pos + 1] !== DASH) return undefined
+  let best = -1
   for (let depth = stack.length - 1; depth >= 0; depth--) {
     const b = stack[depth] as Uint8Array
-    if (pos + 2 + b.length > end) continue
+    if (pos + 2 + b.length > end || (best >= 0 && b.length <= (stack[best] as Uint8Array).length)) continue
     let same = true
     for (let k = 0; k < b.length && same; k++) same = raw[pos + 2 + k] === b[k]
-    if (!same) continue
-    const after = pos + 2 + b.length
-    return { depth, close: after + 1 < end && raw[after] === DASH && raw[after + 1] === DASH }
+    if (same) best = depth
   }
-  return undefined
+  if (best < 0) return undefined
+  const after = pos + 2 + (stack[best] as Uint8Array).length
+  return { depth: best, close: after + 1 < end && raw[after] === DASH && raw[after + 1] === DASH }
 }
 
 /** Where a body that runs up to the delimiter line at `line` ends: before that line's CRLF. */
@@ -135,29 +160,70 @@ const scanToDelimiter = (raw: Uint8Array, pos: number, end: number, stack: Reado
 const latin1 = (raw: Uint8Array, from: number, to: number): string =>
   Buffer.from(raw.buffer, raw.byteOffset + from, to - from).toString("latin1")
 
-/** The header block from `pos`: up to and including the blank line, or up to a delimiter, or `end`. */
-const headerEnd = (raw: Uint8Array, pos: number, end: number, stack: ReadonlyArray<Uint8Array>): number => {
+/** How a header block from `pos` ends: at its blank line, at a delimiter line, or at the end. */
+type HeaderStop =
+  | { readonly _tag: "Blank"; readonly at: number; readonly length: number }
+  | { readonly _tag: "Delimiter"; readonly at: number }
+  | { readonly _tag: "End" }
+
+const headerStop = (raw: Uint8Array, pos: number, end: number, stack: ReadonlyArray<Uint8Array>): HeaderStop => {
   let p = pos
   while (p < end) {
-    if (raw[p] === LF) return p + 1
-    if (raw[p] === CR && raw[p + 1] === LF) return p + 2
-    if (matchBoundary(raw, p, end, stack) !== undefined) return p
+    const blank = raw[p] === LF ? 1 : raw[p] === CR && raw[p + 1] === LF ? 2 : 0
+    if (blank > 0) return { _tag: "Blank", at: p, length: blank }
+    if (matchBoundary(raw, p, end, stack) !== undefined) return { _tag: "Delimiter", at: p }
     p = lineEnd(raw, p, end)
   }
-  return end
+  return { _tag: "End" }
 }
 
-/** Splits a header block into fields with mailsplit's `Headers` (folds kept, keyless lines dropped). */
+/** Where a header ends (after its blank line, if any) and the delimiter that cut its entity short. */
+interface HeaderEnd {
+  readonly end: number
+  /** The offset of a delimiter of an enclosing multipart that follows the header at once. */
+  readonly cutAt: number | undefined
+}
+
+/**
+ * A header followed at once by a delimiter of an enclosing multipart (directly, or through its
+ * blank line) gives the CRLF before the delimiter to the delimiter: that header has no blank line
+ * (or loses its last CRLF) and its entity no body (Dovecot counts the CRLF in the parent's body;
+ * see `Parsed.outerEnd`). A multipart's own first delimiter right after its header takes nothing.
+ * `full` is `stack` plus the boundary this header opens, so that the longest match decides.
+ */
+const headerEnd = (
+  raw: Uint8Array,
+  pos: number,
+  end: number,
+  stop: HeaderStop,
+  stack: ReadonlyArray<Uint8Array>,
+  full: ReadonlyArray<Uint8Array>
+): HeaderEnd => {
+  if (stop._tag === "End") return { end, cutAt: undefined }
+  const next = stop._tag === "Blank" ? stop.at + stop.length : stop.at
+  const hit = matchBoundary(raw, next, end, full)
+  const enclosing = hit !== undefined && hit.depth < stack.length
+  if (!enclosing) return { end: next, cutAt: undefined }
+  return { end: stop._tag === "Blank" ? stop.at : beforeDelimiter(raw, pos, stop.at), cutAt: next }
+}
+
+/**
+ * Splits a header block into fields with mailsplit's `Headers` (folds kept). A line without a
+ * colon is a field named by the whole line, as Dovecot keeps it (HEADER.FIELDS.NOT returns it). The
+ * last field ends in CRLF only if the block does (a message may end inside its header).
+ */
 const readFields = (block: string): ReadonlyArray<HeaderField> => {
   // `Headers` takes a first line starting "From " for an mbox separator and drops it, which is
   // right for an mbox file and also what Dovecot does with such a line (not a header field).
   const list = new mailsplit.Headers(block).getList()
+  const closed = block.endsWith("\n")
   const out: Array<HeaderField> = []
-  for (const { line } of list) {
+  list.forEach(({ line }, i) => {
     const colon = line.indexOf(":")
-    if (colon <= 0) continue
-    out.push({ name: line.slice(0, colon).trimEnd(), raw: `${line}\r\n` })
-  }
+    const name = colon > 0 ? line.slice(0, colon).trimEnd() : line.trim()
+    if (name === "") return
+    out.push({ name, raw: i === list.length - 1 && !closed ? line : `${line}\r\n` })
+  })
   return out
 }
 
@@ -183,92 +249,14 @@ const DEFAULT_TEXT: ContentType = {
 }
 const DEFAULT_MESSAGE: ContentType = { type: "message", subtype: "rfc822", params: [], explicit: false }
 
-/** Parses a Content-Type value; one without a `/` falls back to the default (RFC 2045 5.2). */
+/**
+ * A Content-Type value (`MimeParams.contentType`), type and subtype lower-cased for the decisions
+ * here; without the field, `fallback` (RFC 2045 5.2's default, or message/rfc822 in a digest).
+ */
 export const parseContentType = (value: string | undefined, fallback: ContentType): ContentType => {
   if (value === undefined) return fallback
-  const parsed = parseParams(value)
-  const slash = parsed.value.indexOf("/")
-  if (slash <= 0 || slash === parsed.value.length - 1) return fallback
-  return {
-    type: parsed.value.slice(0, slash).trim().toLowerCase(),
-    subtype: parsed.value
-      .slice(slash + 1)
-      .trim()
-      .toLowerCase(),
-    params: parsed.params,
-    explicit: true
-  }
-}
-
-/** Splits at `;` outside quoted strings and comments; comments dropped. */
-const splitParams = (value: string): Array<string> => {
-  const out: Array<string> = []
-  let current = ""
-  let quoted = false
-  let depth = 0
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i] as string
-    if (quoted) {
-      current += c
-      if (c === "\\" && i + 1 < value.length) current += value[++i]
-      else if (c === '"') quoted = false
-    } else if (depth > 0) {
-      if (c === "\\") i++
-      else if (c === "(") depth++
-      else if (c === ")") depth--
-    } else if (c === '"') {
-      quoted = true
-      current += c
-    } else if (c === "(") depth++
-    else if (c === ";") {
-      out.push(current)
-      current = ""
-    } else current += c
-  }
-  out.push(current)
-  return out
-}
-
-const unquote = (v: string): string =>
-  v.startsWith('"') ? v.slice(1, v.endsWith('"') && v.length > 1 ? -1 : undefined).replace(/\\(.)/g, "$1") : v
-
-/**
- * A structured header value (`value; a=1; b="2"`) with its parameters as a server reports them in
- * BODYSTRUCTURE: names in the case written, quoted values unquoted, and RFC 2231 continuations
- * joined the way Dovecot joins them (`title*0`, `title*1` become `title`; an extended value, `name*`
- * or `name*0*`, stays `name*` with its `charset'lang'%xx` text, which the client decodes). Joined
- * parameters come after the plain ones. libmime's `parseHeaderValue` decodes the extended values
- * and lower-cases the names, which is right for reading a message and wrong for answering as a
- * server does, so this one is written out; libmime decodes words for SEARCH (`Message.ts`).
- */
-export const parseParams = (
-  value: string
-): { readonly value: string; readonly params: ReadonlyArray<readonly [string, string]> } => {
-  const [head = "", ...rest] = splitParams(value)
-  const plain: Array<readonly [string, string]> = []
-  const continued = new Map<string, Array<{ index: number; extended: boolean; value: string }>>()
-  for (const segment of rest) {
-    const eq = segment.indexOf("=")
-    if (eq <= 0) continue
-    const name = segment.slice(0, eq).trim()
-    const v = unquote(segment.slice(eq + 1).trim())
-    if (name === "") continue
-    const m = /^(.+?)\*(\d+)(\*?)$/.exec(name)
-    if (m === null) {
-      plain.push([name, v])
-      continue
-    }
-    const base = m[1] as string
-    const list = continued.get(base) ?? []
-    list.push({ index: Number(m[2]), extended: m[3] === "*", value: v })
-    continued.set(base, list)
-  }
-  for (const [base, list] of continued) {
-    list.sort((x, y) => x.index - y.index)
-    const extended = list.some((x) => x.extended)
-    plain.push([extended ? `${base}*` : base, list.map((x) => x.value).join("")])
-  }
-  return { value: head.trim(), params: plain }
+  const ct = MimeParams.contentType(value)
+  return { type: ct.type.toLowerCase(), subtype: ct.subtype.toLowerCase(), params: ct.params, explicit: true }
 }
 
 const boundaryOf = (contentType: ContentType): Uint8Array | undefined => {
@@ -276,52 +264,73 @@ const boundaryOf = (contentType: ContentType): Uint8Array | undefined => {
   return b === undefined || b.length === 0 ? undefined : Buffer.from(b, "latin1")
 }
 
+/** An entity as parsed, and where its parent's body may end because of it. */
+interface Parsed {
+  readonly entity: Entity
+  /** Where the scan stopped: the delimiter line that ended the entity, or the end of the data. */
+  readonly stop: Stop
+  /**
+   * Where a parent that ends with this entity ends: its end, except after a header cut short by a
+   * delimiter, whose CRLF the parent's body keeps (Dovecot's message-parser moves it there).
+   */
+  readonly outerEnd: number
+}
+
+/** The stop at a delimiter line known to be one. */
+const stopAt = (raw: Uint8Array, at: number, end: number, stack: ReadonlyArray<Uint8Array>): Stop => {
+  const hit = matchBoundary(raw, at, end, stack)
+  return { at, next: lineEnd(raw, at, end), depth: hit?.depth ?? -1, close: hit?.close ?? false }
+}
+
 /**
- * Parses the entity starting at `pos`, inside the open multiparts `stack` (innermost last); returns
- * it and where the scan stopped (the delimiter line that ended it, or the end of the data).
+ * Parses the entity starting at `pos`, inside the open multiparts `stack` (innermost last).
+ * `inMultipart`: it is a part of a multipart (so its Content-* fields count, `Entity.isMime`).
  */
 const parseEntity = (
   raw: Uint8Array,
   pos: number,
   end: number,
   stack: ReadonlyArray<Uint8Array>,
-  fallback: ContentType
-): { readonly entity: Entity; readonly stop: Stop } => {
-  const bodyStart = headerEnd(raw, pos, end, stack)
-  const fields = readFields(latin1(raw, pos, bodyStart))
+  fallback: ContentType,
+  inMultipart: boolean
+): Parsed => {
+  const hstop = headerStop(raw, pos, end, stack)
+  let fields = readFields(latin1(raw, pos, hstop._tag === "End" ? end : hstop.at))
   const contentType = parseContentType(fieldValue(fields, "content-type"), fallback)
+  const isMime = inMultipart || fields.some((f) => /^(mime-version|content-type)$/i.test(f.name))
   const isMultipart = contentType.type === "multipart"
   const isMessage = contentType.type === "message" && contentType.subtype === "rfc822"
-  const make = (children: ReadonlyArray<Entity>, bodyEnd: number, stop: Stop) => ({
-    entity: {
-      start: pos,
-      bodyStart,
-      end: Math.max(bodyEnd, bodyStart),
-      fields,
-      contentType,
-      children,
-      isMultipart,
-      isMessage
-    },
-    stop
-  })
+  const own = isMultipart ? boundaryOf(contentType) : undefined
+  const header = headerEnd(raw, pos, end, hstop, stack, own === undefined ? stack : [...stack, own])
+  const bodyStart = header.end
+  // A header cut short by a delimiter lost its last CRLF: its fields are read again without it.
+  if (header.cutAt !== undefined && hstop._tag === "Delimiter") fields = readFields(latin1(raw, pos, bodyStart))
+  const make = (children: ReadonlyArray<Entity>, bodyEnd: number, stop: Stop, outerEnd?: number): Parsed => {
+    const entityEnd = Math.max(bodyEnd, bodyStart)
+    return {
+      entity: { start: pos, bodyStart, end: entityEnd, fields, contentType, children, isMultipart, isMessage, isMime },
+      stop,
+      outerEnd: outerEnd ?? entityEnd
+    }
+  }
+  if (header.cutAt !== undefined) return make([], bodyStart, stopAt(raw, header.cutAt, end, stack), header.cutAt)
   if (isMultipart) return parseMultipart(raw, bodyStart, end, stack, contentType, make)
   if (isMessage) {
-    const inner = parseEntity(raw, bodyStart, end, stack, DEFAULT_TEXT)
-    return make([inner.entity], inner.entity.end, inner.stop)
+    const inner = parseEntity(raw, bodyStart, end, stack, DEFAULT_TEXT, false)
+    return make([inner.entity], inner.outerEnd, inner.stop)
   }
   const stop = scanToDelimiter(raw, bodyStart, end, stack)
   return make([], stop.depth < 0 ? end : beforeDelimiter(raw, bodyStart, stop.at), stop)
 }
 
-const parseMultipart = <R>(
+const parseMultipart = (
   raw: Uint8Array,
   bodyStart: number,
   end: number,
   stack: ReadonlyArray<Uint8Array>,
   contentType: ContentType,
-  make: (children: ReadonlyArray<Entity>, bodyEnd: number, stop: Stop) => R
-): R => {
+  make: (children: ReadonlyArray<Entity>, bodyEnd: number, stop: Stop) => Parsed
+): Parsed => {
   const boundary = boundaryOf(contentType)
   if (boundary === undefined) {
     // No boundary: nothing delimits parts; the body runs to the parent's next delimiter.
@@ -332,22 +341,26 @@ const parseMultipart = <R>(
   const own = inner.length - 1
   const childFallback = contentType.subtype === "digest" ? DEFAULT_MESSAGE : DEFAULT_TEXT
   const children: Array<Entity> = []
+  let last: Parsed | undefined
   let stop = scanToDelimiter(raw, bodyStart, end, inner) // the preamble
   while (stop.depth === own && !stop.close) {
-    const child = parseEntity(raw, stop.next, end, inner, childFallback)
-    children.push(child.entity)
-    stop = child.stop
+    last = parseEntity(raw, stop.next, end, inner, childFallback, true)
+    children.push(last.entity)
+    stop = last.stop
   }
   if (stop.depth === own) {
-    // Closed: the epilogue runs to the parent's next delimiter (or the end).
+    // Closed: the epilogue runs to the parent's next delimiter (or the end). The close delimiter
+    // line took its own CRLF, so an empty epilogue gives up none.
     const after = scanToDelimiter(raw, stop.next, end, stack)
-    return make(children, after.depth < 0 ? end : beforeDelimiter(raw, bodyStart, after.at), after)
+    return make(children, after.depth < 0 ? end : beforeDelimiter(raw, stop.next, after.at), after)
   }
-  return make(children, stop.depth < 0 ? end : beforeDelimiter(raw, bodyStart, stop.at), stop)
+  // Never closed: the body ends where its last part (or, with none, its preamble) does.
+  const bodyEnd = last !== undefined ? last.outerEnd : stop.depth < 0 ? end : beforeDelimiter(raw, bodyStart, stop.at)
+  return make(children, bodyEnd, stop)
 }
 
 /** The MIME tree of a message whose line ends are CRLF (see `normalizeLineEnds`). */
-export const parse = (raw: Uint8Array): Entity => parseEntity(raw, 0, raw.length, [], DEFAULT_TEXT).entity
+export const parse = (raw: Uint8Array): Entity => parseEntity(raw, 0, raw.length, [], DEFAULT_TEXT, false).entity
 
 /** Whether the entity's header block ends with its blank line (a header-only message has none). */
 export const hasBlankLine = (raw: Uint8Array, entity: Entity): boolean => {
