@@ -7,7 +7,7 @@
  *   snapshots over the sessions added, so what is held once cancels out);
  * - by owner: every object is charged to its nearest dominator that is an owner (a socket, a fiber,
  *   a Deferred, a scope, an IMAP module's closure...: `owners` below), so the owners add up to the
- *   heap; per session.
+ *   heap; per session (`--owners N` rows, default 30).
  */
 import { readFileSync } from "node:fs"
 
@@ -193,7 +193,9 @@ interface Owner {
 }
 const owners: ReadonlyArray<Owner> = [
   { name: "socket (net.Socket, its stream states, libuv handle)", label: /^(Socket|TLSSocket|Node \/ TCPSocketWrap)$/ },
-  { name: "ImapSession object (operations bound to the context)", label: /^Object$/, props: ["idle", "fetchBody"] },
+  { name: "ImapSession object (greeting and context; members on the shared prototype)", label: /^Session$/ },
+  { name: "session state (SessionState: the mailbox snapshot)", label: /^Object$/, props: ["_tag", "mailbox"] },
+  { name: "resolved options (ImapConfig.resolve)", label: /^Object$/, props: ["host", "greetingTimeout"] },
   { name: "SessionContext", label: /^ContextImpl$/ },
   { name: "CommandQueue", label: /^Queue$/ },
   { name: "ReaderGate", label: /^Gate$/ },
@@ -206,11 +208,26 @@ const owners: ReadonlyArray<Owner> = [
   { name: "ImapConnection (the object callers hold)", label: /^Connection$/ },
   { name: "EventInbox (subscription)", label: /^InboxImpl$/ },
   { name: "SubscriptionRef (state) and its PubSub", label: /^(SubscriptionRef.*|PubSubImpl|UnboundedPubSub)$/ },
+  { name: "SubscriptionRef (state) and its PubSub", label: /^Object$/, props: ["madePubSub"] },
+  { name: "Delivery (watcher: checkpoints and hand-off)", label: /^DeliveryImpl$/ },
   { name: "Deferred", label: /^DeferredImpl$/ },
   { name: "Scope (its finalizers Map and what the finalizers hold)", label: /^Object$/, props: ["strategy", "state"] },
+  // A scope's state held by more than its scope (a child scope's finalizer in its parent).
+  { name: "Scope (its finalizers Map and what the finalizers hold)", label: /^Object$/, props: ["finalizers"] },
   { name: "Scope", label: /^(ScopeImpl|Scope|Closeable)$/ },
   { name: "Effect fibers (FiberImpl: stack, generators, contexts)", label: /^FiberImpl$/ },
-  { name: "Framer (closures)", label: /^ƒ (push|each|takeFrame|hold|literalBefore)$/ }
+  { name: "Framer (closures)", label: /^ƒ (push|each|takeFrame|hold|literalBefore)$/ },
+  { name: "Framer (closures)", label: /^Object$/, props: ["each", "push"] },
+  {
+    name: "FirstOf waits (Race: the sources and waiters of a wait held open)",
+    label: /^Object$/,
+    props: ["_tag", "f"]
+  },
+  { name: "command requests and queue entries (the IDLE held open)", label: /^Object$/, props: ["name", "allowedIn"] },
+  { name: "command requests and queue entries (the IDLE held open)", label: /^Object$/, props: ["request", "turn"] },
+  { name: "resolved options (ImapConfig.resolve)", label: /^Object$/, props: ["commandTimeout", "trace"] },
+  { name: "the caller's options (credentials)", label: /^Object$/, props: ["user", "password"] },
+  { name: "Effect Contexts (services of fibers and finalizers)", label: /^Object$/, props: ["cacheRoot", "_flat"] }
 ]
 
 /** The name of an edge from `from` to `to` (property name, or [index]). */
@@ -467,7 +484,7 @@ print(
     (v) => v,
     () => 0
   ),
-  20
+  Number(opt("owners") ?? 30)
 )
 print(
   "By constructor (self size)",

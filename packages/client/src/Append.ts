@@ -6,7 +6,7 @@ import { Command } from "@pkg/protocol"
 import * as Effect from "effect/Effect"
 import { fromReason, MissingCapability } from "./ImapError.ts"
 import type { AppendResult, ImapSession } from "./ImapSession.ts"
-import type { SessionContext } from "./internal/SessionContext.ts"
+import type { Operations, SessionContext } from "./internal/SessionContext.ts"
 
 const encoder = new TextEncoder()
 
@@ -30,7 +30,7 @@ const append = Effect.fn("ImapClient.append")(function* (
     : ({ uidValidity: undefined, uid: undefined } satisfies AppendResult)
 })
 
-/** Defined once, called with the session's context (see Messages.make). */
-export const make = (ctx: SessionContext): Pick<ImapSession, "append"> => ({
-  append: (mailbox, message, options) => append(ctx, mailbox, message, options)
-})
+/** Defined once, called with the session's context (see Messages.operations). */
+export const operations: Operations<Pick<ImapSession, "append">> = {
+  append: (ctx) => (mailbox, message, options) => append(ctx, mailbox, message, options)
+}

@@ -11,7 +11,7 @@ import * as FetchStream from "./FetchStream.ts"
 import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
 import type { AnySet, FetchOptions, ImapSession, UidSet } from "./ImapSession.ts"
 import * as FetchFilter from "./internal/FetchFilter.ts"
-import type { SessionContext } from "./internal/SessionContext.ts"
+import type { Operations, SessionContext } from "./internal/SessionContext.ts"
 
 const fetchRequest = (ctx: SessionContext, set: AnySet, items: Command.FetchItems, opts?: FetchOptions) => {
   const modifiers = opts?.changedSince !== undefined ? { changedSince: opts.changedSince } : undefined
@@ -150,8 +150,9 @@ const changedSince = Effect.fn("ImapClient.changedSince")(function* (
 
 export type FetchOperations = Pick<ImapSession, "fetch" | "fetchBody" | "changedSince">
 
-export const make = (ctx: SessionContext): FetchOperations => ({
-  fetch: fetch(ctx),
-  fetchBody: fetchBody(ctx),
-  changedSince: (set, modSeq, options) => changedSince(ctx, set, modSeq, options)
-})
+/** Defined once, called with the session's context (see Messages.operations). */
+export const operations: Operations<FetchOperations> = {
+  fetch,
+  fetchBody,
+  changedSince: (ctx) => (set, modSeq, options) => changedSince(ctx, set, modSeq, options)
+}

@@ -108,6 +108,18 @@ export interface ResolvedOptions {
   readonly trace: TraceSink | undefined
 }
 
+// Defaults shared by every session rather than made for each: resolved options live as long as
+// their session, and four Durations and two objects were about 480 bytes of each.
+const defaultConnectTimeout = Duration.seconds(15)
+const defaultGreetingTimeout = Duration.seconds(15)
+const defaultCommandTimeout = Duration.seconds(60)
+const defaultLogoutTimeout = Duration.seconds(5)
+const noLimits: Limits = {}
+const defaultClientId: Readonly<Record<string, string>> = { name: "effect-imap", version: "0.1.0" }
+
+const durationOr = (input: Duration.Input | undefined, fallback: Duration.Duration): Duration.Duration =>
+  input === undefined ? fallback : Duration.fromInputUnsafe(input)
+
 /** The extensions ENABLEd by default when the server offers them. */
 export const defaultEnable: ReadonlyArray<string> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]
 
@@ -124,13 +136,13 @@ export const resolve = (o: ImapClientOptions): ResolvedOptions => {
     tls,
     tlsOptions: o.tlsOptions,
     auth: o.auth,
-    connectTimeout: Duration.fromInputUnsafe(o.timeouts?.connect ?? "15 seconds"),
-    greetingTimeout: Duration.fromInputUnsafe(o.timeouts?.greeting ?? "15 seconds"),
-    commandTimeout: Duration.fromInputUnsafe(o.timeouts?.command ?? "60 seconds"),
-    logoutTimeout: Duration.fromInputUnsafe(o.timeouts?.logout ?? "5 seconds"),
-    limits: o.limits ?? {},
+    connectTimeout: durationOr(o.timeouts?.connect, defaultConnectTimeout),
+    greetingTimeout: durationOr(o.timeouts?.greeting, defaultGreetingTimeout),
+    commandTimeout: durationOr(o.timeouts?.command, defaultCommandTimeout),
+    logoutTimeout: durationOr(o.timeouts?.logout, defaultLogoutTimeout),
+    limits: o.limits ?? noLimits,
     enable: o.enable ?? defaultEnable,
-    clientId: o.clientId ?? { name: "effect-imap", version: "0.1.0" },
+    clientId: o.clientId ?? defaultClientId,
     trace: o.trace
   }
 }

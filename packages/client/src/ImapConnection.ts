@@ -36,6 +36,7 @@ import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
+import * as StateRef from "./internal/StateRef.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as Unsolicited from "./internal/Unsolicited.ts"
 import * as SessionState from "./SessionState.ts"
@@ -258,11 +259,10 @@ const die = (core: Core, error: ImapError): void => {
 
 /** Publishes `current` to `state` if it changed (a command's caller may have published it already). */
 const publishState = (core: Core): void => {
-  // Forked, not run synchronously: `state` is public, and a caller holding its permit across a
-  // wait (an updateEffect) must delay the publication, never throw in the socket's data event.
-  // The fork completes at once otherwise, and publications queue on the permit in order.
-  if (SubscriptionRef.getUnsafe(core.state) !== core.current)
-    Effect.runFork(SubscriptionRef.set(core.state, core.current))
+  // `state` is public, and a caller holding its permit across a wait (an updateEffect) must delay
+  // the publication, never throw in the socket's data event: StateRef.publish forks the write to
+  // queue on the permit if the permit exists, and applies it at once otherwise (no fork per read).
+  if (SubscriptionRef.getUnsafe(core.state) !== core.current) StateRef.publish(core.state, core.current)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,7 +723,7 @@ export const make = (
         }
       ),
       inboxes: new Set(),
-      state: yield* SubscriptionRef.make(initialState),
+      state: yield* StateRef.make(initialState),
       closed: yield* Deferred.make<never, ImapError>(),
       current: initialState,
       capabilities: Capabilities.makeStore(initialCapabilities),

@@ -8,7 +8,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
 import { CommandFailed, fromReason, MissingCapability } from "./ImapError.ts"
 import type { ImapSession, MailboxInfo } from "./ImapSession.ts"
-import type { SessionContext } from "./internal/SessionContext.ts"
+import type { Operations, SessionContext } from "./internal/SessionContext.ts"
 import * as SessionState from "./SessionState.ts"
 
 const specialUses = new Set([
@@ -189,18 +189,18 @@ const unsubscribe = Effect.fn("ImapClient.unsubscribe")(function* (ctx: SessionC
   yield* ctx.run(Command.unsubscribe(mailbox))
 })
 
-/** Defined once for every session, called with this one's context (see Messages.make). */
-export const make = (ctx: SessionContext): MailboxOperations => ({
-  list: (pattern, options) => list(ctx, pattern, options),
-  status: (mailbox, items) => status(ctx, mailbox, items),
-  select: (mailbox, options) => select(ctx, mailbox, options),
-  examine: (mailbox, options) => examine(ctx, mailbox, options),
-  close: () => close(ctx),
-  unselect: () => unselect(ctx),
-  create: (mailbox) => create(ctx, mailbox),
-  delete: (mailbox) => delete_(ctx, mailbox),
-  rename: (from, to) => rename(ctx, from, to),
-  subscribe: (mailbox) => subscribe(ctx, mailbox),
-  unsubscribe: (mailbox) => unsubscribe(ctx, mailbox),
-  namespace: () => namespace(ctx)
-})
+/** Defined once for every session, called with this one's context (see Messages.operations). */
+export const operations: Operations<MailboxOperations> = {
+  list: (ctx) => (pattern, options) => list(ctx, pattern, options),
+  status: (ctx) => (mailbox, items) => status(ctx, mailbox, items),
+  select: (ctx) => (mailbox, options) => select(ctx, mailbox, options),
+  examine: (ctx) => (mailbox, options) => examine(ctx, mailbox, options),
+  close: (ctx) => () => close(ctx),
+  unselect: (ctx) => () => unselect(ctx),
+  create: (ctx) => (mailbox) => create(ctx, mailbox),
+  delete: (ctx) => (mailbox) => delete_(ctx, mailbox),
+  rename: (ctx) => (from, to) => rename(ctx, from, to),
+  subscribe: (ctx) => (mailbox) => subscribe(ctx, mailbox),
+  unsubscribe: (ctx) => (mailbox) => unsubscribe(ctx, mailbox),
+  namespace: (ctx) => () => namespace(ctx)
+}

@@ -10,7 +10,7 @@ import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Effect from "effect/Effect"
 import { CommandFailed, fromReason, type ImapError, ProtocolFailed } from "./ImapError.ts"
 import type { ImapSession } from "./ImapSession.ts"
-import type { SessionContext } from "./internal/SessionContext.ts"
+import type { Operations, SessionContext } from "./internal/SessionContext.ts"
 
 /** What a summary may ask for (RFC 4731 2): the lowest and highest UID, how many, and all of them. */
 export type SearchReturn = "MIN" | "MAX" | "COUNT" | "ALL"
@@ -180,8 +180,8 @@ const searchSummary = Effect.fn("ImapClient.searchSummary")(function* (
   return yield* summary(ctx, criteria, returns)
 })
 
-/** The session's SEARCH operations, each in its own span; defined once, called with the session's context (see Messages.make). */
-export const make = (ctx: SearchContext): SearchOperations => ({
-  search: (criteria) => search(ctx, criteria),
-  searchSummary: (criteria, returns) => searchSummary(ctx, criteria, returns)
-})
+/** The session's SEARCH operations, each in its own span; defined once, called with the session's context (see Messages.operations). */
+export const operations: Operations<SearchOperations> = {
+  search: (ctx) => (criteria) => search(ctx, criteria),
+  searchSummary: (ctx) => (criteria, returns) => searchSummary(ctx, criteria, returns)
+}

@@ -57,6 +57,26 @@ export const emptyMailbox = (name: string): MailboxSnapshot => ({
   unseen: undefined
 })
 
+/**
+ * Flag lists are the same in every mailbox of a server (Dovecot's FLAGS and PERMANENTFLAGS, for
+ * example), yet each SELECT parses its own strings and arrays, held as long as the mailbox stays
+ * selected: about 400 bytes of every IDLE session (bench/heap-owners.ts). Snapshots share one
+ * array per distinct list. Bounded, so a server that varies its lists (keywords) cannot grow it:
+ * past the bound the oldest list is forgotten.
+ */
+const internedFlags = new Map<string, ReadonlyArray<string>>()
+const internedFlagsLimit = 64
+
+/** `flags`, or an equal list already held by another snapshot. */
+const internFlags = (flags: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const key = flags.join(" ")
+  const known = internedFlags.get(key)
+  if (known !== undefined) return known
+  if (internedFlags.size >= internedFlagsLimit) internedFlags.delete(internedFlags.keys().next().value!)
+  internedFlags.set(key, flags)
+  return flags
+}
+
 const applyCode = (m: MailboxSnapshot, code: ResponseCode | undefined): MailboxSnapshot => {
   if (code === undefined) return m
   switch (code._tag) {
@@ -67,7 +87,7 @@ const applyCode = (m: MailboxSnapshot, code: ResponseCode | undefined): MailboxS
     case "HighestModSeq":
       return { ...m, highestModSeq: code.modSeq }
     case "PermanentFlags":
-      return { ...m, permanentFlags: code.flags }
+      return { ...m, permanentFlags: internFlags(code.flags) }
     case "Unseen":
       return { ...m, unseen: code.seq }
     case "ReadOnly":
@@ -92,7 +112,7 @@ export const applyToMailbox = (m: MailboxSnapshot, r: UntaggedData): MailboxSnap
       // EARLIER reports expunges the client already accounted for (RFC 7162 3.2.10).
       return r.earlier ? m : { ...m, exists: Math.max(0, m.exists - SequenceSet.size(r.uids)) }
     case "Flags":
-      return { ...m, flags: r.flags }
+      return { ...m, flags: internFlags(r.flags) }
     case "UntaggedStatus":
       return r.status === "OK" ? applyCode(m, r.code) : m
     case "Fetch": {

@@ -35,6 +35,7 @@ import type { ImapClientOptions } from "./ImapConfig.ts"
 import { fromReason, type ImapError, InvalidInput, retryAfter } from "./ImapError.ts"
 import type * as MessageSummary from "./MessageSummary.ts"
 import * as Delivery from "./internal/Delivery.ts"
+import * as PullStream from "./internal/PullStream.ts"
 import * as WatchSession from "./internal/WatchSession.ts"
 
 /** A new message: its summary (`MessageSummary`), in the mailbox being watched. */
@@ -141,7 +142,7 @@ export const isSinceUid = (n: number): boolean => n === 0 || (SequenceSet.isVali
 
 /** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
-  Stream.unwrap(
+  PullStream.make(
     Effect.gen(function* () {
       // Checked before connecting, not refused by the encoder after logging in.
       const since = options.sinceUid
@@ -170,7 +171,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
           onEstablished
         })
       yield* Effect.forkScoped(
-        supervise(session, delivery.emit, options.reconnect ?? defaultReconnect).pipe(
+        supervise(session, (event) => delivery.emit(event), options.reconnect ?? defaultReconnect).pipe(
           Effect.exit,
           Effect.flatMap((exit) =>
             Effect.sync(() => delivery.end(Exit.isFailure(exit) ? exit : Exit.failCause(Cause.die("watcher ended"))))
@@ -179,7 +180,7 @@ export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, Im
       )
       // A consumer that failed or was interrupted may not have finished the last event: keep it.
       yield* Effect.addFinalizer((exit) => (Exit.isSuccess(exit) ? delivery.commit : Effect.void))
-      return Stream.fromPull(Effect.succeed(delivery.pull))
+      return delivery.pull
     })
   )
 
@@ -194,7 +195,10 @@ const supervise = (
   reconnect: Schedule.Schedule<unknown, ImapError>
 ): Effect.Effect<never, ImapError> =>
   Effect.gen(function* () {
-    let step = yield* Schedule.toStepWithSleep(reconnect)
+    // Made at the first failure (and again after each session that got as far as IDLE), not held
+    // by every healthy watcher: a step of the default schedule is 1.3 KB (bench/heap-owners.ts).
+    // A schedule's clock starts at its first step, not when the step function is made.
+    let step: ((error: ImapError) => Effect.Effect<unknown, unknown>) | undefined
     let attempt = 0
     while (true) {
       let established = false
@@ -209,8 +213,9 @@ const supervise = (
       if (!error.value.isRetryable) return yield* Effect.fail(error.value)
       if (established) {
         attempt = 0
-        step = yield* Schedule.toStepWithSleep(reconnect)
+        step = undefined
       }
+      step ??= yield* Schedule.toStepWithSleep(reconnect)
       attempt++
       yield* emit({ _tag: "Disconnected", error: error.value, attempt })
       const started = yield* Clock.currentTimeMillis

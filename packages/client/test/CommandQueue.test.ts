@@ -6,9 +6,9 @@
  * tagged NO that replaces it).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ImapClient, ImapConfig } from "@pkg/client"
+import { ImapClient, ImapConfig, type SessionState } from "@pkg/client"
 import { SearchKey, SequenceSet } from "@pkg/protocol"
-import { Deferred, Effect, Exit, Fiber, SubscriptionRef } from "effect"
+import { Deferred, Effect, Exit, Fiber, Stream, SubscriptionRef } from "effect"
 import * as Peer from "../../../test/support/ScriptedPeer.ts"
 import * as SessionConnection from "../src/internal/SessionConnection.ts"
 
@@ -231,6 +231,46 @@ describe("state transitions", () => {
       yield* client.noop().pipe(Effect.flip)
       assert.strictEqual((yield* client.currentState)._tag, "Logout")
       assert.strictEqual((yield* SubscriptionRef.get(client.state))._tag, "Logout")
+    })
+  )
+
+  it.live("SubscriptionRef.changes(state) gives the current state first, then each change", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 1)
+        await Peer.answer(conn, [], /^UNSELECT$/)
+        await Peer.acceptSelect(conn, 2)
+        await conn.expect("NOOP")
+        await conn.ended
+      })
+      const client = yield* ImapClient.make(Peer.clientOptions(peer.port, { timeouts: { command: "200 millis" } }))
+      const tags = (states: ReadonlyArray<SessionState.SessionState>) =>
+        states.map((s) => (s._tag === "Selected" ? `Selected ${s.mailbox.exists}` : s._tag))
+      // Subscribed before anything changed: the state as it is, then every change.
+      const early = yield* SubscriptionRef.changes(client.state).pipe(
+        Stream.takeUntil((s) => s._tag === "Logout"),
+        Stream.runCollect,
+        startNow
+      )
+      yield* client.select("INBOX")
+      yield* client.unselect()
+      yield* client.select("INBOX")
+      // Subscribed late: the state now first (Selected), then what follows.
+      const late = yield* SubscriptionRef.changes(client.state).pipe(
+        Stream.takeUntil((s) => s._tag === "Logout"),
+        Stream.runCollect,
+        startNow
+      )
+      yield* client.noop().pipe(Effect.flip)
+      assert.deepStrictEqual(tags(yield* Fiber.join(early)), [
+        "Authenticated",
+        "Selected 1",
+        "Authenticated",
+        "Selected 2",
+        "Logout"
+      ])
+      assert.deepStrictEqual(tags(yield* Fiber.join(late)), ["Selected 2", "Logout"])
     })
   )
 })

@@ -110,6 +110,37 @@ describe("the IDLE stream", () => {
     })
   )
 
+  it.live("a stream closed, three times over, leaves no waiter of its own on the connection's end", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 2)
+        for (const count of [3, 4, 5]) {
+          const tag = await Peer.acceptIdle(conn, "+ idling", `* ${count} EXISTS`)
+          await Peer.acceptDone(conn, tag)
+        }
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const client = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          yield* client.select("INBOX")
+          const closed = SessionConnection.of(client).closed
+          const waiters = () => closed.resumes?.length ?? 0
+          const before = waiters()
+          const seen: Array<number> = []
+          for (let i = 0; i < 3; i++) {
+            const events = yield* client.idle().pipe(Stream.take(1), Stream.runCollect)
+            for (const e of events) if (e._tag === "Exists") seen.push(e.count)
+            assert.strictEqual(waiters(), before)
+          }
+          assert.deepStrictEqual(seen, [3, 4, 5])
+        })
+      )
+    })
+  )
+
   it.live("closing the stream waits for the tagged OK that follows DONE", () =>
     Effect.gen(function* () {
       let okSent = false

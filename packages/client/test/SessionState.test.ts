@@ -22,6 +22,30 @@ describe("SessionState.reduce", () => {
     expect(s._tag === "Selected" && s.mailbox.exists).toBe(1)
   })
 
+  it("keeps FLAGS and PERMANENTFLAGS as sent; equal lists from two SELECTs are one shared array", () => {
+    const flags = (names: ReadonlyArray<string>): UntaggedData => ({ _tag: "Flags", flags: [...names] })
+    const permanent = (names: ReadonlyArray<string>): UntaggedData => ({
+      _tag: "UntaggedStatus",
+      status: "OK",
+      code: { _tag: "PermanentFlags", flags: [...names] },
+      text: ""
+    })
+    const select = (f: ReadonlyArray<string>, p: ReadonlyArray<string>) =>
+      [flags(f), permanent(p)].reduce(SessionState.applyToMailbox, SessionState.emptyMailbox("INBOX"))
+    const a = select(["\\Seen", "\\Deleted"], ["\\Seen", "\\*"])
+    const b = select(["\\Seen", "\\Deleted"], ["\\Seen", "\\*"])
+    const c = select(["\\Seen", "$Junk"], ["\\Seen"])
+    expect([a.flags, a.permanentFlags, c.flags, c.permanentFlags]).toEqual([
+      ["\\Seen", "\\Deleted"],
+      ["\\Seen", "\\*"],
+      ["\\Seen", "$Junk"],
+      ["\\Seen"]
+    ])
+    expect(b.flags).toBe(a.flags)
+    expect(b.permanentFlags).toBe(a.permanentFlags)
+    expect(c.flags).not.toBe(a.flags)
+  })
+
   it("takes UIDNEXT, UIDVALIDITY and HIGHESTMODSEQ from untagged OK codes", () => {
     const ok = (code: NonNullable<Extract<UntaggedData, { _tag: "UntaggedStatus" }>["code"]>): UntaggedData => ({
       _tag: "UntaggedStatus",

@@ -40,6 +40,29 @@ describe("the public session", () => {
     })
   )
 
+  it.live("its operations work taken off it (destructured), each bound to its own session", () =>
+    Effect.gen(function* () {
+      const peer = yield* Peer.scoped(async (conn) => {
+        await Peer.login(conn)
+        await Peer.acceptSelect(conn, 3)
+        await Peer.answer(conn, [], /^NOOP$/)
+        await Peer.acceptLogout(conn)
+      })
+      yield* Peer.check(
+        peer,
+        Effect.gen(function* () {
+          const { select, noop, currentState, greeting } = yield* ImapClient.make(Peer.clientOptions(peer.port))
+          assert.strictEqual((yield* select("INBOX")).exists, 3)
+          yield* noop()
+          assert.strictEqual((yield* currentState)._tag, "Selected")
+          assert.strictEqual(greeting.status, "OK")
+        })
+      )
+      const commands = peer.received.map((line) => line.slice(line.indexOf(" ") + 1))
+      assert.deepStrictEqual(commands.slice(1, 3), ["SELECT INBOX", "NOOP"])
+    })
+  )
+
   it("refuses an object that is not a session", () => {
     assert.throws(() => SessionConnection.of({}), TypeError, "not a session made by ImapSession.make")
   })

@@ -37,71 +37,94 @@ export interface Delivery<A, E> {
   readonly commit: Effect.Effect<void>
 }
 
-export const make = <A, E>(options: {
+export interface DeliveryOptions {
   readonly capacity: number
   /** Stores a checkpoint; it must not fail (the watcher turns a store's failure into a defect). */
   readonly write: (c: Checkpoint) => Effect.Effect<void>
-}): Delivery<A, E> => {
-  const handoff = Handoff.make<Entry<A>, E>({ capacity: options.capacity })
-  /** Taken by the consumer, not yet written. */
-  let uncommitted: Checkpoint | undefined
-  let produced: Checkpoint | undefined
-  /** Buffered entries that carry a checkpoint. */
-  let pending = 0
+}
 
-  const put = (event: A | undefined, checkpoint: Checkpoint | undefined): Effect.Effect<void> =>
-    Effect.suspend(() => {
+/**
+ * A class, and a pull without a generator: a watcher's consumer waits inside `pull` for as long as
+ * no mail comes (hours), and what it holds meanwhile is this one object, not a context of six
+ * closures and a suspended generator (bench/heap-owners.ts).
+ */
+class DeliveryImpl<A, E> implements Delivery<A, E> {
+  private readonly options: DeliveryOptions
+  private readonly handoff: Handoff.Handoff<Entry<A>, E>
+  /** Taken by the consumer, not yet written. */
+  private uncommitted: Checkpoint | undefined = undefined
+  private newest: Checkpoint | undefined = undefined
+  /** Buffered entries that carry a checkpoint. */
+  private pending = 0
+  readonly commit: Effect.Effect<void>
+  readonly pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done>
+  private readonly next: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done>
+
+  constructor(options: DeliveryOptions) {
+    this.options = options
+    this.handoff = Handoff.make<Entry<A>, E>({ capacity: options.capacity })
+    // Uninterruptible, and cleared only once written: a consumer that stops while the write is in
+    // flight must not leave the store behind what it was handed (the restart would repeat it).
+    this.commit = Effect.uninterruptible(Effect.suspend(() => this.commitNow()))
+    this.next = Effect.flatMap(this.handoff.take, (entry) => this.taken(entry))
+    this.pull = Effect.andThen(this.commit, this.next)
+  }
+
+  private commitNow(): Effect.Effect<void> {
+    const c = this.uncommitted
+    if (c === undefined) return Effect.void
+    return Effect.tap(this.options.write(c), () =>
+      Effect.sync(() => {
+        if (this.uncommitted === c) this.uncommitted = undefined
+      })
+    )
+  }
+
+  private taken(entry: Entry<A>): Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> {
+    if (entry.checkpoint !== undefined) {
+      this.pending--
+      this.uncommitted = entry.checkpoint
+    }
+    // One event per pull: the next pull is the sign that the consumer is done with it.
+    if (entry.event !== undefined) return Effect.succeed([entry.event] as const)
+    // Only a checkpoint: every event before it has been handled.
+    return Effect.andThen(this.commit, this.next)
+  }
+
+  private put(event: A | undefined, checkpoint: Checkpoint | undefined): Effect.Effect<void> {
+    return Effect.suspend(() => {
       // Counted before the entry is buffered (the producer may wait for room), so the consumer can
       // never take it before it is counted.
       if (checkpoint !== undefined) {
-        produced = checkpoint
-        pending++
+        this.newest = checkpoint
+        this.pending++
       }
-      return handoff.offer({ event, checkpoint })
+      return this.handoff.offer({ event, checkpoint })
     })
+  }
 
-  // Uninterruptible, and cleared only once written: a consumer that stops while the write is in
-  // flight must not leave the store behind what it was handed (the restart would repeat it).
-  const commit: Effect.Effect<void> = Effect.uninterruptible(
-    Effect.suspend(() => {
-      const c = uncommitted
-      if (c === undefined) return Effect.void
-      return Effect.tap(options.write(c), () =>
-        Effect.sync(() => {
-          if (uncommitted === c) uncommitted = undefined
-        })
-      )
-    })
-  )
+  emit(event: A, checkpoint?: Checkpoint): Effect.Effect<void> {
+    return this.put(event, checkpoint)
+  }
 
-  const pull: Effect.Effect<NonEmptyReadonlyArray<A>, E | Cause.Done> = Effect.gen(function* () {
-    yield* commit
-    while (true) {
-      const next = yield* handoff.take
-      if (next.checkpoint !== undefined) {
-        pending--
-        uncommitted = next.checkpoint
+  advance(c: Checkpoint): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.uncommitted === undefined && this.pending === 0) {
+        this.newest = c
+        return this.options.write(c)
       }
-      // One event per pull: the next pull is the sign that the consumer is done with it.
-      if (next.event !== undefined) return [next.event] as const
-      // Only a checkpoint: every event before it has been handled.
-      yield* commit
-    }
-  })
+      return this.put(undefined, c)
+    })
+  }
 
-  return {
-    emit: put,
-    advance: (c) =>
-      Effect.suspend(() => {
-        if (uncommitted === undefined && pending === 0) {
-          produced = c
-          return options.write(c)
-        }
-        return put(undefined, c)
-      }),
-    produced: () => produced,
-    end: (exit) => handoff.end(exit),
-    pull,
-    commit
+  produced(): Checkpoint | undefined {
+    return this.newest
+  }
+
+  end(exit: Exit.Exit<never, E>): void {
+    this.handoff.end(exit)
   }
 }
+
+/** A Delivery; its methods need their receiver (`delivery.emit(e)`, not detached). */
+export const make = <A, E>(options: DeliveryOptions): Delivery<A, E> => new DeliveryImpl<A, E>(options)

@@ -86,12 +86,13 @@ class CoalescerImpl implements Coalescer {
   // Where the current run's EXISTS, RECENT and flag updates sit in `entries` (-1: none yet).
   private existsAt = -1
   private recentAt = -1
-  private readonly flagsAt = new Map<number, number>()
+  /** Made by the first flag update: most subscriptions (IDLE on a quiet mailbox) never see one. */
+  private flagsAt: Map<number, number> | undefined = undefined
 
   private newRun(): void {
     this.existsAt = -1
     this.recentAt = -1
-    this.flagsAt.clear()
+    this.flagsAt?.clear()
   }
 
   push(r: UntaggedData): void {
@@ -113,6 +114,7 @@ class CoalescerImpl implements Coalescer {
         }
         return
       case "FlagUpdate": {
+        this.flagsAt ??= new Map()
         const at = this.flagsAt.get(kind.seq)
         if (at !== undefined) {
           const older = entries[at]!

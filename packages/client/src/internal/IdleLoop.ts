@@ -11,7 +11,7 @@
  * `session.idle()`; the watcher runs `keepIdling` beside its own subscription. The events and
  * options users see are in Idle.ts.
  */
-import { Command } from "@pkg/protocol"
+import { Command, type UntaggedData } from "@pkg/protocol"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
@@ -21,13 +21,14 @@ import * as Exit from "effect/Exit"
 import type * as Context from "effect/Context"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import * as Commands from "../Commands.ts"
 import type { Held, ImapConnection } from "../ImapConnection.ts"
 import { defaultReissueAfter, type IdleOptions, type MailboxEvent, toEvent } from "../Idle.ts"
 import { fromReason, type ImapError, Timeout } from "../ImapError.ts"
 import * as Deadline from "./Deadline.ts"
 import * as FirstOf from "./FirstOf.ts"
+import * as PullStream from "./PullStream.ts"
 import * as SharedClock from "./SharedClock.ts"
 
 export type { IdleOptions, MailboxEvent } from "../Idle.ts"
@@ -298,20 +299,22 @@ export const stream = (
   greetingText: string,
   options?: IdleOptions
 ): Stream.Stream<MailboxEvent, ImapError> =>
-  Stream.unwrap(
+  PullStream.make(
     Effect.gen(function* () {
       // Subscribed before IDLE starts: nothing the server says in between is lost.
-      const events = yield* connection.subscribe({ accept: (r) => toEvent(r) !== undefined })
+      const events = yield* connection.subscribe({ accept: isEvent })
       // The loop's failure ends the events (the connection's death ends them itself, after what
       // they hold): by callback, with no fiber or wait held for as long as the stream lives.
       yield* startIdling(connection, greetingText, options, (cause) => {
         const error = Cause.findErrorOption(cause)
         if (error._tag === "Some") events.end(Exit.fail(error.value))
       })
-      const pull = Effect.map(
-        events.pull,
-        (batch) => batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>
-      )
-      return Stream.fromPull(Effect.succeed(pull))
+      return Effect.map(events.pull, toEvents)
     })
   )
+
+const isEvent = (r: UntaggedData): boolean => toEvent(r) !== undefined
+
+/** A batch the subscription let through (`isEvent`): each response has its event. */
+const toEvents = (batch: NonEmptyReadonlyArray<UntaggedData>): NonEmptyReadonlyArray<MailboxEvent> =>
+  batch.map((r) => toEvent(r)!) as unknown as NonEmptyReadonlyArray<MailboxEvent>

@@ -61,6 +61,13 @@ class ContextImpl implements SessionContext {
   }
 }
 
+/**
+ * A family's operations (Mailboxes, Fetch, ...) as functions of a session's context. The session
+ * puts them on the prototype every session shares (ImapSession), each giving the operation bound
+ * to that session when read: nothing per operation is kept per session.
+ */
+export type Operations<T> = { readonly [K in keyof T]: (ctx: SessionContext) => T[K] }
+
 /** A SessionContext; its methods need their receiver (`ctx.run(c)`, not detached). */
 export const make = (connection: ImapConnection, options: ResolvedOptions): SessionContext =>
   new ContextImpl(connection, options)

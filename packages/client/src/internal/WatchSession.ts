@@ -5,6 +5,7 @@
  * connection fails. Everything found is handed to the watcher's `Delivery` with its checkpoint.
  */
 import { SequenceSet, type UntaggedData, type VanishedData } from "@pkg/protocol"
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Exit from "effect/Exit"
 import * as Effect from "effect/Effect"
@@ -65,44 +66,60 @@ const watched = (r: UntaggedData): boolean =>
 
 /** Runs one session until it fails (it never ends otherwise). */
 export const run = (options: SessionOptions): Effect.Effect<void, ImapError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const { delivery, mailbox } = options
-      const client = yield* ImapSession.make(options.client)
-      const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
-      const uidValidity = box.uidValidity
-      if (uidValidity === undefined) {
-        // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
-        return yield* Effect.fail(
-          fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
-        )
-      }
-      const stored = yield* options.stored
-      const start = ResumePoint.resume({
-        mailbox,
-        // Events already handed on count as delivered for the next session.
-        known: delivery.produced() ?? Option.getOrUndefined(stored),
-        uidValidity,
-        highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
-        sinceUid: options.sinceUid,
-        policy: options.policy
-      })
-      if (start._tag === "Stop") {
-        const { previous, current } = start.changed
-        yield* delivery.emit(start.changed)
-        return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
-      }
-      const { lastUid, highestModSeq } = start.from
-      const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
-      // The new epoch's starting point is committed once the consumer is past the event.
-      if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
-      else if (start.save) yield* delivery.advance(checkpointOf(position))
-      // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
-      const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
-      const gone = yield* resync(position, box.highestModSeq)
-      return yield* follow(position, events, gone)
+  Effect.scoped(Effect.flatMap(open(options), followFrom))
+
+/** What `follow` needs of an opened session; the rest of what opening it took is let go. */
+interface Opened {
+  readonly position: Position
+  readonly events: EventSubscription
+  readonly gone: ReadonlySet<number>
+}
+
+const followFrom = (o: Opened) => follow(o.position, o.events, o.gone)
+
+/**
+ * Opens the session, decides where to start, subscribes and resyncs. A generator of its own, ended
+ * before `follow` starts: one that went on into `follow` would hold the mailbox snapshot, the
+ * stored checkpoint and the resume decision for as long as the session lasts.
+ */
+const open = (options: SessionOptions): Effect.Effect<Opened, ImapError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { delivery, mailbox } = options
+    // In `run`'s scope, which closes at once if opening fails: no child scope of its own.
+    const client = yield* ImapSession.makeIn(options.client)
+    const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
+    const uidValidity = box.uidValidity
+    if (uidValidity === undefined) {
+      // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
+      return yield* Effect.fail(
+        fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
+      )
+    }
+    const stored = yield* options.stored
+    const start = ResumePoint.resume({
+      mailbox,
+      // Events already handed on count as delivered for the next session.
+      known: delivery.produced() ?? Option.getOrUndefined(stored),
+      uidValidity,
+      highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
+      sinceUid: options.sinceUid,
+      policy: options.policy
     })
-  )
+    if (start._tag === "Stop") {
+      const { previous, current } = start.changed
+      yield* delivery.emit(start.changed)
+      return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
+    }
+    const { lastUid, highestModSeq } = start.from
+    const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
+    // The new epoch's starting point is committed once the consumer is past the event.
+    if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
+    else if (start.save) yield* delivery.advance(checkpointOf(position))
+    // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
+    const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
+    const gone = yield* resync(position, box.highestModSeq)
+    return { position, events, gone }
+  })
 
 /**
  * CONDSTORE/QRESYNC: reports the flag changes and expunges missed while disconnected, and moves the
@@ -169,10 +186,12 @@ const follow = (
   p: Position,
   events: EventSubscription,
   gone: ReadonlySet<number>
-): Effect.Effect<never, ImapError, Scope.Scope> =>
+): Effect.Effect<never, ImapError, Scope.Scope> => Effect.andThen(startFollowing(p, events), eachBatch(p, events, gone))
+
+/** Fetches what is new, starts IDLE, reports `Watching`; the IDLE loop's failure ends `events`. */
+const startFollowing = (p: Position, events: EventSubscription): Effect.Effect<void, ImapError, Scope.Scope> =>
   Effect.gen(function* () {
     const { client, options } = p
-    const { delivery, mailbox } = options
     yield* fetchNew(p)
     // The IDLE loop's failure ends the subscription with that cause (after what it holds), by
     // callback; the connection's death ends it itself.
@@ -180,31 +199,57 @@ const follow = (
       events.end(Exit.failCause(cause))
     )
     options.onEstablished()
-    yield* delivery.emit({ _tag: "Watching", mailbox, uidValidity: p.uidValidity, lastUid: p.lastUid })
-    while (true) {
-      // The subscription fails with the connection's error; it never ends otherwise.
-      const batch = yield* events.pull.pipe(
-        Effect.catchIf(Cause.isDone, () => Effect.die("watcher subscription ended"))
-      )
-      for (const r of batch) {
-        // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
-        if (r._tag === "Fetch") {
-          const a = r.attributes
-          if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
-          if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
-            p.highestModSeq = a.modSeq.toString()
-          }
-          yield* delivery.emit(
-            { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
-            checkpointOf(p)
-          )
-        } else if (r._tag === "Vanished") {
-          const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
-          if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
+    yield* options.delivery.emit({
+      _tag: "Watching",
+      mailbox: options.mailbox,
+      uidValidity: p.uidValidity,
+      lastUid: p.lastUid
+    })
+  })
+
+/**
+ * Each batch of the subscription, handled, then the next: never ends (the subscription fails with
+ * the connection's error). A loop of flatMaps rather than a generator: what a watcher holds while it
+ * waits for mail (hours) is one continuation, not a suspended generator and its registers.
+ */
+const eachBatch = (
+  p: Position,
+  events: EventSubscription,
+  gone: ReadonlySet<number>
+): Effect.Effect<never, ImapError> => {
+  const pull = events.pull.pipe(Effect.catchIf(Cause.isDone, () => Effect.die("watcher subscription ended")))
+  const next: Effect.Effect<never, ImapError> = Effect.flatMap(pull, (batch) =>
+    Effect.andThen(handleBatch(p, batch, gone), next)
+  )
+  return next
+}
+
+/** Live flag changes and VANISHED reported; new mail fetched if the batch has an EXISTS. */
+const handleBatch = (
+  p: Position,
+  batch: NonEmptyReadonlyArray<UntaggedData>,
+  gone: ReadonlySet<number>
+): Effect.Effect<void, ImapError> =>
+  Effect.gen(function* () {
+    const { delivery, mailbox } = p.options
+    for (const r of batch) {
+      // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
+      if (r._tag === "Fetch") {
+        const a = r.attributes
+        if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
+        if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
+          p.highestModSeq = a.modSeq.toString()
         }
+        yield* delivery.emit(
+          { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
+          checkpointOf(p)
+        )
+      } else if (r._tag === "Vanished") {
+        const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
+        if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
       }
-      if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
     }
+    if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
   })
 
 /** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
