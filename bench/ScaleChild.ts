@@ -42,6 +42,8 @@ export interface StartMessage {
 export interface Memory {
   readonly rss: number
   readonly heapUsed: number
+  /** V8's heap committed (used or not): where RSS above heap used goes, if it is the heap's. */
+  readonly heapTotal: number
   readonly external: number
 }
 
@@ -71,7 +73,7 @@ const settledMemory = async (): Promise<Memory> => {
   }
   gc?.()
   const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
 }
 
 /** Starts one connection; resolves when it is idling. `seen` is called on its first new message. */
