@@ -1,6 +1,7 @@
 /**
  * `imap fleet add|remove|status` against a fleet database (a SQLite file), as a user types them:
- * add needs a host and a user and a secret source it can store (a prompt is refused, exit 2); status
+ * add needs a host and a user and a secret source it can store (a prompt is refused, exit 2) and
+ * watches every --mailbox and MAILBOX given (another command refuses a second --mailbox); status
  * lists each mailbox with its state, as text or JSON, and never shows a secret; remove tombstones a
  * mailbox (shown as removing) and refuses one the fleet does not watch (exit 2).
  */
@@ -37,18 +38,30 @@ describe("imap fleet", () => {
     expect(added.code).toBe(0)
     const withEnv = await ImapCli.run(["fleet", "add", "bob", "--user", "bob"], env())
     expect(withEnv.code).toBe(0)
+    const repeated = await ImapCli.run(
+      ["fleet", "add", "cy", "--user", "cy", "--mailbox", "INBOX", "--mailbox", "Sent", "Drafts"],
+      env()
+    )
+    expect(repeated.stderr).toContain("added cy: watching INBOX, Sent, Drafts")
+    expect(repeated.code).toBe(0)
+    const oneOnly = await ImapCli.run(["subjects", "--mailbox", "INBOX", "--mailbox", "Sent"], env())
+    expect(oneOnly.code).toBe(2)
+    expect(oneOnly.stderr).toContain("--mailbox given 2 times: this command works on one mailbox")
 
     const text = await ImapCli.run(["fleet", "status"], env())
     expect(text.code).toBe(0)
     expect(text.stdout.trim().split("\n")).toEqual([
       "mailbox\tann\tINBOX\t-\tadded\t-\t-",
       "mailbox\tann\tSent\t-\tadded\t-\t-",
-      "mailbox\tbob\tINBOX\t-\tadded\t-\t-"
+      "mailbox\tbob\tINBOX\t-\tadded\t-\t-",
+      "mailbox\tcy\tDrafts\t-\tadded\t-\t-",
+      "mailbox\tcy\tINBOX\t-\tadded\t-\t-",
+      "mailbox\tcy\tSent\t-\tadded\t-\t-"
     ])
     const json = await ImapCli.run(["fleet", "status", "--json"], env())
     expect(
       JSON.parse(json.stdout).mailboxes.map((m: { account: string; mailbox: string }) => `${m.account}/${m.mailbox}`)
-    ).toEqual(["ann/INBOX", "ann/Sent", "bob/INBOX"])
+    ).toEqual(["ann/INBOX", "ann/Sent", "bob/INBOX", "cy/Drafts", "cy/INBOX", "cy/Sent"])
     expect(json.stdout + text.stdout).not.toContain("pw-never-shown")
 
     const removed = await ImapCli.run(["fleet", "remove", "ann", "Sent"], env())

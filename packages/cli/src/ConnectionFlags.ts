@@ -79,11 +79,11 @@ export const flags = {
     Flag.withFallbackConfig(ImapConfig.env.mechanism),
     Flag.optional
   ),
+  // Repeatable for `fleet add` (each one watched); every other command works on one.
   mailbox: Flag.String("mailbox").pipe(
     Flag.withAlias("m"),
-    Flag.withDescription("Mailbox to work on (env IMAP_MAILBOX; default INBOX)"),
-    Flag.withFallbackConfig(Config.String("IMAP_MAILBOX")),
-    Flag.withDefault("INBOX")
+    Flag.withDescription("Mailbox to work on (env IMAP_MAILBOX; default INBOX); `fleet add` takes several"),
+    Flag.atLeast(0)
   ),
   json: Flag.Boolean("json").pipe(
     Flag.withDescription("Print JSON: one object (or array) per line"),
@@ -115,19 +115,40 @@ export interface Flags {
  * The flags as parsed: host and user may be absent, since the commands that only touch the fleet's
  * database (`fleet status`, `serve`) share them without connecting anywhere.
  */
-export interface Given extends Omit<Flags, "host" | "user"> {
+export interface Given extends Omit<Flags, "host" | "user" | "mailbox"> {
   readonly host: Option.Option<string>
   readonly user: Option.Option<string>
+  /** Every `--mailbox` given, in order (none: IMAP_MAILBOX, else INBOX; see `mailboxes`). */
+  readonly mailbox: ReadonlyArray<string>
 }
 
-/** The flags of a command that connects: host and user given (flag or environment), or a usage error. */
-export const required = (g: Given): Effect.Effect<Flags, UsageError> => {
-  if (Option.isNone(g.host))
-    return Effect.fail(new UsageError({ message: "Missing required flag: --host (or IMAP_HOST)" }))
-  if (Option.isNone(g.user))
-    return Effect.fail(new UsageError({ message: "Missing required flag: --user (or IMAP_USER)" }))
-  return Effect.succeed({ ...g, host: g.host.value, user: g.user.value })
-}
+/** The mailboxes named: every `--mailbox`, or IMAP_MAILBOX, or INBOX. */
+export const mailboxes = (g: Given): Effect.Effect<ReadonlyArray<string>, UsageError> =>
+  g.mailbox.length > 0
+    ? Effect.succeed(g.mailbox)
+    : Config.String("IMAP_MAILBOX").pipe(
+        Config.withDefault("INBOX"),
+        Effect.map((m) => [m]),
+        Effect.mapError((e) => new UsageError({ message: `IMAP_MAILBOX: ${e.message}` }))
+      )
+
+/**
+ * The flags of a command that connects: host and user given (flag or environment) and one mailbox,
+ * or a usage error.
+ */
+export const required = (g: Given): Effect.Effect<Flags, UsageError> =>
+  Effect.gen(function* () {
+    if (Option.isNone(g.host)) return yield* new UsageError({ message: "Missing required flag: --host (or IMAP_HOST)" })
+    if (Option.isNone(g.user)) return yield* new UsageError({ message: "Missing required flag: --user (or IMAP_USER)" })
+    const named = yield* mailboxes(g)
+    if (named.length > 1) {
+      return yield* new UsageError({
+        message: `--mailbox given ${named.length} times: this command works on one mailbox`
+      })
+    }
+    const flags: Flags = { ...g, host: g.host.value, user: g.user.value, mailbox: named[0] ?? "INBOX" }
+    return flags
+  })
 
 /** Read once before connecting: a path that cannot be read is the user's to fix (exit 2), not a TLS failure. */
 const readCa = (file: string) =>

@@ -1,5 +1,5 @@
 /**
- * `imap fleet add|remove|status` and `imap serve`: many watched mailboxes as a fleet (`@pkg/fleet`).
+ * `imap fleet add NAME [MAILBOX ...] [--mailbox M ...]|remove|status` and `imap serve`: many watched mailboxes as a fleet (`@pkg/fleet`).
  * The fleet commands only read and write the fleet's database (`--db`, IMAP_FLEET_DB); `serve` runs
  * one runner, printing each new message of the mailboxes it owns as one JSON line (watch --json's
  * fields plus account and mailbox) until SIGINT/SIGTERM, when it hands its mailboxes over and exits 0.
@@ -10,6 +10,7 @@ import type { Account } from "@pkg/fleet"
 import { Config, Effect, Layer, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as path from "node:path"
+import * as Arguments from "./Arguments.ts"
 import * as ConnectionFlags from "./ConnectionFlags.ts"
 import * as Credentials from "./Credentials.ts"
 import * as ExitCode from "./ExitCode.ts"
@@ -66,14 +67,16 @@ const add = Command.make(
   {
     name: Argument.String("name").pipe(Argument.withDescription("The account's name in the fleet")),
     mailboxes: Argument.String("mailbox").pipe(
-      Argument.withDescription("Mailboxes to watch (default: --mailbox, INBOX)"),
+      Argument.withDescription("Mailboxes to watch, besides any --mailbox (default: IMAP_MAILBOX, else INBOX)"),
       Argument.variadic()
     ),
     db
   },
   ({ name, mailboxes, db }) =>
     Effect.gen(function* () {
-      const flags = yield* ConnectionFlags.required(yield* root)
+      const given: ConnectionFlags.Given = yield* root
+      // Every --mailbox (and MAILBOX argument) is watched; `required` would insist on one.
+      const flags = yield* ConnectionFlags.required({ ...given, mailbox: [] })
       const chosen = Credentials.choose({
         passwordFile: flags.passwordFile,
         passwordEnv: process.env.IMAP_PASSWORD !== undefined,
@@ -96,7 +99,13 @@ const add = Command.make(
         ...secret.success,
         ...(mechanism === undefined ? {} : { mechanism })
       }
-      const watched = mailboxes.length > 0 ? mailboxes : [flags.mailbox]
+      const named =
+        given.mailbox.length > 0 || mailboxes.length > 0 ? given.mailbox : yield* ConnectionFlags.mailboxes(given)
+      const watched = [...new Set([...named, ...mailboxes])]
+      for (const mailbox of watched) {
+        const problem = Arguments.mailboxProblem(mailbox)
+        if (problem !== undefined) return yield* new ExitCode.UsageError({ message: `mailbox: ${problem}` })
+      }
       const { Registry } = yield* loadFleet
       yield* Registry.add(name, settings, watched).pipe(Effect.provide(yield* database(db)))
       yield* Output.stderr(`added ${name}: watching ${watched.join(", ")}`)
