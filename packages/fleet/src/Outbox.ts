@@ -81,38 +81,50 @@ export const pending = (limit: number): Effect.Effect<ReadonlyArray<Entry>, SqlE
   })
 
 /**
- * Runs `handle` on one pending entry and marks it handled in one transaction: a handler that writes
- * to the same database commits with the mark or not at all. Returns whether an entry was there.
- * `FOR UPDATE SKIP LOCKED` on Postgres lets several consumers share the outbox; SQLite's write
- * transaction already admits one.
+ * In one write transaction: takes the oldest pending entry (of one mailbox, or of any), runs
+ * `handle` on it and marks it handled; whether there was one. `FOR UPDATE SKIP LOCKED` on Postgres
+ * lets several consumers share the outbox; SQLite's write transaction already admits one.
+ */
+const handleOldest = <E, R>(
+  sql: SqlClient.SqlClient,
+  of: { readonly account: string; readonly mailbox: string } | undefined,
+  handle: (entry: Entry) => Effect.Effect<void, E, R>
+): Effect.Effect<boolean, E | SqlError, R> =>
+  writeTransaction(
+    sql,
+    Effect.gen(function* () {
+      const lock = sql.onDialectOrElse({
+        pg: () => sql.literal("FOR UPDATE SKIP LOCKED"),
+        orElse: () => sql.literal("")
+      })
+      const rows =
+        of === undefined
+          ? yield* sql<Row>`SELECT id, account, mailbox, uid_validity, uid, message
+              FROM imap_fleet_outbox WHERE handled = FALSE ORDER BY id LIMIT 1 ${lock}`
+          : yield* sql<Row>`SELECT id, account, mailbox, uid_validity, uid, message
+              FROM imap_fleet_outbox WHERE account = ${of.account} AND mailbox = ${of.mailbox} AND handled = FALSE
+              ORDER BY id LIMIT 1 ${lock}`
+      const row = rows[0]
+      if (row === undefined) return false
+      yield* handle(toEntry(row))
+      yield* sql`UPDATE imap_fleet_outbox SET handled = TRUE WHERE id = ${row.id}`
+      return true
+    })
+  )
+
+/**
+ * Runs `handle` on the oldest pending entry and marks it handled in one transaction: a handler that
+ * writes to the same database commits with the mark or not at all. Returns whether an entry was there.
  */
 export const handleNext = <E, R>(
   handle: (entry: Entry) => Effect.Effect<void, E, R>
 ): Effect.Effect<boolean, E | SqlError, R | SqlClient.SqlClient> =>
-  Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    return yield* writeTransaction(
-      sql,
-      Effect.gen(function* () {
-        const lock = sql.onDialectOrElse({
-          pg: () => sql.literal("FOR UPDATE SKIP LOCKED"),
-          orElse: () => sql.literal("")
-        })
-        const rows = yield* sql<Row>`SELECT id, account, mailbox, uid_validity, uid, message
-          FROM imap_fleet_outbox WHERE handled = FALSE ORDER BY id LIMIT 1 ${lock}`
-        const row = rows[0]
-        if (row === undefined) return false
-        yield* handle(toEntry(row))
-        yield* sql`UPDATE imap_fleet_outbox SET handled = TRUE WHERE id = ${row.id}`
-        return true
-      })
-    )
-  })
+  Effect.flatMap(SqlClient.SqlClient, (sql) => handleOldest(sql, undefined, handle))
 
 /**
  * Hands every pending entry of one mailbox to `handle`, oldest first, each marked handled in the
  * transaction that ran it. A runner calls it after each new message and when it takes a mailbox
- * over (entries its previous owner recorded but did not hand over).
+ * over (entries its previous owner recorded but did not hand over). How many.
  */
 export const drain = <E, R>(
   account: string,
@@ -122,21 +134,6 @@ export const drain = <E, R>(
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     let handled = 0
-    while (true) {
-      const done = yield* writeTransaction(
-        sql,
-        Effect.gen(function* () {
-          const rows = yield* sql<Row>`SELECT id, account, mailbox, uid_validity, uid, message
-            FROM imap_fleet_outbox WHERE account = ${account} AND mailbox = ${mailbox} AND handled = FALSE
-            ORDER BY id LIMIT 1`
-          const row = rows[0]
-          if (row === undefined) return true
-          yield* handle(toEntry(row))
-          yield* sql`UPDATE imap_fleet_outbox SET handled = TRUE WHERE id = ${row.id}`
-          return false
-        })
-      )
-      if (done) return handled
-      handled++
-    }
+    while (yield* handleOldest(sql, { account, mailbox }, handle)) handled++
+    return handled
   })
