@@ -23,8 +23,8 @@ import * as MailboxEntity from "./MailboxEntity.ts"
 import * as Reconciler from "./Reconciler.ts"
 import type { Sink } from "./Sink.ts"
 
-/** The sharding settings for `location` (see the module's description). */
-export const shardingConfig = (_location: Database.Location): Partial<ShardingConfig.ShardingConfig["Service"]> => ({
+/** The sharding settings, the same for SQLite and Postgres (see the module's description). */
+export const shardingConfig: Partial<ShardingConfig.ShardingConfig["Service"]> = {
   runnerHealthCheckInterval: Duration.seconds(2),
   refreshAssignmentsInterval: Duration.seconds(1),
   entityMessagePollInterval: Duration.seconds(1),
@@ -35,13 +35,13 @@ export const shardingConfig = (_location: Database.Location): Partial<ShardingCo
   // to re-home on Postgres (6.8 s on SQLite with these values).
   shardLockRefreshInterval: Duration.seconds(2),
   shardLockExpiration: Duration.seconds(6)
-})
+}
 
 /** Every watched mailbox in this one process, the fleet's state in a SQLite file. */
 export const layerSingle = (filename: string): Layer.Layer<never, unknown, Sink> => {
   const location: Database.Location = { _tag: "Sqlite", filename }
   return Layer.mergeAll(MailboxEntity.layer("local"), Reconciler.layer()).pipe(
-    Layer.provide(SingleRunner.layer({ shardingConfig: shardingConfig(location), runnerStorage: "memory" })),
+    Layer.provide(SingleRunner.layer({ shardingConfig, runnerStorage: "memory" })),
     Layer.provide(NodeCrypto.layerDigest),
     Layer.provide(Database.layer(location))
   )
@@ -60,7 +60,7 @@ export const layer = (location: Database.Location, listen: Listen): Layer.Layer<
       NodeClusterSocket.layer({
         storage: "sql",
         shardingConfig: {
-          ...shardingConfig(location),
+          ...shardingConfig,
           runnerAddress: Option.some(RunnerAddress.make(listen.host, listen.port))
         }
       })
