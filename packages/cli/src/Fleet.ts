@@ -29,14 +29,17 @@ const db = Flag.String("db").pipe(
   Flag.withDefault("sqlite:imap-fleet.db")
 )
 
-/** The database named by `--db`, or a usage error. */
+/** Where `--db` says the fleet's database is, or a usage error. */
+const location = (text: string) =>
+  Effect.flatMap(loadFleet, ({ Database }) =>
+    Database.parse(text).pipe(Effect.mapError((e) => new ExitCode.UsageError({ message: `--db: ${e.message}` })))
+  )
+
+/** The database named by `--db`, migrated, or a usage error. */
 const database = (text: string) =>
   Effect.gen(function* () {
     const { Database } = yield* loadFleet
-    const location = yield* Database.parse(text).pipe(
-      Effect.mapError((e) => new ExitCode.UsageError({ message: `--db: ${e.message}` }))
-    )
-    return Database.layer(location).pipe(Layer.orDie)
+    return Database.layer(yield* location(text)).pipe(Layer.orDie)
   })
 
 /** Where the secret of the account being added comes from, as stored: never the secret itself. */
@@ -192,10 +195,8 @@ export const serve = Command.make(
   ({ db, listen }) =>
     Effect.gen(function* () {
       ExitCode.treatInterruptAsSuccess()
-      const { Database, Fleet, Sink } = yield* loadFleet
-      const location = yield* Database.parse(db).pipe(
-        Effect.mapError((e) => new ExitCode.UsageError({ message: `--db: ${e.message}` }))
-      )
+      const { Fleet, Sink } = yield* loadFleet
+      const where = yield* location(db)
       // Written at once, not batched with other output: the line must be out before the outbox entry
       // is marked handled, or a crash in between would lose it (stdout to a pipe or file is
       // synchronous on Linux).
@@ -207,7 +208,7 @@ export const serve = Command.make(
           })
       })
       yield* Output.stderr(`serving as ${listen.host}:${listen.port}`)
-      return yield* Layer.launch(Fleet.layer(location, listen).pipe(Layer.provide(sink)))
+      return yield* Layer.launch(Fleet.layer(where, listen).pipe(Layer.provide(sink)))
     }).pipe(Report.report(false))
 ).pipe(
   Command.withDescription(
