@@ -3,14 +3,10 @@
  * `@pkg/testing`'s in-process server (nothing to install). Either serves implicit TLS with its own
  * CA, one user, and takes mail "from outside" (as a delivery agent would).
  */
-import { TestServer } from "@pkg/testing"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
+import { existsSync } from "node:fs"
 import * as Dovecot from "../test/support/Dovecot.ts"
+import * as InProcessServer from "../test/support/InProcessServer.ts"
 
 export interface DemoServer {
   /** What it is, as the demo says it. */
@@ -46,13 +42,10 @@ const dovecot = async (): Promise<DemoServer> => {
 
 const inProcess = async (user: string): Promise<DemoServer> => {
   const password = "demo-password"
-  const scope = Effect.runSync(Scope.make())
-  const handle = await Effect.runPromise(
-    Scope.provide(TestServer.make({ tls: true, accounts: [{ user, password }] }), scope)
+  const { handle, caPath, stop } = await InProcessServer.startWithCaFile(
+    { accounts: [{ user, password }] },
+    "effect-imap-demo-"
   )
-  const dir = mkdtempSync(path.join(os.tmpdir(), "effect-imap-demo-"))
-  const caPath = path.join(dir, "ca.pem")
-  writeFileSync(caPath, handle.ca ?? "")
   return {
     name: "@pkg/testing's in-process server (Dovecot is not installed)",
     notificationNote: "this server announces each message at once",
@@ -63,10 +56,7 @@ const inProcess = async (user: string): Promise<DemoServer> => {
     deliver: async (to, mailbox, rfc822) => {
       await Effect.runPromise(handle.deliver(to, mailbox, rfc822))
     },
-    stop: async () => {
-      await Effect.runPromise(Scope.close(scope, Exit.void))
-      rmSync(dir, { recursive: true, force: true })
-    }
+    stop
   }
 }
 

@@ -18,23 +18,40 @@ export interface InProcess {
   readonly password: string
 }
 
+/** A server started outside Effect, its CA in a file (as the other servers give theirs). */
+export interface Started {
+  readonly handle: TestServer.TestServerHandle
+  readonly caPath: string
+  /** Closes the server and removes the CA file's directory. */
+  readonly stop: () => Promise<void>
+}
+
+/** Starts an in-process server with TLS for a caller that is not an Effect (a harness, the demo). */
+export const startWithCaFile = async (options: TestServer.Options, prefix: string): Promise<Started> => {
+  const scope = Effect.runSync(Scope.make())
+  const handle = await Effect.runPromise(Scope.provide(TestServer.make({ ...options, tls: true }), scope))
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix))
+  const caPath = path.join(dir, "ca.pem")
+  writeFileSync(caPath, handle.ca ?? "")
+  return {
+    handle,
+    caPath,
+    stop: async () => {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
 const password = "testing-password"
 let started: Promise<InProcess> | undefined
 
 /** The worker's server, started on the first call. */
 export const start = (): Promise<InProcess> => {
-  started ??= (async () => {
-    const scope = Effect.runSync(Scope.make())
-    const handle = await Effect.runPromise(Scope.provide(TestServer.make({ tls: true }), scope))
-    const dir = mkdtempSync(path.join(os.tmpdir(), "effect-imap-testing-"))
-    const caPath = path.join(dir, "ca.pem")
-    writeFileSync(caPath, handle.ca ?? "")
-    process.once("exit", () => {
-      Effect.runFork(Scope.close(scope, Exit.void))
-      rmSync(dir, { recursive: true, force: true })
-    })
+  started ??= startWithCaFile({}, "effect-imap-testing-").then(({ handle, caPath, stop }) => {
+    process.once("exit", () => void stop())
     return { handle, caPath, password }
-  })()
+  })
   return started
 }
 
