@@ -16,6 +16,7 @@ import * as Database from "../packages/fleet/src/Database.ts"
 import * as Fleet from "../packages/fleet/src/Fleet.ts"
 import * as Registry from "../packages/fleet/src/Registry.ts"
 import { Sink } from "../packages/fleet/src/Sink.ts"
+import * as FleetAccount from "../test/support/FleetAccount.ts"
 
 const [mode, nText, hostArg, portText, password = ""] = process.argv.slice(2)
 const host = hostArg ?? "127.0.0.1"
@@ -37,16 +38,9 @@ if (mode === "fleet") {
   const filename = path.join(dir, "f.db")
   const db = Database.layer({ _tag: "Sqlite", filename })
   await Effect.runPromise(
-    Effect.forEach(
-      users,
-      (u) =>
-        Registry.add(
-          u,
-          { host, port, tls: "none", user: u, login: "password", secret: { _tag: "Env", name: "IMAP_PASSWORD" } },
-          ["INBOX"]
-        ),
-      { discard: true }
-    ).pipe(Effect.provide(db))
+    Effect.forEach(users, (u) => Registry.add(u, FleetAccount.passwordFromEnv({ host, port }, u), ["INBOX"]), {
+      discard: true
+    }).pipe(Effect.provide(db))
   )
   const sink = Layer.succeed(Sink, { deliver: () => Effect.void })
   Effect.runFork(Layer.launch(Fleet.layerSingle(filename).pipe(Layer.provide(sink))))

@@ -27,6 +27,7 @@ import * as Status from "../packages/fleet/src/Status.ts"
 import { freePort } from "../test/support/FreePort.ts"
 import * as Postgres from "../test/support/Postgres.ts"
 import { describeMachine, fixed, machine, numberOption, startDovecot, table, thousands } from "./support.ts"
+import * as FleetAccount from "../test/support/FleetAccount.ts"
 
 const args = process.argv.slice(2)
 const n = numberOption(args, "n", 1000)
@@ -93,23 +94,9 @@ const run = async (kind: string, dovecot: Awaited<ReturnType<typeof startDovecot
     const before = rssKb(a.child.pid!) + rssKb(b.child.pid!)
     const users = Array.from({ length: n }, (_, i) => `f${i + 1}`)
     await runtime.runPromise(
-      Effect.forEach(
-        users,
-        (user) =>
-          Registry.add(
-            user,
-            {
-              host: dovecot.host,
-              port: dovecot.port,
-              tls: "none",
-              user,
-              login: "password",
-              secret: { _tag: "Env", name: "IMAP_PASSWORD" }
-            },
-            ["INBOX"]
-          ),
-        { discard: true }
-      )
+      Effect.forEach(users, (user) => Registry.add(user, FleetAccount.passwordFromEnv(dovecot, user), ["INBOX"]), {
+        discard: true
+      })
     )
     const bringUpS = await until(allOn([a.name, b.name]), 600_000)
     await sleep(5000)

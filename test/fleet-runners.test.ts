@@ -22,6 +22,7 @@ import * as ImapCli from "./support/ImapCli.ts"
 import * as Postgres from "./support/Postgres.ts"
 import { imapEnv } from "./support/Subprocess.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
+import * as FleetAccount from "./support/FleetAccount.ts"
 
 const mailboxCount = 50
 /**
@@ -114,18 +115,7 @@ const scenario = (db: () => Promise<{ readonly url: string; readonly stop: () =>
     assert.strictEqual(added.code, 0, added.stderr)
     await withDb(
       Effect.forEach(users.slice(1), (user) =>
-        Registry.add(
-          user,
-          {
-            host: server.host,
-            port: server.port,
-            tls: "none",
-            user,
-            login: "password",
-            secret: { _tag: "Env", name: "IMAP_PASSWORD" }
-          },
-          ["INBOX"]
-        )
+        Registry.add(user, FleetAccount.passwordFromEnv(server, user), ["INBOX"])
       )
     )
     const status = () => withDb(Status.read)

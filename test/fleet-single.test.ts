@@ -19,6 +19,7 @@ import type * as Outbox from "../packages/fleet/src/Outbox.ts"
 import * as Registry from "../packages/fleet/src/Registry.ts"
 import { Sink } from "../packages/fleet/src/Sink.ts"
 import { dovecot, freshUser } from "./support/TestServer.ts"
+import * as FleetAccount from "./support/FleetAccount.ts"
 
 const secretVariable = "IMAP_FLEET_TEST_PASSWORD"
 
@@ -48,18 +49,7 @@ describe("Fleet.layerSingle", () => {
         const database = Database.layer({ _tag: "Sqlite", filename })
         const users = [freshUser("fleet-a"), freshUser("fleet-b"), freshUser("fleet-c")]
         yield* Effect.forEach(users, (user) =>
-          Registry.add(
-            user,
-            {
-              host: server.host,
-              port: server.port,
-              tls: "none",
-              user,
-              login: "password",
-              secret: { _tag: "Env", name: secretVariable }
-            },
-            ["INBOX"]
-          )
+          Registry.add(user, FleetAccount.passwordFromEnv(server, user, secretVariable), ["INBOX"])
         ).pipe(Effect.provide(database))
 
         const seen: Array<Outbox.Entry> = []
@@ -141,14 +131,7 @@ describe("Fleet.layerSingle", () => {
         const filename = path.join(dir, "fleet.db")
         const database = Database.layer({ _tag: "Sqlite", filename })
         const [good, bad] = [freshUser("fleet-sink"), freshUser("fleet-refused")]
-        const settings = (user: string, variable: string) => ({
-          host: server.host,
-          port: server.port,
-          tls: "none" as const,
-          user,
-          login: "password" as const,
-          secret: { _tag: "Env" as const, name: variable }
-        })
+        const settings = (user: string, variable: string) => FleetAccount.passwordFromEnv(server, user, variable)
         yield* Registry.add(good!, settings(good!, secretVariable), ["INBOX"]).pipe(Effect.provide(database))
         yield* Registry.add(bad!, settings(bad!, "IMAP_FLEET_TEST_WRONG"), ["INBOX"]).pipe(Effect.provide(database))
         const seen: Array<string> = []
