@@ -584,6 +584,17 @@ const writerDone = (core: Core, p: Pending, sent: Exit.Exit<unknown, ImapError>)
 const awaitReply = (core: Core, p: Pending): Effect.Effect<Tagged, ImapError> =>
   untilSilent(core, p.request.name, Deferred.await(p.done)).pipe(Effect.ensuring(Effect.sync(() => publishState(core))))
 
+/**
+ * The span of a command on the wire (`imap.SELECT`), the child of the operation's span. Without a
+ * stack trace: it would only ever point here, and capturing it cost every command an Error and a
+ * closure that lived as long as the reply took (bring-up's part of what is promoted to V8's old
+ * space and dies there).
+ */
+const commandSpan =
+  (name: string) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withSpan(self, `imap.${name}`, { attributes: { "imap.command": name }, captureStackTrace: false })
+
 const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.gen(function* () {
@@ -593,7 +604,7 @@ const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapErr
       yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
       return yield* restore(awaitReply(core, p))
     })
-  ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+  ).pipe(commandSpan(request.name))
 
 /**
  * A command of one line that holds the queue after its `+` (IDLE), without a fiber waiting while it
@@ -621,7 +632,7 @@ const runHeld = (
       onHeld(new HeldCommand(core, p, hold.done))
       return undefined
     })
-  ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
+  ).pipe(commandSpan(request.name))
 
 /** A held command as `onHeld` gets it: a class, its effect made when asked for (it is held for hours). */
 class HeldCommand implements Held {
