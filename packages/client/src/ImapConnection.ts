@@ -18,6 +18,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import type * as Context from "effect/Context"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -36,6 +37,7 @@ import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
 import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
+import * as SharedClock from "./internal/SharedClock.ts"
 import * as StateRef from "./internal/StateRef.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
 import * as Unsolicited from "./internal/Unsolicited.ts"
@@ -214,6 +216,8 @@ interface Core {
   readonly transport: Transport
   readonly options: ConnectionOptions
   readonly clock: Clock.Clock
+  /** The process's shared timer on `clock`: a command's silence deadline without a fiber of its own. */
+  readonly timers: SharedClock.SharedClock
   readonly trace: TraceBuffer.TraceBuffer
   readonly queue: CommandQueue.CommandQueue<CommandRequest>
   readonly gate: ReaderGate.ReaderGate
@@ -391,11 +395,41 @@ const write = (core: Core, chunks: ReadonlyArray<Uint8Array>, line: string, comm
     return core.trace.logging ? Effect.andThen(core.trace.flush, writes) : writes
   })
 
-/** Waits for `wait`, failing the connection only after `timeoutMillis` without a byte received. */
-const untilSilent = <A>(
+/**
+ * `d`'s result, or None once `millis` passed on the shared timer. Not `Effect.timeoutOption`: that
+ * races two forked fibers (the wait and a sleep), each with its stack and context, for as long as
+ * the reply takes; sessions in the middle of connecting held ~9 KB each that way, which any
+ * scavenge meanwhile promoted to V8's old space, where it died.
+ */
+const awaitWithin = <A, E>(
+  core: Core,
+  d: Deferred.Deferred<A, E>,
+  millis: number
+): Effect.Effect<Option.Option<A>, E> =>
+  Effect.callback<Option.Option<A>, E>((resume) => {
+    let settled = false
+    let cancelTimer: (() => void) | undefined
+    const cancelWait = FirstOf.onFirst([FirstOf.deferred(d, (exit) => exit)], (exit) => {
+      settled = true
+      cancelTimer?.()
+      resume(Exit.map(exit, Option.some))
+    })
+    if (settled) return
+    cancelTimer = core.timers.after(millis, () => {
+      cancelWait()
+      resume(Effect.succeedNone)
+    })
+    return Effect.sync(() => {
+      cancelTimer?.()
+      cancelWait()
+    })
+  })
+
+/** Waits for `d`, failing the connection only after `timeoutMillis` without a byte received. */
+const untilSilent = <A, E extends ImapError>(
   core: Core,
   command: string,
-  wait: Effect.Effect<A, ImapError>,
+  d: Deferred.Deferred<A, E>,
   timeoutMillis: number = Duration.toMillis(core.options.commandTimeout)
 ): Effect.Effect<A, ImapError> =>
   Effect.suspend(() => {
@@ -405,8 +439,7 @@ const untilSilent = <A>(
     // It counts from the later of this wait's start and the last sign of life, to the millisecond.
     const since = core.clock.currentTimeMillisUnsafe()
     const check = (within: number): Effect.Effect<A, ImapError> =>
-      wait.pipe(
-        Effect.timeoutOption(within),
+      awaitWithin(core, d, within).pipe(
         Effect.flatMap((o) => {
           if (o._tag === "Some") return Effect.succeed(o.value)
           if (core.gate.isParked() && core.dead === undefined) return check(timeoutMillis)
@@ -428,7 +461,7 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
   const answer = Deferred.makeUnsafe<string | undefined>()
   const k = (text: string | undefined) => Deferred.doneUnsafe(answer, Exit.succeed(text))
   p.continuation = k
-  return untilSilent(core, p.request.name, Deferred.await(answer)).pipe(
+  return untilSilent(core, p.request.name, answer).pipe(
     Effect.ensuring(
       Effect.sync(() => {
         if (p.continuation === k) p.continuation = undefined
@@ -582,7 +615,7 @@ const writerDone = (core: Core, p: Pending, sent: Exit.Exit<unknown, ImapError>)
  * on death).
  */
 const awaitReply = (core: Core, p: Pending): Effect.Effect<Tagged, ImapError> =>
-  untilSilent(core, p.request.name, Deferred.await(p.done)).pipe(Effect.ensuring(Effect.sync(() => publishState(core))))
+  untilSilent(core, p.request.name, p.done).pipe(Effect.ensuring(Effect.sync(() => publishState(core))))
 
 /**
  * The span of a command on the wire (`imap.SELECT`), the child of the operation's span. Without a
@@ -717,6 +750,7 @@ export const make = (
       transport,
       options,
       clock,
+      timers: yield* SharedClock.get,
       trace,
       queue,
       gate: ReaderGate.make(
