@@ -2,7 +2,8 @@
  * The process's shared timer for every connection's deadlines (internal/SharedClock.ts): due times
  * come out of its heap earliest first (registration order on a tie, cancelled ones skipped); one
  * sleep at a time serves every deadline, on the Clock in force (TestClock here); a cancelled
- * deadline never fires; and the deadline callbacks of `Deadline.onSilenceOrLimit` decide as the
+ * deadline never fires and is dropped well before it would have been due (a command's reply cancels
+ * one per command); and the deadline callbacks of `Deadline.onSilenceOrLimit` decide as the
  * fiber-held `silenceOrLimit` does.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -32,6 +33,18 @@ describe("the shared timer's heap", () => {
       assert.strictEqual(heap.size, 0)
     })
   }
+
+  it("dropping the cancelled ones keeps the rest in due order", () => {
+    const heap = new SharedClock.TimerHeap()
+    const timers = [5, 3, 9, 1, 7, 3, 2].map((at, seq) => ({ at, seq, k: () => {} }) as SharedClock.Timer)
+    for (const t of timers) heap.push(t)
+    for (const i of [0, 3, 5]) timers[i]!.k = undefined
+    heap.dropCancelled()
+    assert.strictEqual(heap.size, 4)
+    const out: Array<number> = []
+    for (let t = heap.pop(); t !== undefined; t = heap.pop()) out.push(t.seq)
+    assert.deepStrictEqual(out, [6, 1, 4, 2])
+  })
 })
 
 describe("SharedClock (TestClock)", () => {
@@ -60,6 +73,21 @@ describe("SharedClock (TestClock)", () => {
       assert.strictEqual(counting.started(), 4)
       yield* TestClock.adjust("1 hour")
       assert.strictEqual(counting.started(), 4)
+    })
+  )
+
+  it.effect("cancelled deadlines are dropped long before they would have been due", () =>
+    Effect.gen(function* () {
+      const counting = yield* CountingClock.make
+      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
+      const fired: Array<string> = []
+      timers.after(120_000, () => fired.push("pending"))
+      // A busy connection: every command's 60 s silence deadline, cancelled by its reply.
+      for (let i = 0; i < 10_000; i++) timers.after(60_000, () => fired.push("cancelled"))()
+      assert.isAtMost(timers.held, 65)
+      yield* TestClock.adjust("2 minutes")
+      assert.deepStrictEqual(fired, ["pending"])
+      assert.strictEqual(timers.held, 0)
     })
   )
 

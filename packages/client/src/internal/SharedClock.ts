@@ -1,5 +1,6 @@
 /**
- * One timer fiber per Clock for every connection's deadlines (IDLE's re-issue, liveness and probe).
+ * One timer fiber per Clock for every connection's deadlines (IDLE's re-issue, liveness and probe,
+ * each command's silence deadline).
  * Effect has no timer without a fiber sleeping on it, and a fiber held per idle connection cost
  * 3-4 KB each, for hours (bench/session-memory.ts): here the deadlines are callbacks in a min-heap,
  * and one fiber sleeps until the earliest, fires what is due, and sleeps again. It exists only while
@@ -46,6 +47,13 @@ export class TimerHeap {
     }
   }
 
+  /** Drops the cancelled timers at once; the rest, sorted, is a heap again. */
+  dropCancelled(): void {
+    const kept = this.items.filter((t) => t.k !== undefined).sort((a, b) => (before(a, b) ? -1 : 1))
+    this.items.length = 0
+    for (const t of kept) this.items.push(t)
+  }
+
   peek(): Timer | undefined {
     return this.items[0]
   }
@@ -76,6 +84,8 @@ export interface SharedClock {
   readonly clock: Clock.Clock
   /** Runs `k` once `millis` have passed on the clock; the function returned cancels it. */
   readonly after: (millis: number, k: () => void) => () => void
+  /** Timers held, cancelled ones not dropped yet included (at most about twice those pending). */
+  readonly held: number
 }
 
 /** See the module comment; a class, its methods on the prototype. */
@@ -107,10 +117,17 @@ class SharedClockImpl implements SharedClock {
     return () => this.cancel(timer)
   }
 
+  get held(): number {
+    return this.heap.size
+  }
+
   private cancel(timer: Timer): void {
     if (timer.k === undefined) return
     timer.k = undefined
     this.live--
+    // Cancelled timers are skipped when they come out, but each command's silence deadline is
+    // cancelled by its reply: with a 60 s timeout a busy process would hold a minute of them.
+    if (this.heap.size > 64 && this.heap.size > 2 * this.live) this.heap.dropCancelled()
     // Nothing left to wait for: no fiber and no timer held for a deadline that no longer matters.
     if (this.live === 0 && !this.firing) this.stop()
   }
