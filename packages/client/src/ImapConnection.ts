@@ -474,13 +474,17 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
  * Writes the command's segments, waiting for `+` between them, then holds the queue or answers
  * challenges. Uninterruptible but for IDLE's hold (`restore`).
  */
-const send = (
-  core: Core,
-  p: Pending,
-  wire: Wire,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-): Effect.Effect<void, ImapError> =>
-  Effect.gen(function* () {
+/** An interruptible region's restore, as `Effect.uninterruptibleMask` gives it. */
+type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+/*
+ * The writer's steps are generator functions defined once (`Effect.fnUntraced`), not an
+ * `Effect.gen(function* () {...})` per call: each generator function made per call gets its own
+ * prototype and object shape in V8, ~150 B per command step, alive for the command's round trip.
+ */
+
+const send: (core: Core, p: Pending, wire: Wire, restore: Restore) => Effect.Effect<void, ImapError> =
+  Effect.fnUntraced(function* (core: Core, p: Pending, wire: Wire, restore: Restore) {
     const { hold, name, onChallenge } = p.request
     const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
     let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
@@ -505,36 +509,35 @@ const send = (
  * (a tagged reply without DONE: no DONE is due then), or the caller is interrupted (the IDLE stream
  * closing: DONE, then the tagged reply is awaited for at most `hold.settleMillis`).
  */
-const holdQueue = (
+const holdQueue = Effect.fnUntraced(function* (
   core: Core,
   p: Pending,
   hold: NonNullable<CommandRequest["hold"]>,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-) =>
-  Effect.gen(function* () {
-    core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-    if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
-    hold.onReady?.()
-    // A connection that dies while idling must not leave this writer waiting. Waited for in this
-    // fiber: a race would fork a fiber per side for as long as IDLE lasts.
-    const waited = yield* restore(
-      FirstOf.firstOf<boolean, ImapError>([
-        FirstOf.deferred(hold.release, () => Effect.succeed(false)),
-        FirstOf.deferred(core.closed, (exit) => exit),
-        FirstOf.deferred(p.done, () => Effect.succeed(true))
-      ])
-    ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
-    const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
-    if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
-    // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
-    core.gate.open()
-    if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
-    if (interrupted) {
-      const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
-      yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
-      return yield* Effect.failCause(waited.cause)
-    }
-  })
+  restore: Restore
+) {
+  core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
+  if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
+  hold.onReady?.()
+  // A connection that dies while idling must not leave this writer waiting. Waited for in this
+  // fiber: a race would fork a fiber per side for as long as IDLE lasts.
+  const waited = yield* restore(
+    FirstOf.firstOf<boolean, ImapError>([
+      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
+      FirstOf.deferred(core.closed, (exit) => exit),
+      FirstOf.deferred(p.done, () => Effect.succeed(true))
+    ])
+  ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
+  const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
+  if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
+  // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+  core.gate.open()
+  if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
+  if (interrupted) {
+    const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
+    yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
+    return yield* Effect.failCause(waited.cause)
+  }
+})
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
 const answerChallenges = (
@@ -560,42 +563,45 @@ const answerChallenges = (
  * A command's way to the wire: queued, its turn (interruptible: an interrupted caller is withdrawn),
  * the session state checked, encoded, and marked sent. Runs inside the caller's uninterruptible region.
  */
-const prepare = (
+const prepare: (
   core: Core,
   request: CommandRequest,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-): Effect.Effect<{ readonly p: Pending; readonly wire: Wire }, ImapError> =>
-  Effect.gen(function* () {
-    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-    const p = core.queue.enqueue(request)
-    // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
-    if (!p.patient) core.gate.open()
-    const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
-    if (Exit.isFailure(turn)) {
-      // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
-      core.queue.withdraw(p)
-      return yield* Effect.failCause(turn.cause)
-    }
-    if (core.dead !== undefined) return yield* Effect.fail(core.dead)
-    if (!request.allowedIn.includes(core.current._tag)) {
-      core.queue.withdraw(p)
-      const refused = new InvalidState({
-        command: request.name,
-        state: core.current._tag,
-        expected: request.allowedIn
-      })
-      return yield* Effect.fail(fromReason(refused))
-    }
-    const tag = core.queue.nextTag()
-    const encoded = yield* request.encode(tag).pipe(Effect.exit)
-    if (Exit.isFailure(encoded)) {
-      core.queue.withdraw(p)
-      return yield* Effect.failCause(encoded.cause)
-    }
-    core.queue.sent(p, tag)
-    if (request.onSend) core.current = request.onSend(core.current)
-    return { p, wire: encoded.value }
-  })
+  restore: Restore
+) => Effect.Effect<{ readonly p: Pending; readonly wire: Wire }, ImapError> = Effect.fnUntraced(function* (
+  core: Core,
+  request: CommandRequest,
+  restore: Restore
+) {
+  if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+  const p = core.queue.enqueue(request)
+  // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.
+  if (!p.patient) core.gate.open()
+  const turn = yield* restore(Deferred.await(p.turn)).pipe(Effect.exit)
+  if (Exit.isFailure(turn)) {
+    // Interrupted while queued (a turn granted meanwhile is given back), or the connection died.
+    core.queue.withdraw(p)
+    return yield* Effect.failCause(turn.cause)
+  }
+  if (core.dead !== undefined) return yield* Effect.fail(core.dead)
+  if (!request.allowedIn.includes(core.current._tag)) {
+    core.queue.withdraw(p)
+    const refused = new InvalidState({
+      command: request.name,
+      state: core.current._tag,
+      expected: request.allowedIn
+    })
+    return yield* Effect.fail(fromReason(refused))
+  }
+  const tag = core.queue.nextTag()
+  const encoded = yield* request.encode(tag).pipe(Effect.exit)
+  if (Exit.isFailure(encoded)) {
+    core.queue.withdraw(p)
+    return yield* Effect.failCause(encoded.cause)
+  }
+  core.queue.sent(p, tag)
+  if (request.onSend) core.current = request.onSend(core.current)
+  return { p, wire: encoded.value }
+})
 
 /** The writer is done with `p` (the next command may write); a failed write fails the connection. */
 const writerDone = (core: Core, p: Pending, sent: Exit.Exit<unknown, ImapError>): Effect.Effect<void, ImapError> => {
@@ -628,16 +634,16 @@ const commandSpan =
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withSpan(self, `imap.${name}`, { attributes: { "imap.command": name }, captureStackTrace: false })
 
+const runMasked = Effect.fnUntraced(function* (core: Core, request: CommandRequest, restore: Restore) {
+  const { p, wire } = yield* prepare(core, request, restore)
+  // Writing is not interruptible: half a command (or a literal announced but not sent) would
+  // leave the server waiting and desynchronise every later command.
+  yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
+  return yield* restore(awaitReply(core, p))
+})
+
 const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapError> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function* () {
-      const { p, wire } = yield* prepare(core, request, restore)
-      // Writing is not interruptible: half a command (or a literal announced but not sent) would
-      // leave the server waiting and desynchronise every later command.
-      yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
-      return yield* restore(awaitReply(core, p))
-    })
-  ).pipe(commandSpan(request.name))
+  Effect.uninterruptibleMask((restore) => runMasked(core, request, restore)).pipe(commandSpan(request.name))
 
 /**
  * A command of one line that holds the queue after its `+` (IDLE), without a fiber waiting while it
