@@ -87,36 +87,40 @@ const sasl = (
     })
   })
 
-export const authenticate = (
+export const authenticate: (
   connection: ImapConnection,
   auth: Authentication,
   makeRequest: MakeRequest,
   endpoint?: { readonly host: string; readonly port: number }
-): Effect.Effect<void, ImapError> =>
-  Effect.gen(function* () {
-    const caps = connection.capabilities()
-    const mechanism = yield* chooseMechanism(auth, caps)
-    if (mechanism === "LOGIN") {
-      if (auth._tag !== "Password") return
-      yield* connection.run(makeRequest(Command.login(auth.user, auth.password), "LOGIN"))
-      return
-    }
-    const host = endpoint?.host ?? ""
-    const port = endpoint?.port ?? 0
-    if (auth._tag === "OAuth2" && isTokenProvider(auth.accessToken)) {
-      // A provider's token may be refused for having expired or been revoked since it was issued:
-      // ask once more for a fresh one before giving up. The server stays NotAuthenticated after a
-      // refused AUTHENTICATE, so the second one runs on the same connection.
-      const provider = auth.accessToken
-      const attempt = Effect.flatMap(fetchToken(provider), (token) =>
-        sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
+) => Effect.Effect<void, ImapError> = Effect.fnUntraced(function* (
+  connection: ImapConnection,
+  auth: Authentication,
+  makeRequest: MakeRequest,
+  endpoint?: { readonly host: string; readonly port: number }
+) {
+  const caps = connection.capabilities()
+  const mechanism = yield* chooseMechanism(auth, caps)
+  if (mechanism === "LOGIN") {
+    if (auth._tag !== "Password") return
+    yield* connection.run(makeRequest(Command.login(auth.user, auth.password), "LOGIN"))
+    return
+  }
+  const host = endpoint?.host ?? ""
+  const port = endpoint?.port ?? 0
+  if (auth._tag === "OAuth2" && isTokenProvider(auth.accessToken)) {
+    // A provider's token may be refused for having expired or been revoked since it was issued:
+    // ask once more for a fresh one before giving up. The server stays NotAuthenticated after a
+    // refused AUTHENTICATE, so the second one runs on the same connection.
+    const provider = auth.accessToken
+    const attempt = Effect.flatMap(fetchToken(provider), (token) =>
+      sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
+    )
+    return yield* attempt.pipe(
+      Effect.catchIf(isAuthenticationFailed, () =>
+        Effect.andThen(Effect.logDebug("access token refused; asking the token provider again"), attempt)
       )
-      return yield* attempt.pipe(
-        Effect.catchIf(isAuthenticationFailed, () =>
-          Effect.andThen(Effect.logDebug("access token refused; asking the token provider again"), attempt)
-        )
-      )
-    }
-    const token = auth._tag === "OAuth2" && !isTokenProvider(auth.accessToken) ? auth.accessToken : undefined
-    yield* sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
-  })
+    )
+  }
+  const token = auth._tag === "OAuth2" && !isTokenProvider(auth.accessToken) ? auth.accessToken : undefined
+  yield* sasl(connection, mechanism, initialResponse(auth, token, mechanism, host, port), makeRequest)
+})

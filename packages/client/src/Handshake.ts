@@ -124,29 +124,31 @@ const askCapabilities = (io: HandshakeIo, tag: string): Effect.Effect<ReadonlyAr
  * returns the capabilities asked for again over TLS. The ones learned in clear text are discarded,
  * never trusted (a man in the middle may have added or removed some, e.g. LOGINDISABLED).
  */
-const startTls = (
+const startTls: (
   io: HandshakeIo,
   greetingCapabilities: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<string>, ImapError> =>
-  Effect.gen(function* () {
-    const capabilities = greetingCapabilities.length > 0 ? greetingCapabilities : yield* askCapabilities(io, "T0")
-    if (!Capabilities.normalise(capabilities).has("STARTTLS")) {
-      return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
-    }
-    const ok = yield* rawCommand(io, "T1", "STARTTLS", () => {})
-    if (ok.status !== "OK") {
-      return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
-    }
-    const dropped = io.reader.discardBuffered()
-    if (dropped > 0) yield* Effect.logWarning(`discarded ${dropped} bytes/responses sent in clear text after STARTTLS`)
-    yield* io.transport.upgrade
-    // Asked here, not left to login: a session opened without `auth` must know them too, and login
-    // then has no reason to ask again.
-    return yield* askCapabilities(io, "T2")
-  })
+) => Effect.Effect<ReadonlyArray<string>, ImapError> = Effect.fnUntraced(function* (
+  io: HandshakeIo,
+  greetingCapabilities: ReadonlyArray<string>
+) {
+  const capabilities = greetingCapabilities.length > 0 ? greetingCapabilities : yield* askCapabilities(io, "T0")
+  if (!Capabilities.normalise(capabilities).has("STARTTLS")) {
+    return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))
+  }
+  const ok = yield* rawCommand(io, "T1", "STARTTLS", () => {})
+  if (ok.status !== "OK") {
+    return yield* Effect.fail(fromReason(new TlsFailed({ message: `STARTTLS refused: ${ok.status} ${ok.text}` })))
+  }
+  const dropped = io.reader.discardBuffered()
+  if (dropped > 0) yield* Effect.logWarning(`discarded ${dropped} bytes/responses sent in clear text after STARTTLS`)
+  yield* io.transport.upgrade
+  // Asked here, not left to login: a session opened without `auth` must know them too, and login
+  // then has no reason to ask again.
+  return yield* askCapabilities(io, "T2")
+})
 
-export const establish = (options: ResolvedOptions): Effect.Effect<Established, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
+export const establish: (options: ResolvedOptions) => Effect.Effect<Established, ImapError, Scope.Scope> =
+  Effect.fnUntraced(function* (options: ResolvedOptions) {
     const transport = yield* Transport.open({
       host: options.host,
       port: options.port,

@@ -656,22 +656,27 @@ const runHeld = (
   request: CommandRequest,
   onHeld: (held: Held) => void
 ): Effect.Effect<Tagged | undefined, ImapError> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function* () {
-      const hold = request.hold!
-      const { p, wire } = yield* prepare(core, request, restore)
-      const plus = awaitContinuation(core, p)
-      const sent = yield* Effect.exit(Effect.andThen(write(core, [wire.segments[0]!], wire.trace, request.name), plus))
-      if (Exit.isFailure(sent) || sent.value === undefined) {
-        // Refused (or ended) without `+`: the tagged reply is the answer.
-        yield* writerDone(core, p, sent)
-        return yield* restore(awaitReply(core, p))
-      }
-      core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-      onHeld(new HeldCommand(core, p, hold.done))
-      return undefined
-    })
-  ).pipe(commandSpan(request.name))
+  Effect.uninterruptibleMask((restore) => runHeldMasked(core, request, onHeld, restore)).pipe(commandSpan(request.name))
+
+const runHeldMasked = Effect.fnUntraced(function* (
+  core: Core,
+  request: CommandRequest,
+  onHeld: (held: Held) => void,
+  restore: Restore
+) {
+  const hold = request.hold!
+  const { p, wire } = yield* prepare(core, request, restore)
+  const plus = awaitContinuation(core, p)
+  const sent = yield* Effect.exit(Effect.andThen(write(core, [wire.segments[0]!], wire.trace, request.name), plus))
+  if (Exit.isFailure(sent) || sent.value === undefined) {
+    // Refused (or ended) without `+`: the tagged reply is the answer.
+    yield* writerDone(core, p, sent)
+    return yield* restore(awaitReply(core, p))
+  }
+  core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
+  onHeld(new HeldCommand(core, p, hold.done))
+  return undefined
+})
 
 /** A held command as `onHeld` gets it: a class, its effect made when asked for (it is held for hours). */
 class HeldCommand implements Held {
@@ -741,60 +746,65 @@ const subscribe = (core: Core, options?: SubscribeOptions): Effect.Effect<EventS
  * Starts the reader over an already greeted (and, if asked, upgraded) transport; `framer` keeps
  * whatever partial frame the handshake had already read.
  */
-export const make = (
+export const make: (
   transport: Transport,
   framer: Framer.Framer,
   initialState: SessionState.SessionState,
   initialCapabilities: ReadonlyArray<string>,
   options: ConnectionOptions
-): Effect.Effect<ImapConnection, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const clock = yield* Clock.Clock
-    const trace = yield* TraceBuffer.make(options.trace)
-    const queue = CommandQueue.make<CommandRequest>()
-    const core: Core = {
-      transport,
-      options,
-      clock,
-      timers: yield* SharedClock.get,
-      trace,
-      queue,
-      gate: ReaderGate.make(
-        () => ({
-          dead: core.dead !== undefined,
-          needsReader: queue.needsReader(),
-          awaitingReply: queue.awaitingReply()
-        }),
-        {
-          stop: () => transport.pause(),
-          go: () => {
-            core.heardAt = core.clock.currentTimeMillisUnsafe()
-            transport.resume()
-          }
+) => Effect.Effect<ImapConnection, never, Scope.Scope> = Effect.fnUntraced(function* (
+  transport: Transport,
+  framer: Framer.Framer,
+  initialState: SessionState.SessionState,
+  initialCapabilities: ReadonlyArray<string>,
+  options: ConnectionOptions
+) {
+  const clock = yield* Clock.Clock
+  const trace = yield* TraceBuffer.make(options.trace)
+  const queue = CommandQueue.make<CommandRequest>()
+  const core: Core = {
+    transport,
+    options,
+    clock,
+    timers: yield* SharedClock.get,
+    trace,
+    queue,
+    gate: ReaderGate.make(
+      () => ({
+        dead: core.dead !== undefined,
+        needsReader: queue.needsReader(),
+        awaitingReply: queue.awaitingReply()
+      }),
+      {
+        stop: () => transport.pause(),
+        go: () => {
+          core.heardAt = core.clock.currentTimeMillisUnsafe()
+          transport.resume()
         }
-      ),
-      inboxes: new Set(),
-      state: yield* StateRef.make(initialState),
-      closed: yield* Deferred.make<never, ImapError>(),
-      current: initialState,
-      capabilities: Capabilities.makeStore(initialCapabilities),
-      dead: undefined,
-      closing: false,
-      received: 0,
-      heardAt: clock.currentTimeMillisUnsafe(),
-      receivedAt: clock.currentTimeMillisUnsafe(),
-      logContext: trace.logging ? yield* Effect.context<never>() : undefined
-    }
-    startReader(core, framer)
-    // Closing the scope must release every waiter (and stop the reader).
-    yield* Effect.addFinalizer(() =>
-      Effect.sync(() => {
-        core.closing = true
-        die(core, fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
-      })
-    )
-    return new Connection(core)
-  })
+      }
+    ),
+    inboxes: new Set(),
+    state: yield* StateRef.make(initialState),
+    closed: yield* Deferred.make<never, ImapError>(),
+    current: initialState,
+    capabilities: Capabilities.makeStore(initialCapabilities),
+    dead: undefined,
+    closing: false,
+    received: 0,
+    heardAt: clock.currentTimeMillisUnsafe(),
+    receivedAt: clock.currentTimeMillisUnsafe(),
+    logContext: trace.logging ? yield* Effect.context<never>() : undefined
+  }
+  startReader(core, framer)
+  // Closing the scope must release every waiter (and stop the reader).
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      core.closing = true
+      die(core, fromReason(new ConnectionClosed({ message: "connection closed by the client" })))
+    })
+  )
+  return new Connection(core)
+})
 
 /**
  * What callers get: a class over the core rather than an object of fifteen closures (one connection

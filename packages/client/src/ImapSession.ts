@@ -228,8 +228,8 @@ export interface ImapSession {
  * greeting timeout must not keep its socket and reader fiber until the caller's scope ends (a retry
  * loop in one scope would pile them up).
  */
-export const make = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
+export const make: (options: ImapConfig.ImapClientOptions) => Effect.Effect<ImapSession, ImapError, Scope.Scope> =
+  Effect.fnUntraced(function* (options: ImapConfig.ImapClientOptions) {
     const scope = yield* Scope.fork(yield* Effect.scope)
     return yield* makeIn(options).pipe(
       Scope.provide(scope),
@@ -243,8 +243,8 @@ export const make = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapS
  * For a caller whose scope is closed as soon as opening fails (the watcher's session, which is
  * `Effect.scoped` as a whole): it spares the child scope `make` forks, about 0.6 KB a session.
  */
-export const makeIn = (options: ImapConfig.ImapClientOptions): Effect.Effect<ImapSession, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
+export const makeIn: (options: ImapConfig.ImapClientOptions) => Effect.Effect<ImapSession, ImapError, Scope.Scope> =
+  Effect.fnUntraced(function* (options: ImapConfig.ImapClientOptions) {
     const resolved = ImapConfig.resolve(options)
     const { connection, greeting } = yield* Handshake.establish(resolved)
     const ctx = SessionContext.make(connection, resolved)

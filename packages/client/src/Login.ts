@@ -26,8 +26,8 @@ export interface Authenticated {
  * Authenticates (Auth.authenticate) and reports whether the reply carried capabilities. A refused
  * attempt changes no state, so it can be retried on the same connection.
  */
-export const authenticate = (ctx: SessionContext, auth: Authentication): Effect.Effect<Authenticated, ImapError> =>
-  Effect.gen(function* () {
+export const authenticate: (ctx: SessionContext, auth: Authentication) => Effect.Effect<Authenticated, ImapError> =
+  Effect.fnUntraced(function* (ctx: SessionContext, auth: Authentication) {
     if (ctx.connection.capabilities().size === 0) yield* Capabilities.refresh(ctx.connection)
     let capabilitiesCarried = false
     const notice = (r: Response) => {
@@ -64,8 +64,8 @@ export const authenticate = (ctx: SessionContext, auth: Authentication): Effect.
  * authenticated), so they are asked for unless the reply carried a whole list; then ENABLE of the
  * wanted extensions the server offers, and ID where offered and not turned off.
  */
-export const setUp = (ctx: SessionContext, authenticated: Authenticated): Effect.Effect<void, ImapError> =>
-  Effect.gen(function* () {
+export const setUp: (ctx: SessionContext, authenticated: Authenticated) => Effect.Effect<void, ImapError> =
+  Effect.fnUntraced(function* (ctx: SessionContext, authenticated: Authenticated) {
     if (!authenticated.capabilitiesCarried || !Capabilities.isComplete(ctx.connection.capabilities())) {
       yield* Capabilities.refresh(ctx.connection)
     }

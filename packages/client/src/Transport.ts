@@ -455,8 +455,8 @@ const connect = (options: TransportOptions): Effect.Effect<Net.Socket, ImapError
   })
 
 /** Opens the socket (and the TLS session for implicit TLS); closed when the scope closes. */
-export const open = (input: TransportOptions): Effect.Effect<Transport, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
+export const open: (input: TransportOptions) => Effect.Effect<Transport, ImapError, Scope.Scope> = Effect.fnUntraced(
+  function* (input: TransportOptions) {
     const options: TransportOptions = { ...input, tlsOptions: yield* withCaFile(input.tlsOptions) }
     const openTimeout = Duration.toMillis(options.connectTimeout)
     const conn = yield* connect(options).pipe(
@@ -468,4 +468,5 @@ export const open = (input: TransportOptions): Effect.Effect<Transport, ImapErro
     const transport = new NodeTransport(conn, options)
     yield* Effect.addFinalizer(() => Effect.sync(() => transport.release()))
     return transport
-  })
+  }
+)

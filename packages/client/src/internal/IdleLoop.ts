@@ -42,16 +42,19 @@ const ignore = (): void => {}
  * once the first IDLE is established (or polling has started), with a fiber that fails with the
  * loop's error (it does nothing else: IDLE runs without it, see `startIdling`).
  */
-export const keepIdling = (
+export const keepIdling: (
   connection: ImapConnection,
   greetingText: string,
   options?: IdleOptions
-): Effect.Effect<Fiber.Fiber<never, ImapError>, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
-    const ended = Deferred.makeUnsafe<never, ImapError>()
-    yield* startIdling(connection, greetingText, options, (cause) => Deferred.doneUnsafe(ended, Exit.failCause(cause)))
-    return yield* Effect.forkScoped(Deferred.await(ended))
-  })
+) => Effect.Effect<Fiber.Fiber<never, ImapError>, ImapError, Scope.Scope> = Effect.fnUntraced(function* (
+  connection: ImapConnection,
+  greetingText: string,
+  options?: IdleOptions
+) {
+  const ended = Deferred.makeUnsafe<never, ImapError>()
+  yield* startIdling(connection, greetingText, options, (cause) => Deferred.doneUnsafe(ended, Exit.failCause(cause)))
+  return yield* Effect.forkScoped(Deferred.await(ended))
+})
 
 /**
  * Starts IDLE on `connection` for as long as the scope lasts (closing it ends IDLE: DONE and the
@@ -64,40 +67,44 @@ export const keepIdling = (
  * end one IDLE and start the next. A fiber held per idle connection cost 3-4 KB each, for hours
  * (bench/session-memory.ts).
  */
-export const startIdling = (
+export const startIdling: (
   connection: ImapConnection,
   greetingText: string,
   options: IdleOptions | undefined,
   onEnd: (cause: Cause.Cause<ImapError>) => void
-): Effect.Effect<void, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
-    const reissueAfter = options?.reissueAfter
-      ? Duration.fromInputUnsafe(options.reissueAfter)
-      : defaultReissueAfter(greetingText)
-    const liveness = Duration.toMillis(Duration.fromInputUnsafe(options?.livenessDeadline ?? "5 minutes"))
-    const probeTimeout = Duration.fromInputUnsafe(options?.probeTimeout ?? "10 seconds")
-    const pollInterval = Duration.fromInputUnsafe(options?.pollInterval ?? "30 seconds")
+) => Effect.Effect<void, ImapError, Scope.Scope> = Effect.fnUntraced(function* (
+  connection: ImapConnection,
+  greetingText: string,
+  options: IdleOptions | undefined,
+  onEnd: (cause: Cause.Cause<ImapError>) => void
+) {
+  const reissueAfter = options?.reissueAfter
+    ? Duration.fromInputUnsafe(options.reissueAfter)
+    : defaultReissueAfter(greetingText)
+  const liveness = Duration.toMillis(Duration.fromInputUnsafe(options?.livenessDeadline ?? "5 minutes"))
+  const probeTimeout = Duration.fromInputUnsafe(options?.probeTimeout ?? "10 seconds")
+  const pollInterval = Duration.fromInputUnsafe(options?.pollInterval ?? "30 seconds")
 
-    if (!connection.capabilities().has("IDLE")) {
-      const noop = connection.run(Commands.request(connection, Command.noop))
-      const fiber = yield* Effect.forkScoped(
-        Effect.forever(Effect.andThen(Effect.sleep(pollInterval), noop)) as Effect.Effect<never, ImapError>
-      )
-      fiber.addObserver((exit) => {
-        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) onEnd(exit.cause)
-      })
-      return
-    }
-
-    const idler = new Idler(connection, yield* SharedClock.get, yield* Effect.context<never>(), onEnd, {
-      liveness,
-      reissueAfter: Duration.toMillis(reissueAfter),
-      probeTimeout
+  if (!connection.capabilities().has("IDLE")) {
+    const noop = connection.run(Commands.request(connection, Command.noop))
+    const fiber = yield* Effect.forkScoped(
+      Effect.forever(Effect.andThen(Effect.sleep(pollInterval), noop)) as Effect.Effect<never, ImapError>
+    )
+    fiber.addObserver((exit) => {
+      if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) onEnd(exit.cause)
     })
-    idler.start()
-    yield* Effect.addFinalizer(() => Effect.suspend(() => idler.close()))
-    yield* Deferred.await(idler.firstReady)
+    return
+  }
+
+  const idler = new Idler(connection, yield* SharedClock.get, yield* Effect.context<never>(), onEnd, {
+    liveness,
+    reissueAfter: Duration.toMillis(reissueAfter),
+    probeTimeout
   })
+  idler.start()
+  yield* Effect.addFinalizer(() => Effect.suspend(() => idler.close()))
+  yield* Deferred.await(idler.firstReady)
+})
 
 interface Pacing {
   readonly liveness: number
@@ -298,20 +305,23 @@ export const stream = (
   connection: ImapConnection,
   greetingText: string,
   options?: IdleOptions
-): Stream.Stream<MailboxEvent, ImapError> =>
-  PullStream.make(
-    Effect.gen(function* () {
-      // Subscribed before IDLE starts: nothing the server says in between is lost.
-      const events = yield* connection.subscribe({ accept: isEvent })
-      // The loop's failure ends the events (the connection's death ends them itself, after what
-      // they hold): by callback, with no fiber or wait held for as long as the stream lives.
-      yield* startIdling(connection, greetingText, options, (cause) => {
-        const error = Cause.findErrorOption(cause)
-        if (error._tag === "Some") events.end(Exit.fail(error.value))
-      })
-      return Effect.map(events.pull, toEvents)
-    })
-  )
+): Stream.Stream<MailboxEvent, ImapError> => PullStream.make(openStream(connection, greetingText, options))
+
+const openStream = Effect.fnUntraced(function* (
+  connection: ImapConnection,
+  greetingText: string,
+  options: IdleOptions | undefined
+) {
+  // Subscribed before IDLE starts: nothing the server says in between is lost.
+  const events = yield* connection.subscribe({ accept: isEvent })
+  // The loop's failure ends the events (the connection's death ends them itself, after what
+  // they hold): by callback, with no fiber or wait held for as long as the stream lives.
+  yield* startIdling(connection, greetingText, options, (cause) => {
+    const error = Cause.findErrorOption(cause)
+    if (error._tag === "Some") events.end(Exit.fail(error.value))
+  })
+  return Effect.map(events.pull, toEvents)
+})
 
 const isEvent = (r: UntaggedData): boolean => toEvent(r) !== undefined
 

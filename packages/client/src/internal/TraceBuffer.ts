@@ -22,23 +22,24 @@ export interface TraceBuffer {
 /** Nobody reads the trace: one value shared by every connection (no buffer, no closures each). */
 const disabled: TraceBuffer = { enabled: false, logging: false, line: () => {}, flush: Effect.void }
 
-export const make = (sink: TraceSink | undefined): Effect.Effect<TraceBuffer> =>
-  Effect.gen(function* () {
-    const logging = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
-    if (sink === undefined && !logging) return disabled
-    const lines: Array<string> = []
-    return {
-      enabled: sink !== undefined || logging,
-      logging,
-      line: (direction, text) => {
-        sink?.(direction, text)
-        if (logging) lines.push(`${direction}: ${text}`)
-      },
-      flush: Effect.suspend(() => {
-        if (lines.length === 0) return Effect.void
-        return Effect.forEach(lines.splice(0, lines.length), (l) => Effect.logDebug(l), { discard: true }).pipe(
-          Effect.annotateLogs("imap", "trace")
-        )
-      })
-    }
-  })
+export const make: (sink: TraceSink | undefined) => Effect.Effect<TraceBuffer> = Effect.fnUntraced(function* (
+  sink: TraceSink | undefined
+) {
+  const logging = LogLevel.isLessThanOrEqualTo(yield* References.MinimumLogLevel, "Debug")
+  if (sink === undefined && !logging) return disabled
+  const lines: Array<string> = []
+  return {
+    enabled: sink !== undefined || logging,
+    logging,
+    line: (direction, text) => {
+      sink?.(direction, text)
+      if (logging) lines.push(`${direction}: ${text}`)
+    },
+    flush: Effect.suspend(() => {
+      if (lines.length === 0) return Effect.void
+      return Effect.forEach(lines.splice(0, lines.length), (l) => Effect.logDebug(l), { discard: true }).pipe(
+        Effect.annotateLogs("imap", "trace")
+      )
+    })
+  }
+})
