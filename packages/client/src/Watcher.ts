@@ -142,94 +142,97 @@ export const isSinceUid = (n: number): boolean => n === 0 || (SequenceSet.isVali
 
 /** Everything the watcher reports, including reconnects and UIDVALIDITY changes. */
 export const watchEvents = (options: WatchOptions): Stream.Stream<WatchEvent, ImapError, Checkpoint.CheckpointStore> =>
-  PullStream.make(
-    Effect.gen(function* () {
-      // Checked before connecting, not refused by the encoder after logging in.
-      const since = options.sinceUid
-      if (since !== undefined && !isSinceUid(since)) {
-        return yield* Effect.fail(
-          fromReason(new InvalidInput({ message: `sinceUid: expected 0 to ${SequenceSet.MAX - 1}, got ${since}` }))
-        )
-      }
-      const store = yield* Checkpoint.CheckpointStore
-      const mailbox = options.mailbox ?? "INBOX"
-      const key = Checkpoint.keyOf(options.client.host, options.client.auth?.user, mailbox)
-      const delivery = Delivery.make<WatchEvent, ImapError>({
-        capacity: handoffCapacity,
-        write: (c) => store.set(key, c).pipe(Effect.orDie)
-      })
-      const session = (onEstablished: () => void) =>
-        WatchSession.run({
-          client: options.client,
-          mailbox,
-          sinceUid: options.sinceUid,
-          policy: options.onUidValidityChange ?? "replay",
-          readOnly: options.readOnly !== false,
-          idle: options.idle,
-          stored: store.get(key).pipe(Effect.orDie),
-          delivery,
-          onEstablished
-        })
-      yield* Effect.forkScoped(
-        supervise(session, (event) => delivery.emit(event), options.reconnect ?? defaultReconnect).pipe(
-          Effect.exit,
-          Effect.flatMap((exit) =>
-            Effect.sync(() => delivery.end(Exit.isFailure(exit) ? exit : Exit.failCause(Cause.die("watcher ended"))))
-          )
-        )
-      )
-      // A consumer that failed or was interrupted may not have finished the last event: keep it.
-      yield* Effect.addFinalizer((exit) => (Exit.isSuccess(exit) ? delivery.commit : Effect.void))
-      return delivery.pull
+  PullStream.make(openWatch(options))
+
+const openWatch = Effect.fnUntraced(function* (options: WatchOptions) {
+  // Checked before connecting, not refused by the encoder after logging in.
+  const since = options.sinceUid
+  if (since !== undefined && !isSinceUid(since)) {
+    return yield* Effect.fail(
+      fromReason(new InvalidInput({ message: `sinceUid: expected 0 to ${SequenceSet.MAX - 1}, got ${since}` }))
+    )
+  }
+  const store = yield* Checkpoint.CheckpointStore
+  const mailbox = options.mailbox ?? "INBOX"
+  const key = Checkpoint.keyOf(options.client.host, options.client.auth?.user, mailbox)
+  const delivery = Delivery.make<WatchEvent, ImapError>({
+    capacity: handoffCapacity,
+    write: (c) => store.set(key, c).pipe(Effect.orDie)
+  })
+  const session = (onEstablished: () => void) =>
+    WatchSession.run({
+      client: options.client,
+      mailbox,
+      sinceUid: options.sinceUid,
+      policy: options.onUidValidityChange ?? "replay",
+      readOnly: options.readOnly !== false,
+      idle: options.idle,
+      stored: store.get(key).pipe(Effect.orDie),
+      delivery,
+      onEstablished
     })
+  yield* Effect.forkScoped(
+    supervise(session, (event) => delivery.emit(event), options.reconnect ?? defaultReconnect).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) =>
+        Effect.sync(() => delivery.end(Exit.isFailure(exit) ? exit : Exit.failCause(Cause.die("watcher ended"))))
+      )
+    )
   )
+  // A consumer that failed or was interrupted may not have finished the last event: keep it.
+  yield* Effect.addFinalizer((exit) => (Exit.isSuccess(exit) ? delivery.commit : Effect.void))
+  return delivery.pull
+})
 
 /**
  * Runs sessions one after another: a retryable failure is reported (`Disconnected`) and retried on
  * `reconnect`, whose backoff starts again after every session that got as far as IDLE; any other
  * failure ends the watcher.
  */
-const supervise = (
+const supervise: (
   session: (onEstablished: () => void) => Effect.Effect<void, ImapError>,
   emit: (event: WatchEvent) => Effect.Effect<void>,
   reconnect: Schedule.Schedule<unknown, ImapError>
-): Effect.Effect<never, ImapError> =>
-  Effect.gen(function* () {
-    // Made at the first failure (and again after each session that got as far as IDLE), not held
-    // by every healthy watcher: a step of the default schedule is 1.3 KB (bench/heap-owners.ts).
-    // A schedule's clock starts at its first step, not when the step function is made.
-    let step: ((error: ImapError) => Effect.Effect<unknown, unknown>) | undefined
-    let attempt = 0
-    while (true) {
-      let established = false
-      const exit = yield* Effect.exit(
-        session(() => {
-          established = true
-        })
-      )
-      if (Exit.isSuccess(exit)) continue
-      const error = Cause.findErrorOption(exit.cause)
-      if (Option.isNone(error)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
-      if (!error.value.isRetryable) return yield* Effect.fail(error.value)
-      if (established) {
-        attempt = 0
-        step = undefined
-      }
-      step ??= yield* Schedule.toStepWithSleep(reconnect)
-      attempt++
-      yield* emit({ _tag: "Disconnected", error: error.value, attempt })
-      const started = yield* Clock.currentTimeMillis
-      const waited = yield* Effect.exit(step(error.value))
-      if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
-      // A server that named its wait (throttling) gets at least that: coming back sooner only
-      // earns another refusal, and may lengthen the penalty.
-      const floor = retryAfter(error.value)
-      if (floor !== undefined) {
-        const left = Duration.toMillis(floor) - ((yield* Clock.currentTimeMillis) - started)
-        if (left > 0) yield* Effect.sleep(Duration.millis(left))
-      }
+) => Effect.Effect<never, ImapError> = Effect.fnUntraced(function* (
+  session: (onEstablished: () => void) => Effect.Effect<void, ImapError>,
+  emit: (event: WatchEvent) => Effect.Effect<void>,
+  reconnect: Schedule.Schedule<unknown, ImapError>
+) {
+  // Made at the first failure (and again after each session that got as far as IDLE), not held
+  // by every healthy watcher: a step of the default schedule is 1.3 KB (bench/heap-owners.ts).
+  // A schedule's clock starts at its first step, not when the step function is made.
+  let step: ((error: ImapError) => Effect.Effect<unknown, unknown>) | undefined
+  let attempt = 0
+  while (true) {
+    let established = false
+    const exit = yield* Effect.exit(
+      session(() => {
+        established = true
+      })
+    )
+    if (Exit.isSuccess(exit)) continue
+    const error = Cause.findErrorOption(exit.cause)
+    if (Option.isNone(error)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+    if (!error.value.isRetryable) return yield* Effect.fail(error.value)
+    if (established) {
+      attempt = 0
+      step = undefined
     }
-  })
+    step ??= yield* Schedule.toStepWithSleep(reconnect)
+    attempt++
+    yield* emit({ _tag: "Disconnected", error: error.value, attempt })
+    const started = yield* Clock.currentTimeMillis
+    const waited = yield* Effect.exit(step(error.value))
+    if (Exit.isFailure(waited)) return yield* Effect.fail(error.value)
+    // A server that named its wait (throttling) gets at least that: coming back sooner only
+    // earns another refusal, and may lengthen the penalty.
+    const floor = retryAfter(error.value)
+    if (floor !== undefined) {
+      const left = Duration.toMillis(floor) - ((yield* Clock.currentTimeMillis) - started)
+      if (left > 0) yield* Effect.sleep(Duration.millis(left))
+    }
+  }
+})
 
 /** Only the new messages. */
 export const watch = (options: WatchOptions): Stream.Stream<NewMessage, ImapError, Checkpoint.CheckpointStore> =>

@@ -82,52 +82,53 @@ const followFrom = (o: Opened) => follow(o.position, o.events, o.gone)
  * before `follow` starts: one that went on into `follow` would hold the mailbox snapshot, the
  * stored checkpoint and the resume decision for as long as the session lasts.
  */
-const open = (options: SessionOptions): Effect.Effect<Opened, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
-    const { delivery, mailbox } = options
-    // In `run`'s scope, which closes at once if opening fails: no child scope of its own.
-    const client = yield* ImapSession.makeIn(options.client)
-    const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
-    const uidValidity = box.uidValidity
-    if (uidValidity === undefined) {
-      // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
-      return yield* Effect.fail(
-        fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
-      )
-    }
-    const stored = yield* options.stored
-    const start = ResumePoint.resume({
-      mailbox,
-      // Events already handed on count as delivered for the next session.
-      known: delivery.produced() ?? Option.getOrUndefined(stored),
-      uidValidity,
-      highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
-      sinceUid: options.sinceUid,
-      policy: options.policy
-    })
-    if (start._tag === "Stop") {
-      const { previous, current } = start.changed
-      yield* delivery.emit(start.changed)
-      return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
-    }
-    const { lastUid, highestModSeq } = start.from
-    const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
-    // The new epoch's starting point is committed once the consumer is past the event.
-    if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
-    else if (start.save) yield* delivery.advance(checkpointOf(position))
-    // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
-    const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
-    const gone = yield* resync(position, box.highestModSeq)
-    return { position, events, gone }
+const open: (options: SessionOptions) => Effect.Effect<Opened, ImapError, Scope.Scope> = Effect.fnUntraced(function* (
+  options: SessionOptions
+) {
+  const { delivery, mailbox } = options
+  // In `run`'s scope, which closes at once if opening fails: no child scope of its own.
+  const client = yield* ImapSession.makeIn(options.client)
+  const box = options.readOnly ? yield* client.examine(mailbox) : yield* client.select(mailbox)
+  const uidValidity = box.uidValidity
+  if (uidValidity === undefined) {
+    // Without UIDVALIDITY no checkpoint can be trusted; reconnecting would not bring one.
+    return yield* Effect.fail(
+      fromReason(new MissingCapability({ capability: "UIDVALIDITY", operation: `watch ${mailbox}` }))
+    )
+  }
+  const stored = yield* options.stored
+  const start = ResumePoint.resume({
+    mailbox,
+    // Events already handed on count as delivered for the next session.
+    known: delivery.produced() ?? Option.getOrUndefined(stored),
+    uidValidity,
+    highestUid: ResumePoint.highestUid(box) ?? (yield* maxUid(client)),
+    sinceUid: options.sinceUid,
+    policy: options.policy
   })
+  if (start._tag === "Stop") {
+    const { previous, current } = start.changed
+    yield* delivery.emit(start.changed)
+    return yield* Effect.fail(fromReason(new UidValidityChangedError({ mailbox, previous, current })))
+  }
+  const { lastUid, highestModSeq } = start.from
+  const position: Position = { client, options, uidValidity, lastUid, highestModSeq }
+  // The new epoch's starting point is committed once the consumer is past the event.
+  if (start.changed !== undefined) yield* delivery.emit(start.changed, checkpointOf(position))
+  else if (start.save) yield* delivery.advance(checkpointOf(position))
+  // Subscribe before the first fetch: an EXISTS that arrives meanwhile is not lost.
+  const events = yield* SessionConnection.of(client).subscribe({ accept: watched })
+  const gone = yield* resync(position, box.highestModSeq)
+  return { position, events, gone }
+})
 
 /**
  * CONDSTORE/QRESYNC: reports the flag changes and expunges missed while disconnected, and moves the
  * checkpoint's mod-sequence to the server's. Returns the UIDs reported gone, so a live VANISHED that
  * arrived meanwhile (it is in the resync's result too) is reported once.
  */
-const resync = (p: Position, serverModSeq: bigint | undefined): Effect.Effect<ReadonlySet<number>, ImapError> =>
-  Effect.gen(function* () {
+const resync: (p: Position, serverModSeq: bigint | undefined) => Effect.Effect<ReadonlySet<number>, ImapError> =
+  Effect.fnUntraced(function* (p: Position, serverModSeq: bigint | undefined) {
     const { delivery, mailbox } = p.options
     const gone = new Set<number>()
     const plan = ResumePoint.resync(checkpointOf(p), serverModSeq)
@@ -189,8 +190,8 @@ const follow = (
 ): Effect.Effect<never, ImapError, Scope.Scope> => Effect.andThen(startFollowing(p, events), eachBatch(p, events, gone))
 
 /** Fetches what is new, starts IDLE, reports `Watching`; the IDLE loop's failure ends `events`. */
-const startFollowing = (p: Position, events: EventSubscription): Effect.Effect<void, ImapError, Scope.Scope> =>
-  Effect.gen(function* () {
+const startFollowing: (p: Position, events: EventSubscription) => Effect.Effect<void, ImapError, Scope.Scope> =
+  Effect.fnUntraced(function* (p: Position, events: EventSubscription) {
     const { client, options } = p
     yield* fetchNew(p)
     // The IDLE loop's failure ends the subscription with that cause (after what it holds), by
@@ -225,32 +226,35 @@ const eachBatch = (
 }
 
 /** Live flag changes and VANISHED reported; new mail fetched if the batch has an EXISTS. */
-const handleBatch = (
+const handleBatch: (
   p: Position,
   batch: NonEmptyReadonlyArray<UntaggedData>,
   gone: ReadonlySet<number>
-): Effect.Effect<void, ImapError> =>
-  Effect.gen(function* () {
-    const { delivery, mailbox } = p.options
-    for (const r of batch) {
-      // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
-      if (r._tag === "Fetch") {
-        const a = r.attributes
-        if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
-        if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
-          p.highestModSeq = a.modSeq.toString()
-        }
-        yield* delivery.emit(
-          { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
-          checkpointOf(p)
-        )
-      } else if (r._tag === "Vanished") {
-        const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
-        if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
+) => Effect.Effect<void, ImapError> = Effect.fnUntraced(function* (
+  p: Position,
+  batch: NonEmptyReadonlyArray<UntaggedData>,
+  gone: ReadonlySet<number>
+) {
+  const { delivery, mailbox } = p.options
+  for (const r of batch) {
+    // Live flag changes only (`watched`: a FETCH that carries more than UID/FLAGS/MODSEQ is data).
+    if (r._tag === "Fetch") {
+      const a = r.attributes
+      if (a.uid === undefined || a.flags === undefined || a.uid > p.lastUid) continue
+      if (a.modSeq !== undefined && (p.highestModSeq === undefined || a.modSeq > BigInt(p.highestModSeq))) {
+        p.highestModSeq = a.modSeq.toString()
       }
+      yield* delivery.emit(
+        { _tag: "FlagsChanged", mailbox, uid: a.uid, flags: a.flags, modSeq: a.modSeq },
+        checkpointOf(p)
+      )
+    } else if (r._tag === "Vanished") {
+      const uids = expandUids(r.uids).filter((uid) => !gone.has(uid))
+      if (uids.length > 0) yield* delivery.emit({ _tag: "Expunged", mailbox, uids }, checkpointOf(p))
     }
-    if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
-  })
+  }
+  if (batch.some((r) => r._tag === "Exists")) yield* fetchNew(p)
+})
 
 /** UIDs of a VANISHED set; bounded, since a hostile server could name four billion. */
 const maxExpunged = 1_000_000
