@@ -354,6 +354,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       "heap MB",
       "RSS KB/conn",
       "heap KB/conn",
+      "young gen MB",
       "quiet CPU s",
       "% of a core",
       "wake-ups/s",
@@ -364,7 +365,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       "max ms",
       "load"
     ],
-    "lrrrrrrrrrrrrrrrr",
+    "lrrrrrrrrrrrrrrrrr",
     results.map((r) => [
       r.contestant,
       thousands(r.n),
@@ -374,6 +375,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       fixed(r.memory.heapUsed / MB, 1),
       fixed(perConnection(r, "rss") / KB, 1),
       fixed(perConnection(r, "heapUsed") / KB, 1),
+      fixed(r.memory.young / MB, 0),
       fixed(r.cpuMs / 1000, 2),
       fixed((100 * r.cpuMs) / (r.quietSeconds * 1000), 2),
       fixed(r.wakeups / r.quietSeconds, 1),
@@ -405,6 +407,9 @@ const marginalTable = (results: ReadonlyArray<Result>): string => {
         `${thousands(from)} → ${thousands(to)}`,
         fixed(rss / KB, 1),
         fixed(marginal(a, b, "heapUsed") / KB, 1),
+        // V8's committed heap without the nursery: the old generation's pages, holes included.
+        fixed((marginal(a, b, "heapTotal") - marginal(a, b, "young")) / KB, 1),
+        `${fixed(a.memory.young / MB, 0)} → ${fixed(b.memory.young / MB, 0)}`,
         fixed(marginal(a, b, "external") / KB, 1),
         Number.isFinite(flowRss) ? `${fixed(rss / flowRss, 2)}x` : "–",
         // CPU ms per second of quiet, per 1,000 more connections.
@@ -418,11 +423,13 @@ const marginalTable = (results: ReadonlyArray<Result>): string => {
       "N",
       "RSS KB/conn",
       "heap KB/conn",
+      "old gen committed KB/conn",
+      "young gen MB",
       "external KB/conn",
       "RSS vs imapflow",
       "quiet CPU ms/s per 1,000 conns"
     ],
-    "llrrrrr",
+    "llrrrrrrr",
     rows
   )
 }
