@@ -72,6 +72,10 @@ if (!Number.isFinite(settleSeconds) || settleSeconds < 0) throw new Error("--set
 const burstSize = numberOption(args, "burst", 100)
 const concurrency = numberOption(args, "concurrency", 50)
 const perProcess = numberOption(args, "per-process", 1000)
+// Node/V8 options for every child alike, e.g. --node-arg=--min-semi-space-size=16
+// --node-arg=--max-semi-space-size=16: V8's young generation held at one size, so the marginal
+// between two N is the connections' cost and not also the nursery growing towards its cap.
+const nodeArgs = args.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length))
 const save = args.includes("--save") ? args[args.indexOf("--save") + 1] : undefined
 const log = (line: string) => (json ? console.error(line) : console.log(line))
 const KB = 1024
@@ -229,7 +233,7 @@ const runOne = async (
   load: number
 ): Promise<Result> => {
   const child = fork(path.join(import.meta.dirname, "ScaleChild.ts"), [], {
-    execArgv: ["--expose-gc"],
+    execArgv: ["--expose-gc", ...nodeArgs],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const pid = child.pid as number
@@ -489,7 +493,8 @@ const main = async () => {
     `Load average at start ${fixed(before.load)}, at end ${fixed(after.load)}; ${fixed(minutes)} min in all. ` +
       `inotify: ${inotify}. Dovecot: ${perProcess} sessions per imap process, quiet window ${quietSeconds} s ` +
       `after ${settleSeconds} s, ` +
-      `burst ${burstSize} mailboxes, bring-up ${concurrency} connections at a time.`
+      `burst ${burstSize} mailboxes, bring-up ${concurrency} connections at a time. ` +
+      (nodeArgs.length === 0 ? "Node's defaults." : `Node options of every child: ${nodeArgs.join(" ")}.`)
   )
   for (const tls of modes) {
     const rows = results.filter((r) => r.tls === tls)
