@@ -34,7 +34,6 @@ import {
 import * as CommandQueue from "./internal/CommandQueue.ts"
 import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
-import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
 import * as StateRef from "./internal/StateRef.ts"
 import * as TraceBuffer from "./internal/TraceBuffer.ts"
@@ -68,19 +67,13 @@ export interface CommandRequest {
   /** Mark failures as authentication failures. */
   readonly authentication?: string
   /**
-   * IDLE: after the server's `+` (which completes `ready` and calls `onReady`), hold the queue
-   * (nothing else is written) until `release` completes, then send `done` (DONE). The connection
-   * completes `release` itself when another command is queued; the holder may complete it too
-   * (re-issue, liveness probe). The caller waits in `run` all along (the IDLE command needs no fiber
-   * of its own); interrupting it while it holds the queue sends DONE and waits up to `settleMillis`
-   * (default: the command timeout) for the tagged reply.
+   * IDLE (`runHeld` only): after the server's `+`, the queue is held (nothing else is written) until
+   * the holder's `finish` sends `done` (DONE). The connection completes `release` when another
+   * command is queued, so the holder knows to end it.
    */
   readonly hold?: {
-    readonly ready?: Deferred.Deferred<void> | undefined
-    readonly onReady?: (() => void) | undefined
     readonly release: Deferred.Deferred<void>
     readonly done: Uint8Array
-    readonly settleMillis?: number | undefined
   }
 }
 
@@ -103,7 +96,7 @@ export interface ConnectionOptions {
 export interface ImapConnection {
   readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
   /**
-   * IDLE without a fiber while it holds the queue (`request.hold` required): returns once the server
+   * IDLE without a fiber while it holds the queue (`request.hold` required; `run` does not hold): returns once the server
    * said `+` and `onHeld` got the command, or with the tagged reply if it came instead of `+`.
    */
   readonly runHeld: (
@@ -437,19 +430,11 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
   )
 }
 
-/**
- * Writes the command's segments, waiting for `+` between them, then holds the queue or answers
- * challenges. Uninterruptible but for IDLE's hold (`restore`).
- */
-const send = (
-  core: Core,
-  p: Pending,
-  wire: Wire,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-): Effect.Effect<void, ImapError> =>
+/** Writes the command's segments, waiting for `+` between them, then answers challenges. Uninterruptible. */
+const send = (core: Core, p: Pending, wire: Wire): Effect.Effect<void, ImapError> =>
   Effect.gen(function* () {
-    const { hold, name, onChallenge } = p.request
-    const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
+    const { name, onChallenge } = p.request
+    const expectsMore = (i: number) => i < wire.segments.length - 1 || onChallenge !== undefined
     let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
     yield* write(core, [wire.segments[0]!], wire.trace, name)
     for (let i = 1; i < wire.segments.length; i++) {
@@ -459,48 +444,10 @@ const send = (
       yield* write(core, [wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
     }
     if (next === undefined) return
-    // IDLE refused, or AUTHENTICATE over: the tagged reply completes the command.
+    // AUTHENTICATE over (or refused): the tagged reply completes the command.
     const text = yield* next
     if (text === undefined) return
-    if (hold !== undefined) return yield* holdQueue(core, p, hold, restore)
     if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
-  })
-
-/**
- * IDLE between its `+` and DONE: nothing else is written until `hold.release` completes (the queue
- * completes it when another command is queued), the connection dies, the server ends IDLE itself
- * (a tagged reply without DONE: no DONE is due then), or the caller is interrupted (the IDLE stream
- * closing: DONE, then the tagged reply is awaited for at most `hold.settleMillis`).
- */
-const holdQueue = (
-  core: Core,
-  p: Pending,
-  hold: NonNullable<CommandRequest["hold"]>,
-  restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-) =>
-  Effect.gen(function* () {
-    core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-    if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
-    hold.onReady?.()
-    // A connection that dies while idling must not leave this writer waiting. Waited for in this
-    // fiber: a race would fork a fiber per side for as long as IDLE lasts.
-    const waited = yield* restore(
-      FirstOf.firstOf<boolean, ImapError>([
-        FirstOf.deferred(hold.release, () => Effect.succeed(false)),
-        FirstOf.deferred(core.closed, (exit) => exit),
-        FirstOf.deferred(p.done, () => Effect.succeed(true))
-      ])
-    ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
-    const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
-    if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
-    // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
-    core.gate.open()
-    if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
-    if (interrupted) {
-      const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
-      yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
-      return yield* Effect.failCause(waited.cause)
-    }
   })
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
@@ -590,7 +537,7 @@ const run = (core: Core, request: CommandRequest): Effect.Effect<Tagged, ImapErr
       const { p, wire } = yield* prepare(core, request, restore)
       // Writing is not interruptible: half a command (or a literal announced but not sent) would
       // leave the server waiting and desynchronise every later command.
-      yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
+      yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire)))
       return yield* restore(awaitReply(core, p))
     })
   ).pipe(Effect.withSpan(`imap.${request.name}`, { attributes: { "imap.command": request.name } }))
