@@ -22,6 +22,7 @@
 import { readFileSync } from "node:fs"
 import * as net from "node:net"
 import * as tls from "node:tls"
+import * as v8 from "node:v8"
 
 export const contestants = ["sessions", "watchers", "imapflow", "raw"] as const
 export type Contestant = (typeof contestants)[number]
@@ -44,6 +45,12 @@ export interface Memory {
   readonly heapUsed: number
   /** V8's heap committed (used or not): where RSS above heap used goes, if it is the heap's. */
   readonly heapTotal: number
+  /**
+   * V8's young generation committed (new space and new large objects): a nursery whose size V8 grows
+   * with the bytes surviving scavenges, up to a fixed cap, and whose pages stay resident. Not a
+   * per-connection cost, but it moves RSS between two N until it reaches its cap.
+   */
+  readonly young: number
   readonly external: number
 }
 
@@ -73,7 +80,11 @@ const settledMemory = async (): Promise<Memory> => {
   }
   gc?.()
   const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
+  const young = v8
+    .getHeapSpaceStatistics()
+    .filter((space) => space.space_name === "new_space" || space.space_name === "new_large_object_space")
+    .reduce((sum, space) => sum + space.space_size, 0)
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, young, external: m.external }
 }
 
 /** Starts one connection; resolves when it is idling. `seen` is called on its first new message. */

@@ -72,6 +72,10 @@ if (!Number.isFinite(settleSeconds) || settleSeconds < 0) throw new Error("--set
 const burstSize = numberOption(args, "burst", 100)
 const concurrency = numberOption(args, "concurrency", 50)
 const perProcess = numberOption(args, "per-process", 1000)
+// Node/V8 options for every child alike, e.g. --node-arg=--min-semi-space-size=16
+// --node-arg=--max-semi-space-size=16: V8's young generation held at one size, so the marginal
+// between two N is the connections' cost and not also the nursery growing towards its cap.
+const nodeArgs = args.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length))
 const save = args.includes("--save") ? args[args.indexOf("--save") + 1] : undefined
 const log = (line: string) => (json ? console.error(line) : console.log(line))
 const KB = 1024
@@ -229,7 +233,7 @@ const runOne = async (
   load: number
 ): Promise<Result> => {
   const child = fork(path.join(import.meta.dirname, "ScaleChild.ts"), [], {
-    execArgv: ["--expose-gc"],
+    execArgv: ["--expose-gc", ...nodeArgs],
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
   const pid = child.pid as number
@@ -354,6 +358,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       "heap MB",
       "RSS KB/conn",
       "heap KB/conn",
+      "young gen MB",
       "quiet CPU s",
       "% of a core",
       "wake-ups/s",
@@ -364,7 +369,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       "max ms",
       "load"
     ],
-    "lrrrrrrrrrrrrrrrr",
+    "lrrrrrrrrrrrrrrrrr",
     results.map((r) => [
       r.contestant,
       thousands(r.n),
@@ -374,6 +379,7 @@ const mainTable = (results: ReadonlyArray<Result>): string =>
       fixed(r.memory.heapUsed / MB, 1),
       fixed(perConnection(r, "rss") / KB, 1),
       fixed(perConnection(r, "heapUsed") / KB, 1),
+      fixed(r.memory.young / MB, 0),
       fixed(r.cpuMs / 1000, 2),
       fixed((100 * r.cpuMs) / (r.quietSeconds * 1000), 2),
       fixed(r.wakeups / r.quietSeconds, 1),
@@ -405,6 +411,9 @@ const marginalTable = (results: ReadonlyArray<Result>): string => {
         `${thousands(from)} → ${thousands(to)}`,
         fixed(rss / KB, 1),
         fixed(marginal(a, b, "heapUsed") / KB, 1),
+        // V8's committed heap without the nursery: the old generation's pages, holes included.
+        fixed((marginal(a, b, "heapTotal") - marginal(a, b, "young")) / KB, 1),
+        `${fixed(a.memory.young / MB, 0)} → ${fixed(b.memory.young / MB, 0)}`,
         fixed(marginal(a, b, "external") / KB, 1),
         Number.isFinite(flowRss) ? `${fixed(rss / flowRss, 2)}x` : "–",
         // CPU ms per second of quiet, per 1,000 more connections.
@@ -418,11 +427,13 @@ const marginalTable = (results: ReadonlyArray<Result>): string => {
       "N",
       "RSS KB/conn",
       "heap KB/conn",
+      "old gen committed KB/conn",
+      "young gen MB",
       "external KB/conn",
       "RSS vs imapflow",
       "quiet CPU ms/s per 1,000 conns"
     ],
-    "llrrrrr",
+    "llrrrrrrr",
     rows
   )
 }
@@ -482,7 +493,8 @@ const main = async () => {
     `Load average at start ${fixed(before.load)}, at end ${fixed(after.load)}; ${fixed(minutes)} min in all. ` +
       `inotify: ${inotify}. Dovecot: ${perProcess} sessions per imap process, quiet window ${quietSeconds} s ` +
       `after ${settleSeconds} s, ` +
-      `burst ${burstSize} mailboxes, bring-up ${concurrency} connections at a time.`
+      `burst ${burstSize} mailboxes, bring-up ${concurrency} connections at a time. ` +
+      (nodeArgs.length === 0 ? "Node's defaults." : `Node options of every child: ${nodeArgs.join(" ")}.`)
   )
   for (const tls of modes) {
     const rows = results.filter((r) => r.tls === tls)

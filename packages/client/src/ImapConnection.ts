@@ -70,19 +70,13 @@ export interface CommandRequest {
   /** Mark failures as authentication failures. */
   readonly authentication?: string
   /**
-   * IDLE: after the server's `+` (which completes `ready` and calls `onReady`), hold the queue
-   * (nothing else is written) until `release` completes, then send `done` (DONE). The connection
-   * completes `release` itself when another command is queued; the holder may complete it too
-   * (re-issue, liveness probe). The caller waits in `run` all along (the IDLE command needs no fiber
-   * of its own); interrupting it while it holds the queue sends DONE and waits up to `settleMillis`
-   * (default: the command timeout) for the tagged reply.
+   * IDLE (`runHeld` only): after the server's `+`, the queue is held (nothing else is written) until
+   * the holder's `finish` sends `done` (DONE). The connection completes `release` when another
+   * command is queued, so the holder knows to end it.
    */
   readonly hold?: {
-    readonly ready?: Deferred.Deferred<void> | undefined
-    readonly onReady?: (() => void) | undefined
     readonly release: Deferred.Deferred<void>
     readonly done: Uint8Array
-    readonly settleMillis?: number | undefined
   }
 }
 
@@ -105,7 +99,7 @@ export interface ConnectionOptions {
 export interface ImapConnection {
   readonly run: (request: CommandRequest) => Effect.Effect<Tagged, ImapError>
   /**
-   * IDLE without a fiber while it holds the queue (`request.hold` required): returns once the server
+   * IDLE without a fiber while it holds the queue (`request.hold` required; `run` does not hold): returns once the server
    * said `+` and `onHeld` got the command, or with the tagged reply if it came instead of `+`.
    */
   readonly runHeld: (
@@ -470,10 +464,6 @@ const awaitContinuation = (core: Core, p: Pending): Effect.Effect<string | undef
   )
 }
 
-/**
- * Writes the command's segments, waiting for `+` between them, then holds the queue or answers
- * challenges. Uninterruptible but for IDLE's hold (`restore`).
- */
 /** An interruptible region's restore, as `Effect.uninterruptibleMask` gives it. */
 type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
@@ -483,60 +473,27 @@ type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, 
  * prototype and object shape in V8, ~150 B per command step, alive for the command's round trip.
  */
 
-const send: (core: Core, p: Pending, wire: Wire, restore: Restore) => Effect.Effect<void, ImapError> =
-  Effect.fnUntraced(function* (core: Core, p: Pending, wire: Wire, restore: Restore) {
-    const { hold, name, onChallenge } = p.request
-    const expectsMore = (i: number) => i < wire.segments.length - 1 || hold !== undefined || onChallenge !== undefined
-    let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
-    yield* write(core, [wire.segments[0]!], wire.trace, name)
-    for (let i = 1; i < wire.segments.length; i++) {
-      const text = yield* next!
-      if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
-      next = expectsMore(i) ? awaitContinuation(core, p) : undefined
-      yield* write(core, [wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
-    }
-    if (next === undefined) return
-    // IDLE refused, or AUTHENTICATE over: the tagged reply completes the command.
-    const text = yield* next
-    if (text === undefined) return
-    if (hold !== undefined) return yield* holdQueue(core, p, hold, restore)
-    if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
-  })
-
-/**
- * IDLE between its `+` and DONE: nothing else is written until `hold.release` completes (the queue
- * completes it when another command is queued), the connection dies, the server ends IDLE itself
- * (a tagged reply without DONE: no DONE is due then), or the caller is interrupted (the IDLE stream
- * closing: DONE, then the tagged reply is awaited for at most `hold.settleMillis`).
- */
-const holdQueue = Effect.fnUntraced(function* (
+/** Writes the command's segments, waiting for `+` between them, then answers challenges. Uninterruptible. */
+const send: (core: Core, p: Pending, wire: Wire) => Effect.Effect<void, ImapError> = Effect.fnUntraced(function* (
   core: Core,
   p: Pending,
-  hold: NonNullable<CommandRequest["hold"]>,
-  restore: Restore
+  wire: Wire
 ) {
-  core.queue.hold(p, () => Deferred.doneUnsafe(hold.release, Exit.void))
-  if (hold.ready !== undefined) Deferred.doneUnsafe(hold.ready, Exit.void)
-  hold.onReady?.()
-  // A connection that dies while idling must not leave this writer waiting. Waited for in this
-  // fiber: a race would fork a fiber per side for as long as IDLE lasts.
-  const waited = yield* restore(
-    FirstOf.firstOf<boolean, ImapError>([
-      FirstOf.deferred(hold.release, () => Effect.succeed(false)),
-      FirstOf.deferred(core.closed, (exit) => exit),
-      FirstOf.deferred(p.done, () => Effect.succeed(true))
-    ])
-  ).pipe(Effect.exit, Effect.ensuring(Effect.sync(() => core.queue.unhold(p))))
-  const interrupted = Exit.isFailure(waited) && Cause.hasInterruptsOnly(waited.cause)
-  if (Exit.isFailure(waited) && !interrupted) return yield* Effect.failCause(waited.cause)
-  // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
-  core.gate.open()
-  if (!(Exit.isSuccess(waited) && waited.value)) yield* write(core, [hold.done], "DONE", p.request.name)
-  if (interrupted) {
-    const settle = hold.settleMillis ?? Duration.toMillis(core.options.commandTimeout)
-    yield* Effect.ignore(Effect.timeoutOption(Deferred.await(p.done), settle))
-    return yield* Effect.failCause(waited.cause)
+  const { name, onChallenge } = p.request
+  const expectsMore = (i: number) => i < wire.segments.length - 1 || onChallenge !== undefined
+  let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
+  yield* write(core, [wire.segments[0]!], wire.trace, name)
+  for (let i = 1; i < wire.segments.length; i++) {
+    const text = yield* next!
+    if (text === undefined) return // the server answered with a tagged NO/BAD instead of `+`
+    next = expectsMore(i) ? awaitContinuation(core, p) : undefined
+    yield* write(core, [wire.segments[i]!], `(literal ${wire.segments[i]!.length} bytes)`, name)
   }
+  if (next === undefined) return
+  // AUTHENTICATE over (or refused): the tagged reply completes the command.
+  const text = yield* next
+  if (text === undefined) return
+  if (onChallenge !== undefined) return yield* answerChallenges(core, p, onChallenge, text)
 })
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
@@ -638,7 +595,7 @@ const runMasked = Effect.fnUntraced(function* (core: Core, request: CommandReque
   const { p, wire } = yield* prepare(core, request, restore)
   // Writing is not interruptible: half a command (or a literal announced but not sent) would
   // leave the server waiting and desynchronise every later command.
-  yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire, restore)))
+  yield* writerDone(core, p, yield* Effect.exit(send(core, p, wire)))
   return yield* restore(awaitReply(core, p))
 })
 

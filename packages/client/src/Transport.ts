@@ -9,7 +9,7 @@ import type * as Scope from "effect/Scope"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import { readFile } from "node:fs/promises"
 import * as Net from "node:net"
-import * as Tls from "node:tls"
+import type * as Tls from "node:tls"
 import {
   ConnectionClosed,
   ConnectionFailed,
@@ -19,6 +19,12 @@ import {
   Timeout,
   TlsFailed
 } from "./ImapError.ts"
+
+/**
+ * `node:tls` is loaded by the first TLS connection, not at import: an app on plaintext (or one that has
+ * not connected yet) does not pay its ~5 MB and ~20 ms (`bench:imports`).
+ */
+const tlsModule = (): typeof Tls => process.getBuiltinModule("node:tls")
 
 export type TlsMode = "implicit" | "starttls" | "none"
 
@@ -348,7 +354,7 @@ class NodeTransport implements Transport {
       this.detach(raw)
       let socket: Tls.TLSSocket
       try {
-        socket = Tls.connect({ ...tls, socket: raw })
+        socket = tlsModule().connect({ ...tls, socket: raw })
       } catch (cause) {
         this.attach(raw)
         return resume(Effect.fail(fromReason(new TlsFailed({ message: causeMessage(cause), cause }))))
@@ -424,7 +430,7 @@ const connect = (options: TransportOptions): Effect.Effect<Net.Socket, ImapError
   Effect.callback<Net.Socket, ImapError>((resume) => {
     const implicit = options.tls === "implicit"
     const conn = implicit
-      ? Tls.connect({
+      ? tlsModule().connect({
           host: options.host,
           port: options.port,
           ...tlsConnectionOptions(options.host, options.tlsOptions)

@@ -525,6 +525,21 @@ const connected = Effect.gen(function* () {
 
 const reasonOf = (exit: Exit.Exit<unknown, ImapError>) => errorOf(exit)?.reason
 
+/** IDLE by `runHeld` (as the IDLE loop sends it): the fiber ends once `+` came; `held` is then set. */
+const startHeld = (connection: ImapConnection.ImapConnection) =>
+  Effect.gen(function* () {
+    const release = Deferred.makeUnsafe<void>()
+    let held: ImapConnection.Held | undefined
+    const request = Commands.request(connection, Command.idle, { hold: { release, done: encoder.encode("DONE\r\n") } })
+    const idle = yield* Effect.forkChild(
+      connection.runHeld(request, (h) => {
+        held = h
+      }),
+      { startImmediately: true }
+    )
+    return { idle, release, held: () => held }
+  })
+
 describe("a BYE or a dropped connection, over an in-memory transport", () => {
   it.live("an unexpected BYE fails the command awaiting its reply and the one waiting behind it with ServerBye", () =>
     Effect.gen(function* () {
@@ -626,22 +641,20 @@ describe("a BYE or a dropped connection, over an in-memory transport", () => {
 
   it.live("an IDLE holding the queue is released by a command queued behind it: DONE, then the command", () =>
     Effect.gen(function* () {
-      const { peer, start, written } = yield* connected
-      const ready = Deferred.makeUnsafe<void>()
-      const release = Deferred.makeUnsafe<void>()
-      const done = encoder.encode("DONE\r\n")
-      const idle = yield* start(Command.idle, { hold: { ready, release, done } })
+      const { peer, connection, start, written } = yield* connected
+      const { held, idle, release } = yield* startHeld(connection)
       yield* written(1)
       peer.serve("+ idling")
-      yield* Deferred.await(ready)
+      assert.isUndefined(yield* Fiber.join(idle))
       assert.isFalse(Deferred.isDoneUnsafe(release))
       const noop = yield* start(Command.noop)
       assert.isTrue(Deferred.isDoneUnsafe(release))
+      const finished = yield* Effect.forkChild(held()!.finish, { startImmediately: true })
       yield* written(2)
       peer.serve("A1 OK IDLE terminated")
       yield* written(3)
       peer.serve("A2 OK NOOP completed")
-      assert.isTrue(Exit.isSuccess(yield* Fiber.await(idle)))
+      assert.isTrue(Exit.isSuccess(yield* Fiber.await(finished)))
       assert.isTrue(Exit.isSuccess(yield* Fiber.await(noop)))
       assert.deepStrictEqual(peer.written, ["A1 IDLE", "DONE", "A2 NOOP"])
     }).pipe(Effect.scoped)
@@ -649,24 +662,19 @@ describe("a BYE or a dropped connection, over an in-memory transport", () => {
 
   it.live("an IDLE the server ends itself sends no DONE; a BYE while idling fails it with ServerBye", () =>
     Effect.gen(function* () {
-      const { peer, start, written } = yield* connected
-      const hold = () => ({
-        ready: Deferred.makeUnsafe<void>(),
-        release: Deferred.makeUnsafe<void>(),
-        done: encoder.encode("DONE\r\n")
-      })
-      const first = hold()
-      const idle = yield* start(Command.idle, { hold: first })
+      const { peer, connection, written } = yield* connected
+      const first = yield* startHeld(connection)
       yield* written(1)
       peer.serve("+ idling", "A1 OK IDLE ended by the server")
-      assert.isTrue(Exit.isSuccess(yield* Fiber.await(idle)))
-      const second = hold()
-      const again = yield* start(Command.idle, { hold: second })
+      assert.isUndefined(yield* Fiber.join(first.idle))
+      assert.strictEqual((yield* Deferred.await(first.held()!.done)).tag, "A1")
+      assert.isTrue(Exit.isSuccess(yield* Effect.exit(first.held()!.finish)))
+      const second = yield* startHeld(connection)
       yield* written(2)
       peer.serve("+ idling")
-      yield* Deferred.await(second.ready)
+      assert.isUndefined(yield* Fiber.join(second.idle))
       peer.serve("* BYE idle for too long")
-      assert.strictEqual(reasonOf(yield* Fiber.await(again))?._tag, "ServerBye")
+      assert.strictEqual(reasonOf(yield* Effect.exit(Deferred.await(second.held()!.done)))?._tag, "ServerBye")
       assert.deepStrictEqual(peer.written, ["A1 IDLE", "A2 IDLE"])
     }).pipe(Effect.scoped)
   )

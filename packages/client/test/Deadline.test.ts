@@ -1,13 +1,10 @@
 /**
- * The deadline on silence (internal/Deadline.ts) as decisions and as a timer: the time left counts
- * from the later of the wait's start and the last byte; a timer that fires after traffic re-arms for
- * exactly the rest, and one that fires after silence expires; a quiet wait starts one timer in all,
- * where the IDLE liveness check used to start one a second. TestClock for the timers.
+ * The deadline on silence (internal/Deadline.ts) as decisions: the time left counts from the later of
+ * the wait's start and the last byte; a timer that fires after traffic re-arms for exactly the rest,
+ * and one that fires after silence expires; the fixed deadline wins once passed. The timers that act
+ * on these decisions are tested with SharedClock (SharedClock.test.ts).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
-import { TestClock } from "effect/testing"
-import * as CountingClock from "../../../test/support/CountingClock.ts"
 import * as Deadline from "../src/internal/Deadline.ts"
 
 describe("the time left before a deadline on silence", () => {
@@ -59,72 +56,4 @@ describe("what the one timer of a fixed deadline and a silence decides when it f
   for (const [name, heardAt, now, expected] of cases) {
     it(name, () => assert.deepStrictEqual(Deadline.decideFirst(600_000, 300_000, 0, heardAt, now), expected))
   }
-})
-
-describe("Deadline.silenceOrLimit (TestClock)", () => {
-  it.effect("with traffic all along, ends at the fixed deadline with one timer per silence period", () =>
-    Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      let heardAt = 0
-      const wait = yield* Deadline.silenceOrLimit(300_000, 500_000, () => heardAt).pipe(
-        CountingClock.provide(counting),
-        Effect.forkChild
-      )
-      yield* TestClock.adjust("250 seconds")
-      heardAt = 250_000
-      yield* TestClock.adjust("249 seconds")
-      assert.isUndefined(wait.pollUnsafe())
-      yield* TestClock.adjust("1 second")
-      assert.strictEqual(yield* Fiber.join(wait), "limit")
-      assert.strictEqual(counting.started(), 2)
-    })
-  )
-
-  it.effect("a quiet wait ends silent at the silence deadline, before the fixed one", () =>
-    Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const wait = yield* Deadline.silenceOrLimit(300_000, 500_000, () => 0).pipe(
-        CountingClock.provide(counting),
-        Effect.forkChild
-      )
-      yield* TestClock.adjust("300 seconds")
-      assert.strictEqual(yield* Fiber.join(wait), "silent")
-      assert.strictEqual(counting.started(), 1)
-    })
-  )
-})
-
-describe("Deadline.silenceOrLimit without a fixed deadline (TestClock)", () => {
-  it.effect("a quiet wait completes at the deadline and starts one timer in all", () =>
-    Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const wait = yield* Deadline.silenceOrLimit(300_000, Number.POSITIVE_INFINITY, () => 0).pipe(
-        CountingClock.provide(counting),
-        Effect.forkChild
-      )
-      yield* TestClock.adjust("299999 millis")
-      assert.isUndefined(wait.pollUnsafe())
-      yield* TestClock.adjust("1 millis")
-      yield* Fiber.join(wait)
-      assert.strictEqual(counting.started(), 1)
-    })
-  )
-
-  it.effect("traffic moves the deadline to the last byte + the silence, with one timer more", () =>
-    Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      let heardAt = 0
-      const wait = yield* Deadline.silenceOrLimit(300_000, Number.POSITIVE_INFINITY, () => heardAt).pipe(
-        CountingClock.provide(counting),
-        Effect.forkChild
-      )
-      yield* TestClock.adjust("100 seconds")
-      heardAt = 100_000
-      yield* TestClock.adjust("299 seconds")
-      assert.isUndefined(wait.pollUnsafe())
-      yield* TestClock.adjust("1 second")
-      yield* Fiber.join(wait)
-      assert.strictEqual(counting.started(), 2)
-    })
-  )
 })

@@ -3,8 +3,8 @@
  * come out of its heap earliest first (registration order on a tie, cancelled ones skipped); one
  * sleep at a time serves every deadline, on the Clock in force (TestClock here); a cancelled
  * deadline never fires and is dropped well before it would have been due (a command's reply cancels
- * one per command); and the deadline callbacks of `Deadline.onSilenceOrLimit` decide as the
- * fiber-held `silenceOrLimit` does.
+ * one per command); and `Deadline.onSilenceOrLimit` ends "silent" once nothing was heard for the
+ * silence period (re-armed by traffic) or "limit" at the fixed deadline, one timer at a time.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -157,6 +157,51 @@ describe("Deadline.onSilenceOrLimit (TestClock)", () => {
       assert.deepStrictEqual(ended, ["silent"])
       yield* TestClock.adjust("1 hour")
       assert.deepStrictEqual(ended, ["silent"])
+    })
+  )
+})
+
+describe("Deadline.onSilenceOrLimit without a fixed deadline (TestClock)", () => {
+  it.effect("a quiet wait ends at the deadline and starts one timer in all", () =>
+    Effect.gen(function* () {
+      const counting = yield* CountingClock.make
+      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
+      const ended: Array<string> = []
+      Deadline.onSilenceOrLimit(
+        timers,
+        300_000,
+        Number.POSITIVE_INFINITY,
+        () => 0,
+        (why) => ended.push(why)
+      )
+      yield* TestClock.adjust("299999 millis")
+      assert.deepStrictEqual(ended, [])
+      yield* TestClock.adjust("1 millis")
+      assert.deepStrictEqual(ended, ["silent"])
+      assert.strictEqual(counting.started(), 1)
+    })
+  )
+
+  it.effect("traffic moves the deadline to the last byte + the silence, with one timer more", () =>
+    Effect.gen(function* () {
+      const counting = yield* CountingClock.make
+      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
+      let heardAt = 0
+      const ended: Array<string> = []
+      Deadline.onSilenceOrLimit(
+        timers,
+        300_000,
+        Number.POSITIVE_INFINITY,
+        () => heardAt,
+        (why) => ended.push(why)
+      )
+      yield* TestClock.adjust("100 seconds")
+      heardAt = 100_000
+      yield* TestClock.adjust("299 seconds")
+      assert.deepStrictEqual(ended, [])
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(ended, ["silent"])
+      assert.strictEqual(counting.started(), 2)
     })
   )
 })

@@ -9,9 +9,6 @@
  * command's reply (ImapConnection.untilSilent). The timers are the Effect clock's, so TestClock
  * drives them in tests.
  */
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
 import type { SharedClock } from "./SharedClock.ts"
 
 /**
@@ -54,32 +51,9 @@ export const decideFirst = (
 
 /**
  * "silent" once nothing was heard for `silenceMillis`, or "limit" once `limitMillis` have passed,
- * whichever is first, with one timer at a time: the IDLE cycle waits on both without a fiber per
- * deadline. `heardAt` (the clock's milliseconds) is read only when the timer fires, so traffic costs
- * nothing here and a quiet connection one wake-up per deadline.
- */
-export const silenceOrLimit = (
-  silenceMillis: number,
-  limitMillis: number,
-  heardAt: () => number
-): Effect.Effect<"silent" | "limit"> =>
-  Effect.flatMap(Clock.currentTimeMillis, (since) => {
-    const wait = (millis: number): Effect.Effect<"silent" | "limit"> =>
-      Effect.sleep(Duration.millis(millis)).pipe(
-        Effect.andThen(Clock.currentTimeMillis),
-        Effect.flatMap((now) => {
-          const next = decideFirst(limitMillis, silenceMillis, since, heardAt(), now)
-          if (next._tag === "Rearm") return wait(next.millis)
-          return Effect.succeed(next._tag === "Limit" ? ("limit" as const) : ("silent" as const))
-        })
-      )
-    return wait(Math.max(1, Math.min(limitMillis, silenceMillis)))
-  })
-
-/**
- * `silenceOrLimit` without a fiber of its own: `k` gets "silent" or "limit" from the process's
- * shared timer (SharedClock), with the same decisions and one timer at a time; the function returned
- * cancels it. What the IDLE cycle waits on while idle: nothing of it runs until a deadline is due.
+ * whichever is first, told to `k` from the process's shared timer (SharedClock) without a fiber of
+ * its own, one timer at a time; the function returned cancels it. `heardAt` (the clock's
+ * milliseconds) is read only when the timer fires, so traffic costs nothing here. What the IDLE cycle waits on while idle: nothing of it runs until a deadline is due.
  */
 export const onSilenceOrLimit = (
   timers: SharedClock,
