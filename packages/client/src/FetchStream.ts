@@ -22,61 +22,69 @@ export interface FetchStreamOptions {
  * `accept` returns an error for a response that answers the command but breaks the protocol: the
  * stream fails with it (after what came before), and the rest of the reply is drained.
  */
+/** What `stream` takes besides the connection, the request and `accept`. */
+type StreamOptions = FetchStreamOptions & {
+  readonly collectOther?: (r: UntaggedData) => boolean
+  /** A span from the first pull to the end of the stream, parent of the command's span. */
+  readonly span?: string | undefined
+}
+
 export const stream = (
   connection: ImapConnection,
   request: Omit<CommandRequest, "collect">,
   accept: (r: FetchData) => boolean | ImapError,
-  options?: FetchStreamOptions & {
-    readonly collectOther?: (r: UntaggedData) => boolean
-    /** A span from the first pull to the end of the stream, parent of the command's span. */
-    readonly span?: string | undefined
+  options?: StreamOptions
+): Stream.Stream<FetchData, ImapError> => Stream.unwrap(open(connection, request, accept, options))
+
+/** A generator function defined once: one made per FETCH got its own prototype and V8 object shape. */
+const open = Effect.fnUntraced(function* (
+  connection: ImapConnection,
+  request: Omit<CommandRequest, "collect">,
+  accept: (r: FetchData) => boolean | ImapError,
+  options: StreamOptions | undefined
+) {
+  // Not `Stream.withSpan`: that provides the span again on every pull and captures a stack
+  // trace, which was a tenth of a cold 2,000-message FETCH's CPU. The span only needs to
+  // cover the stream's life (its scope) and be the command's parent.
+  const span = options?.span === undefined ? undefined : yield* Effect.makeSpanScoped(options.span)
+  const highWater = options?.highWater ?? 512
+  const key = {}
+  const handoff = Handoff.make<FetchData, ImapError>()
+  let cancelled = false
+  handoff.onTake(() => connection.resume(key))
+  const collect = (r: UntaggedData): boolean => {
+    const verdict = r._tag === "Fetch" ? accept(r) : false
+    if (verdict !== false && verdict !== true) {
+      if (!cancelled) handoff.end(Exit.fail(verdict))
+      cancelled = true
+      return true
+    }
+    if (r._tag === "Fetch" && verdict) {
+      if (cancelled) return true
+      handoff.push(r)
+      if (handoff.size() >= highWater) connection.pause(key)
+      return true
+    }
+    return options?.collectOther?.(r) ?? false
   }
-): Stream.Stream<FetchData, ImapError> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      // Not `Stream.withSpan`: that provides the span again on every pull and captures a stack
-      // trace, which was a tenth of a cold 2,000-message FETCH's CPU. The span only needs to
-      // cover the stream's life (its scope) and be the command's parent.
-      const span = options?.span === undefined ? undefined : yield* Effect.makeSpanScoped(options.span)
-      const highWater = options?.highWater ?? 512
-      const key = {}
-      const handoff = Handoff.make<FetchData, ImapError>()
-      let cancelled = false
-      handoff.onTake(() => connection.resume(key))
-      const collect = (r: UntaggedData): boolean => {
-        const verdict = r._tag === "Fetch" ? accept(r) : false
-        if (verdict !== false && verdict !== true) {
-          if (!cancelled) handoff.end(Exit.fail(verdict))
-          cancelled = true
-          return true
-        }
-        if (r._tag === "Fetch" && verdict) {
-          if (cancelled) return true
-          handoff.push(r)
-          if (handoff.size() >= highWater) connection.pause(key)
-          return true
-        }
-        return options?.collectOther?.(r) ?? false
-      }
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          // Stopping early: drop what is left of the reply, let the reader run again.
-          cancelled = true
-          handoff.clear()
-          connection.resume(key)
-        })
-      )
-      const run = connection.run({ ...request, collect })
-      yield* (span === undefined ? run : Effect.withParentSpan(run, span, { captureStackTrace: false })).pipe(
-        Effect.exit,
-        Effect.tap((exit) =>
-          Effect.sync(() => {
-            connection.resume(key)
-            handoff.end(exit)
-          })
-        ),
-        Effect.forkScoped
-      )
-      return Stream.fromPull(Effect.succeed(handoff.pull))
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      // Stopping early: drop what is left of the reply, let the reader run again.
+      cancelled = true
+      handoff.clear()
+      connection.resume(key)
     })
   )
+  const run = connection.run({ ...request, collect })
+  yield* (span === undefined ? run : Effect.withParentSpan(run, span, { captureStackTrace: false })).pipe(
+    Effect.exit,
+    Effect.tap((exit) =>
+      Effect.sync(() => {
+        connection.resume(key)
+        handoff.end(exit)
+      })
+    ),
+    Effect.forkScoped
+  )
+  return Stream.fromPull(Effect.succeed(handoff.pull))
+})
