@@ -367,7 +367,11 @@ const writeWithin = (core: Core, chunks: ReadonlyArray<Uint8Array>, command: str
     // A dead connection's socket is destroyed: a write to it would wait for a `drain` never to come.
     if (core.dead !== undefined) return Effect.fail(core.dead)
     const millis = Duration.toMillis(core.options.commandTimeout)
-    return core.transport.write(chunks).pipe(
+    const written = core.transport.write(chunks)
+    // The socket took it all (Transport.write's `Effect.void`): nothing to wait for, so no race of
+    // two forked fibers per command.
+    if (written === Effect.void) return written
+    return written.pipe(
       Effect.timeoutOption(millis),
       Effect.flatMap((o) => (o._tag === "Some" ? Effect.void : timedOut(core, millis, command)))
     )

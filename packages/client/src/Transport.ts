@@ -63,6 +63,10 @@ export interface Transport {
   /** Stops reading (TCP backpressure once Node's buffer is full) until `resume`. */
   pause(): void
   resume(): void
+  /**
+   * Writes at once; the effect waits for `drain` when the socket's buffer is full, and is
+   * `Effect.void` itself when the socket took every byte (the writer then sets no deadline).
+   */
   write(chunks: ReadonlyArray<Uint8Array>): Effect.Effect<void, ImapError>
   /** STARTTLS: upgrade the same socket in place (fails if already TLS). */
   readonly upgrade: Effect.Effect<void, ImapError>
