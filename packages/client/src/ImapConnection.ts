@@ -501,20 +501,19 @@ const send: (core: Core, p: Pending, wire: Wire) => Effect.Effect<void, ImapErro
 })
 
 /** AUTHENTICATE: each server challenge (`+ base64`) gets the mechanism's next line, until the tagged reply. */
-const answerChallenges = (
+const answerChallenges = Effect.fnUntraced(function* (
   core: Core,
   p: Pending,
   onChallenge: NonNullable<CommandRequest["onChallenge"]>,
   first: string
-) =>
-  Effect.gen(function* () {
-    let text: string | undefined = first
-    while (text !== undefined) {
-      const next = awaitContinuation(core, p)
-      yield* write(core, [yield* onChallenge(text)], "(authentication response)", p.request.name)
-      text = yield* next
-    }
-  })
+) {
+  let text: string | undefined = first
+  while (text !== undefined) {
+    const next = awaitContinuation(core, p)
+    yield* write(core, [yield* onChallenge(text)], "(authentication response)", p.request.name)
+    text = yield* next
+  }
+})
 
 // ---------------------------------------------------------------------------------------------
 // Commands and subscriptions: what callers use.
@@ -662,18 +661,19 @@ class HeldCommand implements Held {
 
 /** Ends a held command: DONE (unless the server ended it already), the queue given back, the tagged reply. */
 const finishHeld = (core: Core, p: Pending, done: Uint8Array): Effect.Effect<Tagged, ImapError> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.gen(function* () {
-      core.queue.unhold(p)
-      // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
-      core.gate.open()
-      const sent = Deferred.isDoneUnsafe(p.done)
-        ? Exit.void
-        : yield* Effect.exit(write(core, [done], "DONE", p.request.name))
-      yield* writerDone(core, p, sent)
-      return yield* restore(awaitReply(core, p))
-    })
-  )
+  Effect.uninterruptibleMask((restore) => finishHeldMasked(core, p, done, restore))
+
+// Defined once: every IDLE cycle of every session ends here.
+const finishHeldMasked = Effect.fnUntraced(function* (core: Core, p: Pending, done: Uint8Array, restore: Restore) {
+  core.queue.unhold(p)
+  // From DONE on, the tagged reply is due: a reader parked for a subscriber must go on.
+  core.gate.open()
+  const sent = Deferred.isDoneUnsafe(p.done)
+    ? Exit.void
+    : yield* Effect.exit(write(core, [done], "DONE", p.request.name))
+  yield* writerDone(core, p, sent)
+  return yield* restore(awaitReply(core, p))
+})
 
 const subscribe = (core: Core, options?: SubscribeOptions): Effect.Effect<EventSubscription, never, Scope.Scope> =>
   Effect.acquireRelease(
