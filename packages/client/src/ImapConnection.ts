@@ -18,7 +18,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import type * as Context from "effect/Context"
 import type * as Scope from "effect/Scope"
 import * as SubscriptionRef from "effect/SubscriptionRef"
@@ -35,7 +34,6 @@ import {
 import * as CommandQueue from "./internal/CommandQueue.ts"
 import * as Deadline from "./internal/Deadline.ts"
 import * as EventInbox from "./internal/EventInbox.ts"
-import * as FirstOf from "./internal/FirstOf.ts"
 import * as ReaderGate from "./internal/ReaderGate.ts"
 import * as SharedClock from "./internal/SharedClock.ts"
 import * as StateRef from "./internal/StateRef.ts"
@@ -393,36 +391,6 @@ const write = (core: Core, chunks: ReadonlyArray<Uint8Array>, line: string, comm
     return core.trace.logging ? Effect.andThen(core.trace.flush, writes) : writes
   })
 
-/**
- * `d`'s result, or None once `millis` passed on the shared timer. Not `Effect.timeoutOption`: that
- * races two forked fibers (the wait and a sleep), each with its stack and context, for as long as
- * the reply takes; sessions in the middle of connecting held ~9 KB each that way, which any
- * scavenge meanwhile promoted to V8's old space, where it died.
- */
-const awaitWithin = <A, E>(
-  core: Core,
-  d: Deferred.Deferred<A, E>,
-  millis: number
-): Effect.Effect<Option.Option<A>, E> =>
-  Effect.callback<Option.Option<A>, E>((resume) => {
-    let settled = false
-    let cancelTimer: (() => void) | undefined
-    const cancelWait = FirstOf.onFirst([FirstOf.deferred(d, (exit) => exit)], (exit) => {
-      settled = true
-      cancelTimer?.()
-      resume(Exit.map(exit, Option.some))
-    })
-    if (settled) return
-    cancelTimer = core.timers.after(millis, () => {
-      cancelWait()
-      resume(Effect.succeedNone)
-    })
-    return Effect.sync(() => {
-      cancelTimer?.()
-      cancelWait()
-    })
-  })
-
 /** Waits for `d`, failing the connection only after `timeoutMillis` without a byte received. */
 const untilSilent = <A, E extends ImapError>(
   core: Core,
@@ -437,7 +405,7 @@ const untilSilent = <A, E extends ImapError>(
     // It counts from the later of this wait's start and the last sign of life, to the millisecond.
     const since = core.clock.currentTimeMillisUnsafe()
     const check = (within: number): Effect.Effect<A, ImapError> =>
-      awaitWithin(core, d, within).pipe(
+      SharedClock.awaitWithin(core.timers, d, within).pipe(
         Effect.flatMap((o) => {
           if (o._tag === "Some") return Effect.succeed(o.value)
           if (core.gate.isParked() && core.dead === undefined) return check(timeoutMillis)
@@ -478,11 +446,7 @@ type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, 
  */
 
 /** Writes the command's segments, waiting for `+` between them, then answers challenges. Uninterruptible. */
-const send: (core: Core, p: Pending, wire: Wire) => Effect.Effect<void, ImapError> = Effect.fnUntraced(function* (
-  core: Core,
-  p: Pending,
-  wire: Wire
-) {
+const send = Effect.fnUntraced(function* (core: Core, p: Pending, wire: Wire) {
   const { name, onChallenge } = p.request
   const expectsMore = (i: number) => i < wire.segments.length - 1 || onChallenge !== undefined
   let next = expectsMore(0) ? awaitContinuation(core, p) : undefined
@@ -523,15 +487,7 @@ const answerChallenges = Effect.fnUntraced(function* (
  * A command's way to the wire: queued, its turn (interruptible: an interrupted caller is withdrawn),
  * the session state checked, encoded, and marked sent. Runs inside the caller's uninterruptible region.
  */
-const prepare: (
-  core: Core,
-  request: CommandRequest,
-  restore: Restore
-) => Effect.Effect<{ readonly p: Pending; readonly wire: Wire }, ImapError> = Effect.fnUntraced(function* (
-  core: Core,
-  request: CommandRequest,
-  restore: Restore
-) {
+const prepare = Effect.fnUntraced(function* (core: Core, request: CommandRequest, restore: Restore) {
   if (core.dead !== undefined) return yield* Effect.fail(core.dead)
   const p = core.queue.enqueue(request)
   // It needs the reader (for its turn or its reply): a reader parked for a paused stream goes on.

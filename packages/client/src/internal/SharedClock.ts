@@ -12,10 +12,14 @@
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import type * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Scheduler from "effect/Scheduler"
+import * as FirstOf from "./FirstOf.ts"
 
 /** A pending deadline: due at `at` (the clock's milliseconds), `k` runs then unless cancelled. */
 export interface Timer {
@@ -183,3 +187,33 @@ export const get: Effect.Effect<SharedClock> = Effect.gen(function* () {
   }
   return shared
 })
+
+/**
+ * `d`'s result, or None once `millis` passed on the shared timer. Not `Effect.timeoutOption`: that
+ * races two forked fibers (the wait and a sleep), each with its stack and context, for as long as
+ * the reply takes; sessions in the middle of connecting held ~9 KB each that way, which any
+ * scavenge meanwhile promoted to V8's old space, where it died.
+ */
+export const awaitWithin = <A, E>(
+  timers: SharedClock,
+  d: Deferred.Deferred<A, E>,
+  millis: number
+): Effect.Effect<Option.Option<A>, E> =>
+  Effect.callback<Option.Option<A>, E>((resume) => {
+    let settled = false
+    let cancelTimer: (() => void) | undefined
+    const cancelWait = FirstOf.onFirst([FirstOf.deferred(d, (exit) => exit)], (exit) => {
+      settled = true
+      cancelTimer?.()
+      resume(Exit.map(exit, Option.some))
+    })
+    if (settled) return
+    cancelTimer = timers.after(millis, () => {
+      cancelWait()
+      resume(Effect.succeedNone)
+    })
+    return Effect.sync(() => {
+      cancelTimer?.()
+      cancelWait()
+    })
+  })
