@@ -29,7 +29,8 @@
  * Options: --n 1000,5000 --only sessions,imapflow --tls (TLS only) --plain (plaintext only)
  * --quiet-seconds S --settle-seconds S (a pause after the bring-up before the window, default 0)
  * --burst K --concurrency C --per-process P --json --save FILE (the results as JSON, rewritten after
- * each contestant)
+ * each contestant) --report FILE (the tables of a saved run, nothing run) --node-arg=ARG (repeatable: a
+ * Node/V8 option for every child alike)
  */
 import { execFileSync, fork } from "node:child_process"
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -396,8 +397,10 @@ const marginalTable = (results: ReadonlyArray<Result>): string => {
   const rows: Array<Array<string>> = []
   const sizes = [...new Set(results.map((r) => r.n))].sort((a, b) => a - b)
   for (const c of chosen) {
-    for (let i = 1; i < sizes.length; i++) {
-      const [from, to] = [sizes[i - 1] as number, sizes[i] as number]
+    // Each step, and the widest span: one step's marginal also carries where V8's heap steps fall.
+    const spans = sizes.slice(1).map((to, i) => [sizes[i] as number, to] as const)
+    if (sizes.length > 2) spans.push([sizes[0] as number, sizes[sizes.length - 1] as number])
+    for (const [from, to] of spans) {
       const a = results.find((r) => r.contestant === c && r.n === from)
       const b = results.find((r) => r.contestant === c && r.n === to)
       const flow = (n: number) => results.find((r) => r.contestant === "imapflow" && r.n === n)
@@ -446,7 +449,23 @@ const gitCommit = (): string => {
   }
 }
 
+/** `--report FILE`: the tables of a run saved with `--save`, without running anything. */
+const report = (file: string) => {
+  const saved = JSON.parse(readFileSync(file, "utf8")) as { readonly commit: string; readonly results: Array<Result> }
+  console.log(`Commit measured: ${saved.commit}`)
+  for (const tls of [false, true]) {
+    const rows = saved.results.filter((r) => r.tls === tls)
+    if (rows.length === 0) continue
+    console.log(`\n${tls ? "TLS (implicit, port 993-style)" : "Plaintext"}\n`)
+    console.log(mainTable(rows))
+    console.log("")
+    console.log(marginalTable(rows))
+  }
+}
+
 const main = async () => {
+  const reportFile = args.includes("--report") ? args[args.indexOf("--report") + 1] : undefined
+  if (reportFile !== undefined) return report(reportFile)
   const started = performance.now()
   const maxN = Math.max(...ns)
   const inotify = raiseInotifyLimits()
