@@ -89,53 +89,52 @@ let tmpCounter = 0
  * file without erasing each other's mailboxes. Two processes writing at the same instant can still
  * race: give concurrent processes their own files.
  */
-export const makeFile = (file: string) =>
-  Effect.gen(function* () {
-    const read = Effect.tryPromise({
-      try: () => fs.readFile(file, "utf8"),
-      catch: (cause) => new CheckpointError({ message: `cannot read ${file}`, cause })
-    }).pipe(
-      Effect.catchIf(
-        (e) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT",
-        () => Effect.succeed("{}")
-      ),
-      Effect.flatMap((text) =>
-        decodeFile(text).pipe(
-          Effect.mapError((cause) => new CheckpointError({ message: `${file} is not a checkpoint file`, cause }))
-        )
+export const makeFile = Effect.fnUntraced(function* (file: string) {
+  const read = Effect.tryPromise({
+    try: () => fs.readFile(file, "utf8"),
+    catch: (cause) => new CheckpointError({ message: `cannot read ${file}`, cause })
+  }).pipe(
+    Effect.catchIf(
+      (e) => (e.cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT",
+      () => Effect.succeed("{}")
+    ),
+    Effect.flatMap((text) =>
+      decodeFile(text).pipe(
+        Effect.mapError((cause) => new CheckpointError({ message: `${file} is not a checkpoint file`, cause }))
       )
     )
-    // Fails early, not at the first message: a file that is there but unreadable or not a
-    // checkpoint file, or a directory the store could not write its file into.
-    yield* read
-    const dir = path.dirname(file)
-    yield* Effect.tryPromise({
-      try: () => fs.access(dir, fs.constants.W_OK),
-      catch: (cause) =>
-        new CheckpointError({ message: `cannot write ${file}: ${dir} is not a writable directory`, cause })
-    })
-    const lock = lockFor(file)
-    const write = (next: Record<string, Checkpoint>) =>
-      Effect.tryPromise({
-        try: async () => {
-          const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
-          const handle = await fs.open(tmp, "w")
-          try {
-            await handle.writeFile(JSON.stringify(next))
-            await handle.sync()
-          } finally {
-            await handle.close()
-          }
-          await fs.rename(tmp, file)
-          await syncDirectory(dir)
-        },
-        catch: (cause) => new CheckpointError({ message: `cannot write ${file}`, cause })
-      })
-    return CheckpointStore.of({
-      get: (key) => Effect.map(read, (fresh) => Option.fromNullishOr(fresh[key])),
-      set: (key, checkpoint) => lock.withPermit(Effect.flatMap(read, (fresh) => write({ ...fresh, [key]: checkpoint })))
-    })
+  )
+  // Fails early, not at the first message: a file that is there but unreadable or not a
+  // checkpoint file, or a directory the store could not write its file into.
+  yield* read
+  const dir = path.dirname(file)
+  yield* Effect.tryPromise({
+    try: () => fs.access(dir, fs.constants.W_OK),
+    catch: (cause) =>
+      new CheckpointError({ message: `cannot write ${file}: ${dir} is not a writable directory`, cause })
   })
+  const lock = lockFor(file)
+  const write = (next: Record<string, Checkpoint>) =>
+    Effect.tryPromise({
+      try: async () => {
+        const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`)
+        const handle = await fs.open(tmp, "w")
+        try {
+          await handle.writeFile(JSON.stringify(next))
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+        await fs.rename(tmp, file)
+        await syncDirectory(dir)
+      },
+      catch: (cause) => new CheckpointError({ message: `cannot write ${file}`, cause })
+    })
+  return CheckpointStore.of({
+    get: (key) => Effect.map(read, (fresh) => Option.fromNullishOr(fresh[key])),
+    set: (key, checkpoint) => lock.withPermit(Effect.flatMap(read, (fresh) => write({ ...fresh, [key]: checkpoint })))
+  })
+})
 
 /** Makes a rename durable: fsync the directory (not possible everywhere; best effort). */
 const syncDirectory = async (dir: string): Promise<void> => {

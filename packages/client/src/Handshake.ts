@@ -89,19 +89,7 @@ const rawCommand = (
   command: string,
   onUntagged: (r: Response) => void
 ): Effect.Effect<Tagged, ImapError> =>
-  Effect.gen(function* () {
-    io.trace.line("C", `${tag} ${command}`)
-    yield* io.trace.flush
-    yield* io.transport.write([encoder.encode(`${tag} ${command}\r\n`)])
-    while (true) {
-      const r = yield* io.reader.next
-      if (r._tag === "Tagged" && r.tag === tag) return r
-      if (r._tag === "UntaggedStatus" && r.status === "BYE") {
-        return yield* Effect.fail(fromReason(Throttling.bye(r.text, ImapConnection.codeName(r))))
-      }
-      onUntagged(r)
-    }
-  }).pipe(
+  rawExchange(io, tag, command, onUntagged).pipe(
     Effect.timeoutOrElse({
       duration: io.commandTimeout,
       orElse: () =>
@@ -110,6 +98,26 @@ const rawCommand = (
         )
     })
   )
+
+/** `rawCommand`'s exchange: a generator function defined once, not one made per command. */
+const rawExchange = Effect.fnUntraced(function* (
+  io: HandshakeIo,
+  tag: string,
+  command: string,
+  onUntagged: (r: Response) => void
+) {
+  io.trace.line("C", `${tag} ${command}`)
+  yield* io.trace.flush
+  yield* io.transport.write([encoder.encode(`${tag} ${command}\r\n`)])
+  while (true) {
+    const r = yield* io.reader.next
+    if (r._tag === "Tagged" && r.tag === tag) return r
+    if (r._tag === "UntaggedStatus" && r.status === "BYE") {
+      return yield* Effect.fail(fromReason(Throttling.bye(r.text, ImapConnection.codeName(r))))
+    }
+    onUntagged(r)
+  }
+})
 
 /** CAPABILITY during the handshake: the untagged list, or a capability code on the tagged OK. */
 const askCapabilities = (io: HandshakeIo, tag: string): Effect.Effect<ReadonlyArray<string>, ImapError> => {

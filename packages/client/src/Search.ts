@@ -83,51 +83,63 @@ const esearch = (
   ctx: SearchContext,
   criteria: SearchKey.SearchKey,
   returns: NonEmptyReadonlyArray<SearchReturn>
-): Effect.Effect<SearchResult, ImapError> =>
-  Effect.gen(function* () {
-    let reply: ESearchData | undefined
-    let ours: string | undefined
-    const base = ctx.request(Command.uidSearch(criteria, options(ctx, criteria, returns)), {
-      collect: (r) => {
-        if (r._tag !== "ESearch" || (r.tag !== undefined && r.tag !== ours)) return false
-        reply = r
-        return true
-      }
-    })
-    yield* ctx.connection.run({
-      ...base,
-      encode: (tag) => {
-        ours = tag
-        return base.encode(tag)
-      }
-    })
-    const wants = (o: SearchReturn) => returns.includes(o)
-    // RFC 4731 3.1: no match means no ALL/MIN/MAX, and COUNT 0 (servers may leave COUNT out then).
-    const count = wants("COUNT") ? (reply?.count ?? 0) : undefined
-    const all = wants("ALL") && reply?.all !== undefined ? yield* allOf(ctx, reply.all) : undefined
-    return {
-      min: wants("MIN") && reply?.min !== undefined ? SequenceSet.Uid(reply.min) : undefined,
-      max: wants("MAX") && reply?.max !== undefined ? SequenceSet.Uid(reply.max) : undefined,
-      count,
-      all
+): Effect.Effect<SearchResult, ImapError> => Effect.mapError(esearchSteps(ctx, criteria, returns), explainBadCharset)
+
+/*
+ * The steps below are generator functions defined once (`Effect.fnUntraced`), not an
+ * `Effect.gen(function* () {...})` per search: one made per call gets its own prototype and V8
+ * object shape, alive for the command's round trip (see ImapConnection's writer).
+ */
+const esearchSteps = Effect.fnUntraced(function* (
+  ctx: SearchContext,
+  criteria: SearchKey.SearchKey,
+  returns: NonEmptyReadonlyArray<SearchReturn>
+) {
+  let reply: ESearchData | undefined
+  let ours: string | undefined
+  const base = ctx.request(Command.uidSearch(criteria, options(ctx, criteria, returns)), {
+    collect: (r) => {
+      if (r._tag !== "ESearch" || (r.tag !== undefined && r.tag !== ours)) return false
+      reply = r
+      return true
     }
-  }).pipe(Effect.mapError(explainBadCharset))
+  })
+  yield* ctx.connection.run({
+    ...base,
+    encode: (tag) => {
+      ours = tag
+      return base.encode(tag)
+    }
+  })
+  const wants = (o: SearchReturn) => returns.includes(o)
+  // RFC 4731 3.1: no match means no ALL/MIN/MAX, and COUNT 0 (servers may leave COUNT out then).
+  const count = wants("COUNT") ? (reply?.count ?? 0) : undefined
+  const all = wants("ALL") && reply?.all !== undefined ? yield* allOf(ctx, reply.all) : undefined
+  return {
+    min: wants("MIN") && reply?.min !== undefined ? SequenceSet.Uid(reply.min) : undefined,
+    max: wants("MAX") && reply?.max !== undefined ? SequenceSet.Uid(reply.max) : undefined,
+    count,
+    all
+  }
+})
 
 /** Plain `UID SEARCH`: every matching UID in one `* SEARCH` line. */
 const plain = (ctx: SearchContext, criteria: SearchKey.SearchKey): Effect.Effect<Array<SequenceSet.Uid>, ImapError> =>
-  Effect.gen(function* () {
-    const uids: Array<SequenceSet.Uid> = []
-    yield* ctx.connection.run(
-      ctx.request(Command.uidSearch(criteria, options(ctx, criteria)), {
-        collect: (r) => {
-          if (r._tag !== "Search") return false
-          for (const n of r.ids) uids.push(SequenceSet.Uid(n))
-          return true
-        }
-      })
-    )
-    return uids
-  }).pipe(Effect.mapError(explainBadCharset))
+  Effect.mapError(plainSteps(ctx, criteria), explainBadCharset)
+
+const plainSteps = Effect.fnUntraced(function* (ctx: SearchContext, criteria: SearchKey.SearchKey) {
+  const uids: Array<SequenceSet.Uid> = []
+  yield* ctx.connection.run(
+    ctx.request(Command.uidSearch(criteria, options(ctx, criteria)), {
+      collect: (r) => {
+        if (r._tag !== "Search") return false
+        for (const n of r.ids) uids.push(SequenceSet.Uid(n))
+        return true
+      }
+    })
+  )
+  return uids
+})
 
 const hasEsearch = (ctx: SearchContext) => ctx.connection.capabilities().has("ESEARCH")
 
