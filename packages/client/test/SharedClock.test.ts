@@ -109,42 +109,34 @@ describe("SharedClock (TestClock)", () => {
   )
 })
 
+/** A 300 s silence deadline on a counting TestClock's shared timer: how it ended, and timers started. */
+const silenceDeadline = (limitMillis: number, heardAt: () => number) =>
+  Effect.gen(function* () {
+    const counting = yield* CountingClock.make
+    const timers = yield* CountingClock.provide(counting)(SharedClock.get)
+    const ended: Array<string> = []
+    Deadline.onSilenceOrLimit(timers, 300_000, limitMillis, heardAt, (why) => ended.push(why))
+    return { ended, timers, started: () => counting.started() }
+  })
+
 describe("Deadline.onSilenceOrLimit (TestClock)", () => {
   it.effect("with traffic all along, ends at the fixed deadline with one timer per silence period", () =>
     Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
       let heardAt = 0
-      const ended: Array<string> = []
-      Deadline.onSilenceOrLimit(
-        timers,
-        300_000,
-        500_000,
-        () => heardAt,
-        (why) => ended.push(why)
-      )
+      const { ended, started } = yield* silenceDeadline(500_000, () => heardAt)
       yield* TestClock.adjust("250 seconds")
       heardAt = 250_000
       yield* TestClock.adjust("249 seconds")
       assert.deepStrictEqual(ended, [])
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual(ended, ["limit"])
-      assert.strictEqual(counting.started(), 2)
+      assert.strictEqual(started(), 2)
     })
   )
 
   it.effect("a quiet wait ends silent at the silence deadline; cancelled, it never ends", () =>
     Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
-      const ended: Array<string> = []
-      Deadline.onSilenceOrLimit(
-        timers,
-        300_000,
-        500_000,
-        () => 0,
-        (why) => ended.push(why)
-      )
+      const { ended, timers } = yield* silenceDeadline(500_000, () => 0)
       const cancel = Deadline.onSilenceOrLimit(
         timers,
         300_000,
@@ -164,44 +156,26 @@ describe("Deadline.onSilenceOrLimit (TestClock)", () => {
 describe("Deadline.onSilenceOrLimit without a fixed deadline (TestClock)", () => {
   it.effect("a quiet wait ends at the deadline and starts one timer in all", () =>
     Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
-      const ended: Array<string> = []
-      Deadline.onSilenceOrLimit(
-        timers,
-        300_000,
-        Number.POSITIVE_INFINITY,
-        () => 0,
-        (why) => ended.push(why)
-      )
+      const { ended, started } = yield* silenceDeadline(Number.POSITIVE_INFINITY, () => 0)
       yield* TestClock.adjust("299999 millis")
       assert.deepStrictEqual(ended, [])
       yield* TestClock.adjust("1 millis")
       assert.deepStrictEqual(ended, ["silent"])
-      assert.strictEqual(counting.started(), 1)
+      assert.strictEqual(started(), 1)
     })
   )
 
   it.effect("traffic moves the deadline to the last byte + the silence, with one timer more", () =>
     Effect.gen(function* () {
-      const counting = yield* CountingClock.make
-      const timers = yield* CountingClock.provide(counting)(SharedClock.get)
       let heardAt = 0
-      const ended: Array<string> = []
-      Deadline.onSilenceOrLimit(
-        timers,
-        300_000,
-        Number.POSITIVE_INFINITY,
-        () => heardAt,
-        (why) => ended.push(why)
-      )
+      const { ended, started } = yield* silenceDeadline(Number.POSITIVE_INFINITY, () => heardAt)
       yield* TestClock.adjust("100 seconds")
       heardAt = 100_000
       yield* TestClock.adjust("299 seconds")
       assert.deepStrictEqual(ended, [])
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual(ended, ["silent"])
-      assert.strictEqual(counting.started(), 2)
+      assert.strictEqual(started(), 2)
     })
   )
 })
