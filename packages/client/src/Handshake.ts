@@ -132,13 +132,7 @@ const askCapabilities = (io: HandshakeIo, tag: string): Effect.Effect<ReadonlyAr
  * returns the capabilities asked for again over TLS. The ones learned in clear text are discarded,
  * never trusted (a man in the middle may have added or removed some, e.g. LOGINDISABLED).
  */
-const startTls: (
-  io: HandshakeIo,
-  greetingCapabilities: ReadonlyArray<string>
-) => Effect.Effect<ReadonlyArray<string>, ImapError> = Effect.fnUntraced(function* (
-  io: HandshakeIo,
-  greetingCapabilities: ReadonlyArray<string>
-) {
+const startTls = Effect.fnUntraced(function* (io: HandshakeIo, greetingCapabilities: ReadonlyArray<string>) {
   const capabilities = greetingCapabilities.length > 0 ? greetingCapabilities : yield* askCapabilities(io, "T0")
   if (!Capabilities.normalise(capabilities).has("STARTTLS")) {
     return yield* Effect.fail(fromReason(new MissingCapability({ capability: "STARTTLS", operation: "connect" })))

@@ -189,11 +189,7 @@ const openWatch = Effect.fnUntraced(function* (options: WatchOptions) {
  * `reconnect`, whose backoff starts again after every session that got as far as IDLE; any other
  * failure ends the watcher.
  */
-const supervise: (
-  session: (onEstablished: () => void) => Effect.Effect<void, ImapError>,
-  emit: (event: WatchEvent) => Effect.Effect<void>,
-  reconnect: Schedule.Schedule<unknown, ImapError>
-) => Effect.Effect<never, ImapError> = Effect.fnUntraced(function* (
+const supervise = Effect.fnUntraced(function* (
   session: (onEstablished: () => void) => Effect.Effect<void, ImapError>,
   emit: (event: WatchEvent) => Effect.Effect<void>,
   reconnect: Schedule.Schedule<unknown, ImapError>

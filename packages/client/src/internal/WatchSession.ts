@@ -82,9 +82,7 @@ const followFrom = (o: Opened) => follow(o.position, o.events, o.gone)
  * before `follow` starts: one that went on into `follow` would hold the mailbox snapshot, the
  * stored checkpoint and the resume decision for as long as the session lasts.
  */
-const open: (options: SessionOptions) => Effect.Effect<Opened, ImapError, Scope.Scope> = Effect.fnUntraced(function* (
-  options: SessionOptions
-) {
+const open = Effect.fnUntraced(function* (options: SessionOptions) {
   const { delivery, mailbox } = options
   // In `run`'s scope, which closes at once if opening fails: no child scope of its own.
   const client = yield* ImapSession.makeIn(options.client)
@@ -226,11 +224,7 @@ const eachBatch = (
 }
 
 /** Live flag changes and VANISHED reported; new mail fetched if the batch has an EXISTS. */
-const handleBatch: (
-  p: Position,
-  batch: NonEmptyReadonlyArray<UntaggedData>,
-  gone: ReadonlySet<number>
-) => Effect.Effect<void, ImapError> = Effect.fnUntraced(function* (
+const handleBatch = Effect.fnUntraced(function* (
   p: Position,
   batch: NonEmptyReadonlyArray<UntaggedData>,
   gone: ReadonlySet<number>
